@@ -1,0 +1,35 @@
+# The two commands: `make demo` and `make test`. Each installs what it needs on a fresh machine.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+export UV_COMPILE_BYTECODE := 1
+export TALENTLOOP_HOME ?= $(CURDIR)/.talentloop
+# uv installed by pip always answers to `python3 -m uv`, whatever PATH holds.
+UV := python3 -m uv
+RUN := $(UV) run --frozen --no-sync
+DEMO_DIR := $(TALENTLOOP_HOME)/demo-company
+
+.PHONY: install demo test lint clean
+
+install:
+	@$(UV) --version >/dev/null 2>&1 || { echo "installing uv with pip"; python3 -m pip install --quiet uv; }
+	@$(UV) sync --frozen
+
+demo: install
+	$(RUN) talentloop simulate --employees 2000 --months 36 --seed 7 --out $(DEMO_DIR)
+	$(RUN) talentloop ingest $(DEMO_DIR)
+	$(RUN) talentloop features build
+	$(RUN) talentloop features apply
+	$(RUN) talentloop features materialize
+	@echo "demo: simulated, ingested, built features and materialized them under $(TALENTLOOP_HOME)."
+	@echo "demo: models and serving are not built yet (see the open issues)."
+
+test: install
+	$(RUN) pytest -q -n 2
+
+lint: install
+	$(RUN) ruff check .
+
+clean:
+	rm -rf .talentloop .pytest_cache

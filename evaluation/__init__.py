@@ -1,0 +1,1 @@
+"""Metrics, backtests, oracle scores from the simulator's truth, fairness audits and comparisons."""

@@ -1,0 +1,1 @@
+"""Data contract, ingestion, feature building and the Feast repository."""

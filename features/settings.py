@@ -1,0 +1,68 @@
+"""The one settings object. Built at the entry point (CLI or app factory) and passed down; nothing here
+runs at import time and no directory is created until a command asks for one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """TalentLoop settings; every field can be set with an environment variable ``TALENTLOOP_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TALENTLOOP_", extra="ignore")
+
+    home: Path = Field(Path(".talentloop"), description="Workspace: raw feeds, stores, MLflow database, artifacts.")
+    online_store: Literal["sqlite", "redis"] = Field("sqlite", description="Feast online store.")
+    redis_connection_string: str = Field("localhost:6379", description="Redis address when online_store=redis.")
+    mlflow_tracking_uri: str | None = Field(None, description="Defaults to a SQLite database in the workspace.")
+
+    @property
+    def raw_dir(self) -> Path:
+        """Copies of the feeds as received, one folder per ingest."""
+        return self.home / "raw"
+
+    @property
+    def offline_dir(self) -> Path:
+        """Clean, validated tables (Parquet) and the feature tables built from them."""
+        return self.home / "offline"
+
+    @property
+    def clean_dir(self) -> Path:
+        return self.offline_dir / "clean"
+
+    @property
+    def feature_dir(self) -> Path:
+        return self.offline_dir / "features"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def feast_dir(self) -> Path:
+        """Feast registry and SQLite online store."""
+        return self.home / "feast"
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.home / "mlartifacts"
+
+    def ensure_dirs(self) -> None:
+        """Create the workspace folders; called by the commands that write, never at import."""
+        for d in (self.raw_dir, self.clean_dir, self.feature_dir, self.quarantine_dir, self.reports_dir,
+                  self.feast_dir, self.artifacts_dir):
+            d.mkdir(parents=True, exist_ok=True)

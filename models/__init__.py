@@ -1,0 +1,1 @@
+"""Model classes (fit / predict / explain) and their MLflow pyfunc wrappers."""

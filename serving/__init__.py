@@ -1,0 +1,1 @@
+"""The FastAPI app for HR systems and HR partners."""

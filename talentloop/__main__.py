@@ -1,0 +1,3 @@
+from talentloop.cli import app
+
+app()

@@ -1,0 +1,37 @@
+"""What every command shares: the settings built once at the entry point, the console, summary tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from features.settings import Settings
+
+console = Console(stderr=True)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The settings of this process, built from the environment on first use."""
+    return Settings()
+
+
+def summary(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+    """A short table that ends a long-running command."""
+    table = Table(title=title, title_justify="left")
+    for h in header:
+        table.add_column(str(h))
+    for r in rows:
+        table.add_row(*(str(v) for v in r))
+    return table
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a message a person can act on and return the exit to raise."""
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
