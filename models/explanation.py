@@ -1,0 +1,141 @@
+"""Exact TreeSHAP explanations shared by the three models.
+
+Contributions come from LightGBM's own exact TreeSHAP (``pred_contrib=True``): for every row, the
+contributions plus the base value equal the raw score (log-odds for a binary model, the raw value for
+regression / ranking). The serving API returns one schema for every model:
+
+``{"base_value", "contributions": [{"feature", "display_name", "value", "contribution"}], "reasons"}``
+
+Columns that came from one source field (one-hot or derived groups) can be grouped into one driver with
+``groups``. Reason texts are produced by the model that owns the features (its ``Driver`` table), in
+English or Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LANGS = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    display_name: str
+    value: object
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    base_value: float
+    contributions: list[Contribution]
+    reasons: list[str] = field(default_factory=list)
+    total: float = 0.0  # sum of all contributions, including those not kept in ``contributions``
+
+    @property
+    def raw_score(self) -> float:
+        """Base value plus every contribution: equals the model's raw score for the row."""
+        return self.base_value + self.total
+
+    def to_dict(self) -> dict:
+        return {
+            "base_value": self.base_value,
+            "contributions": [c.__dict__ for c in self.contributions],
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Driver:
+    """How one feature is named and worded for people.
+
+    ``text`` maps a language to a function of the feature's value that returns a sentence, e.g.
+    ``lambda v: f"pay {abs(v):.0%} below band midpoint"``. ``None`` values are worded by ``missing``.
+    """
+
+    display_name: Mapping[str, str]
+    text: Mapping[str, Callable[[object], str]]
+
+    def name(self, lang: str) -> str:
+        return self.display_name.get(lang) or self.display_name["en"]
+
+    def reason(self, value: object, lang: str) -> str:
+        fn = self.text.get(lang) or self.text["en"]
+        return fn(value)
+
+
+def tree_contributions(booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Exact TreeSHAP from LightGBM: returns (base values per row, contributions rows × columns).
+
+    Additive by construction: ``base + contrib.sum(axis=1) == booster.predict(X, raw_score=True)``.
+    Multi-output models are not used here.
+    """
+    out = booster.predict(X, pred_contrib=True)
+    out = np.asarray(out, dtype=float)
+    if out.ndim != 2 or out.shape[1] != X.shape[1] + 1:
+        raise ValueError(f"pred_contrib returned shape {out.shape} for {X.shape[1]} columns")
+    return out[:, -1], out[:, :-1]
+
+
+def explain_rows(
+    base: np.ndarray,
+    contrib: np.ndarray,
+    X: pd.DataFrame,
+    drivers: Mapping[str, Driver],
+    lang: str = "en",
+    top: int = 5,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    direction: int = 0,
+) -> list[Explanation]:
+    """Turn a contribution matrix into per-row explanations with the top drivers and reason texts.
+
+    ``groups`` maps a driver name to the columns it sums (columns in no group are their own driver).
+    ``direction`` > 0 keeps only drivers that raise the score in ``reasons`` (what pushes risk up);
+    contributions always list the top drivers by absolute size.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    columns = list(X.columns)
+    grouped: dict[str, list[int]] = {}
+    member = {c for cols in (groups or {}).values() for c in cols}
+    for name, cols in (groups or {}).items():
+        grouped[name] = [columns.index(c) for c in cols if c in columns]
+    for i, c in enumerate(columns):
+        if c not in member:
+            grouped[c] = [i]
+    names = list(grouped)
+    G = np.column_stack([contrib[:, idx].sum(axis=1) for idx in grouped.values()])
+    values = X.to_numpy(dtype=object)
+    explanations = []
+    for r in range(len(X)):
+        order = np.argsort(-np.abs(G[r]), kind="stable")[:top]
+        items, reasons = [], []
+        for j in order:
+            name = names[j]
+            first_col = grouped[name][0]
+            value = _plain(values[r, first_col])
+            driver = drivers.get(name)
+            display = driver.name(lang) if driver else name
+            items.append(Contribution(name, display, value, float(G[r, j])))
+            if driver is not None and (direction == 0 or np.sign(G[r, j]) == np.sign(direction)):
+                reasons.append(driver.reason(value, lang))
+        explanations.append(Explanation(float(base[r]), items, reasons, total=float(contrib[r].sum())))
+    return explanations
+
+
+def _plain(v: object) -> object:
+    """JSON-friendly scalar: numpy numbers to Python numbers, NaN / NA to None."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, (np.floating, float)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
