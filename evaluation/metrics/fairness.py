@@ -1,0 +1,234 @@
+"""Fairness audit figures: selection rates and impact ratios per group, calibration per group, association.
+
+Protected attributes feed only this audit. Groups may be one column or several (intersections); rows with
+a missing attribute form their own group so they stay visible.
+
+Impact ratios (NYC Local Law 144 style): a group's selection rate divided by the highest selection rate
+among *gated* groups. A group is gated when its share of rows is at least ``small_group_share``; smaller
+groups are still reported, with ``gated=False``, and never block the gate (their rates are too noisy).
+
+Four-fifths gate, per gated group:
+1. ``pass`` when the impact ratio is >= ``threshold`` (0.8);
+2. otherwise ``explained`` when true outcome rates are given and the gap is explained by them: the group's
+   true-outcome rate divided by the reference group's (the gated group with the highest selection rate),
+   the *outcome ratio*, is within ``tolerance`` (absolute) of its impact ratio. Example: selection ratio
+   0.6, outcome ratio 0.65, tolerance 0.1 -> explained; outcome ratio 0.9 -> fail;
+3. otherwise ``fail``.
+Ungated groups get ``not_gated``. ``passed`` is False only for ``fail``. Comparisons allow 1e-9 of float
+rounding slack.
+"""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
+
+from evaluation.metrics.classification import (
+    brier,
+    check_binary,
+    check_scores,
+    expected_calibration_error,
+    roc_auc,
+)
+from evaluation.metrics.constants import (
+    DEFAULT_ASSOCIATION_BINS,
+    DEFAULT_ECE_BINS,
+    FOUR_FIFTHS_THRESHOLD,
+    OUTCOME_RATE_TOLERANCE,
+    SMALL_GROUP_SHARE,
+)
+
+_EPS = 1e-9
+_STAT_COLS = ("n", "share", "selected", "rate", "impact_ratio", "gated", "is_reference")
+
+
+def _group_list(df: pd.DataFrame, group_cols: str | Sequence[str], name: str = "group_cols") -> list[str]:
+    cols = [group_cols] if isinstance(group_cols, str) else list(group_cols)
+    if not cols:
+        raise ValueError(f"{name} is empty")
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"df has no column(s) {missing} named in {name}")
+    clash = [c for c in cols if c in _STAT_COLS]
+    if clash:
+        raise ValueError(f"{name} may not use the reserved names {clash}")
+    return cols
+
+
+def _groups_of(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in _STAT_COLS]
+
+
+def selection_rates(df: pd.DataFrame, group_cols: str | Sequence[str], selected_col: str) -> pd.DataFrame:
+    """Per group: n, share of all rows, selected (count of 1s in ``selected_col``) and rate."""
+    if df.empty:
+        raise ValueError("df is empty")
+    cols = _group_list(df, group_cols)
+    if selected_col not in df.columns:
+        raise ValueError(f"df has no column {selected_col!r} (selected_col)")
+    selected = check_binary(df[selected_col], name=f"df[{selected_col!r}]")
+    frame = df[cols].assign(_selected=selected)
+    out = (
+        frame.groupby(cols, dropna=False, observed=True, sort=True)["_selected"]
+        .agg(n="size", selected="sum")
+        .reset_index()
+    )
+    out["share"] = out["n"] / len(df)
+    out["rate"] = out["selected"] / out["n"]
+    return out[[*cols, "n", "share", "selected", "rate"]]
+
+
+def impact_ratios(rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE) -> pd.DataFrame:
+    """Add impact_ratio (rate / highest gated rate), gated (share >= small_group_share) and is_reference."""
+    missing = [c for c in ("n", "share", "rate") if c not in rates.columns]
+    if missing:
+        raise ValueError(f"rates is missing column(s) {missing}; build it with selection_rates")
+    if not 0 <= small_group_share < 1:
+        raise ValueError(f"small_group_share must be in [0, 1), got {small_group_share!r}")
+    out = rates.reset_index(drop=True).copy()
+    out["gated"] = out["share"] >= small_group_share - _EPS
+    if not out["gated"].any():
+        raise ValueError(f"no group has a share of at least small_group_share={small_group_share}")
+    best = out.loc[out["gated"], "rate"].max()
+    if best <= 0:
+        raise ValueError("no gated group has a positive selection rate; impact ratios are undefined")
+    out["impact_ratio"] = out["rate"] / best
+    out["is_reference"] = False
+    out.loc[out.index[out["gated"] & (out["rate"] == best)][0], "is_reference"] = True
+    return out
+
+
+def four_fifths_gate(
+    impact_table: pd.DataFrame,
+    outcome_rates: pd.DataFrame | None = None,
+    threshold: float = FOUR_FIFTHS_THRESHOLD,
+    tolerance: float = OUTCOME_RATE_TOLERANCE,
+) -> pd.DataFrame:
+    """Status (pass / explained / fail / not_gated) and passed per group; see the module docstring.
+
+    ``outcome_rates`` has the same group columns and a ``rate`` column of true outcome rates, e.g.
+    ``selection_rates(df, group_cols, "y_true")``.
+    """
+    missing = [c for c in ("impact_ratio", "gated", "is_reference") if c not in impact_table.columns]
+    if missing:
+        raise ValueError(f"impact_table is missing column(s) {missing}; build it with impact_ratios")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    out = impact_table.reset_index(drop=True).copy()
+    groups = _groups_of(out)
+    out["outcome_rate"] = np.nan
+    out["outcome_ratio"] = np.nan
+    if outcome_rates is not None:
+        absent = [c for c in (*groups, "rate") if c not in outcome_rates.columns]
+        if absent:
+            raise ValueError(f"outcome_rates is missing column(s) {absent}")
+        if outcome_rates.duplicated(groups).any():
+            raise ValueError("outcome_rates has more than one row per group")
+        lookup = outcome_rates[[*groups, "rate"]].rename(columns={"rate": "_outcome"})
+        outcome = out[groups].merge(lookup, on=groups, how="left")["_outcome"].to_numpy(dtype=float)
+        if np.isnan(outcome[out["gated"].to_numpy()]).any():
+            raise ValueError("outcome_rates has no rate for some gated group(s)")
+        reference = outcome[out["is_reference"].to_numpy()][0]
+        if reference <= 0:
+            raise ValueError("the reference group's true outcome rate is 0; outcome ratios are undefined")
+        out["outcome_rate"] = outcome
+        out["outcome_ratio"] = outcome / reference
+    meets = out["impact_ratio"] >= threshold - _EPS
+    explained = (out["outcome_ratio"] - out["impact_ratio"]).abs() <= tolerance + _EPS
+    out["status"] = np.select(
+        [~out["gated"], meets, explained], ["not_gated", "pass", "explained"], default="fail"
+    )
+    out["passed"] = out["status"] != "fail"
+    return out
+
+
+def group_calibration(
+    df: pd.DataFrame,
+    group_col: str | Sequence[str],
+    y_col: str,
+    p_col: str,
+    n_bins: int = DEFAULT_ECE_BINS,
+) -> pd.DataFrame:
+    """Per group: n, positives, mean_predicted, observed_rate, brier, ece and roc_auc (NaN if one class)."""
+    if df.empty:
+        raise ValueError("df is empty")
+    cols = _group_list(df, group_col, "group_col")
+    for col in (y_col, p_col):
+        if col not in df.columns:
+            raise ValueError(f"df has no column {col!r}")
+    y = check_binary(df[y_col], name=f"df[{y_col!r}]")
+    p = check_scores(df[p_col], y.size, name=f"df[{p_col!r}]", probabilities=True)
+    frame = df[cols].assign(_y=y, _p=p)
+    rows = []
+    for key, part in frame.groupby(cols, dropna=False, observed=True, sort=True):
+        gy, gp = part["_y"].to_numpy(), part["_p"].to_numpy()
+        auc = roc_auc(gy, gp) if gy.min() != gy.max() else np.nan
+        rows.append(
+            {
+                **dict(zip(cols, key, strict=True)),
+                "n": gy.size,
+                "positives": int(gy.sum()),
+                "mean_predicted": float(gp.mean()),
+                "observed_rate": float(gy.mean()),
+                "brier": brier(gy, gp),
+                "ece": expected_calibration_error(gy, gp, n_bins=n_bins),
+                "roc_auc": auc,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _codes(values, name: str, n_bins: int) -> np.ndarray:
+    s = pd.Series(np.asarray(values) if not isinstance(values, pd.Series) else values.to_numpy())
+    if s.empty:
+        raise ValueError(f"{name} is empty")
+    if s.isna().any():
+        raise ValueError(f"{name} has missing values; fill or drop them first")
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    if numeric and s.nunique() > n_bins:
+        s = pd.qcut(s, q=n_bins, duplicates="drop")
+    return pd.factorize(s, sort=True)[0]
+
+
+def _contingency(x, y, n_bins: int) -> np.ndarray:
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 2:
+        raise ValueError(f"n_bins must be an integer >= 2, got {n_bins!r}")
+    cx = _codes(x, "x", n_bins)
+    cy = _codes(y, "y", n_bins)
+    if cx.size != cy.size:
+        raise ValueError(f"x has {cx.size} values but y has {cy.size}")
+    table = np.zeros((cx.max() + 1, cy.max() + 1))
+    np.add.at(table, (cx, cy), 1)
+    return table
+
+
+def cramers_v(x, y, n_bins: int = DEFAULT_ASSOCIATION_BINS) -> float:
+    """Bias-corrected Cramér's V (Bergsma 2013) in [0, 1]; numeric inputs with more than ``n_bins``
+    distinct values are binned into quantiles first."""
+    table = _contingency(x, y, n_bins)
+    r, k = table.shape
+    if r < 2 or k < 2:
+        raise ValueError(f"x and y need at least two categories each, got {r} and {k}")
+    n = table.sum()
+    if n < 2:
+        raise ValueError("cramers_v needs at least two rows")
+    chi2 = chi2_contingency(table, correction=False)[0]
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    r_corr = r - (r - 1) ** 2 / (n - 1)
+    k_corr = k - (k - 1) ** 2 / (n - 1)
+    denom = min(r_corr - 1, k_corr - 1)
+    if denom <= 0:
+        raise ValueError(f"too few rows ({int(n)}) for a bias-corrected Cramér's V of a {r}x{k} table")
+    return float(np.sqrt(phi2 / denom))
+
+
+def mutual_information(x, y, n_bins: int = DEFAULT_ASSOCIATION_BINS) -> float:
+    """Mutual information in nats between two categorical (or quantile-binned numeric) variables."""
+    table = _contingency(x, y, n_bins)
+    joint = table / table.sum()
+    outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
+    nz = joint > 0
+    return float(max(0.0, np.sum(joint[nz] * np.log(joint[nz] / outer[nz]))))

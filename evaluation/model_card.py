@@ -1,0 +1,64 @@
+"""Markdown model cards: one fixed set of sections for every registered version."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+SECTIONS = (
+    "Purpose", "Data window", "Features", "Training setup", "Metrics vs baselines", "Calibration",
+    "Fairness audit", "Known limitations", "Intended uses", "Out-of-scope uses",
+)
+
+
+def render(title: str, sections: dict[str, str]) -> str:
+    """A card with every section in order; a section not given says so rather than disappearing."""
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"unknown model-card sections {sorted(unknown)}; sections are {SECTIONS}")
+    parts = [f"# {title}\n"]
+    for name in SECTIONS:
+        parts.append(f"## {name}\n\n{sections.get(name, '_Not recorded for this version._').strip()}\n")
+    return "\n".join(parts)
+
+
+def _table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    return "\n".join(lines)
+
+
+def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool) -> str:
+    keep = [c for c in ("horizon", "method", "folds", "roc_auc", "pr_auc", "precision_at_top_10pct",
+                        "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle") if c in summary.columns]
+    table = _table(summary[keep])
+    return render("Attrition risk (attrition)", {
+        "Purpose": "Estimate each active employee's probability of leaving voluntarily within 1-12 months, "
+                   "explain the drivers, and show model-based what-ifs, so HR partners can act early.",
+        "Data window": f"Monthly snapshots from {model.data_window_[0]} to {model.data_window_[1]}; outcomes observed "
+                       f"until {end.date()}. Training rows: {model.training_rows_:,} (employee × month × months ahead).",
+        "Features": f"Feature service `{model.feature_service_}` ({len(columns)} columns): "
+                    + ", ".join(f"`{c}`" for c in columns)
+                    + ". Protected attributes (sex, age, ethnicity, marital status, nationality) are not inputs.",
+        "Training setup": "LightGBM discrete-time hazard (binary objective on employee × month × months-ahead rows; "
+                          "P(exit within h) = 1 − Π(1 − hazard)). Involuntary exits and months past the end of the "
+                          f"data are censored. {model.booster_.current_iteration()} trees, {model.num_leaves} leaves, "
+                          f"early stopping on the last {model.calibration_months} outcome months.",
+        "Metrics vs baselines": "Rolling-origin backtest (mean over folds). Baselines: logistic regression on the "
+                                "same features; tenure-only Kaplan-Meier hazard"
+                                + ("; oracle: the simulator's true hazard." if has_oracle else ".") + "\n\n" + table,
+        "Calibration": f"Platt map on the hazard log-odds, fitted on the time-latest {model.calibration_months} "
+                       f"outcome months: slope {model.platt_[0]:.3f}, intercept {model.platt_[1]:.3f}. Expected "
+                       "calibration error per horizon is in the table above. Alert policy: "
+                       f"risk at h={model.policy_.horizon} ≥ {model.policy_.min_risk:.3f} or top "
+                       f"{model.policy_.top_share:.0%} of an org unit.",
+        "Known limitations": "Associations, not causes: drivers and what-if levers describe the model, not the effect "
+                             "of an intervention. Unobserved reasons to leave (outside offers, personal events) are "
+                             "not in the data. Long horizons are scored on fewer folds. A company whose data differs "
+                             "from its history (reorganisation, new pay policy) needs retraining.",
+        "Intended uses": "Prioritising stay conversations and retention reviews by HR partners, with the explanation "
+                         "in view; aggregate planning of expected leavers.",
+        "Out-of-scope uses": "Any automated decision about an individual (pay, promotion, dismissal, hiring); use "
+                             "without human review; use on populations unlike the training data.",
+    })
