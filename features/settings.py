@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
 
     @property
+    def app_db(self) -> Path:
+        """SQLite database of the application: attrition scores and alerts, reviews, API keys, audit log."""
+        return self.home / "talentloop.db"
+
+    @property
     def artifacts_dir(self) -> Path:
         return self.home / "mlartifacts"
 
