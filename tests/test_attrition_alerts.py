@@ -64,3 +64,17 @@ def test_filters_scope_and_paging(con):
     assert n_high == 2 and all(a.risk >= 0.75 for a in high)
     page2, total = list_alerts(con, page=2, page_size=4)
     assert total == 10 and len(page2) == 4 and page2[0].risk == pytest.approx(0.5)
+
+
+def test_erasure_removes_scores_alerts_and_reviews_and_restores_the_guard(con):
+    from models.attrition.alerts import erase_employee
+
+    scored = _scored("2025-06-01", {"E1": 0.4, "E2": 0.5}, {"E1": "T1", "E2": "T1"})
+    write_scores(con, scored, scored)
+    review(con, "att-202506-E1", "acknowledged", reviewer="hrbp", note="personal note")
+    review(con, "att-202506-E2", "acknowledged", reviewer="hrbp")
+    assert erase_employee(con, "E1") == {"app:attrition_scores": 1, "app:attrition_alerts": 1, "app:alert_reviews": 1}
+    assert latest_score(con, "E1") is None and get_alert(con, "att-202506-E1") is None
+    assert len(history(con, "att-202506-E2")) == 1
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        con.execute("DELETE FROM alert_reviews")

@@ -159,3 +159,22 @@ def _alert(row: Iterable) -> Alert:
     r = list(row)
     r[7] = json.loads(r[7])
     return Alert(*r)
+
+
+def erase_employee(con: sqlite3.Connection, employee_id: str) -> dict[str, int]:
+    """Right to erasure: remove a person's scores, alerts and the reviews of those alerts.
+
+    The one sanctioned exception to the append-only review log: the guard triggers are dropped and re-created
+    inside the same transaction, so nothing else can slip through while they are off.
+    """
+    with con:
+        alerts = [r[0] for r in con.execute("SELECT alert_id FROM attrition_alerts WHERE employee_id = ?",
+                                            (employee_id,))]
+        con.execute("DROP TRIGGER IF EXISTS reviews_append_only_d")
+        reviews = con.execute(f"DELETE FROM alert_reviews WHERE alert_id IN ({','.join('?' * len(alerts))})",
+                              alerts).rowcount if alerts else 0
+        n_alerts = con.execute("DELETE FROM attrition_alerts WHERE employee_id = ?", (employee_id,)).rowcount
+        n_scores = con.execute("DELETE FROM attrition_scores WHERE employee_id = ?", (employee_id,)).rowcount
+        con.execute("CREATE TRIGGER reviews_append_only_d BEFORE DELETE ON alert_reviews "
+                    "BEGIN SELECT RAISE(ABORT, 'alert_reviews is append-only'); END")
+    return {"app:attrition_scores": n_scores, "app:attrition_alerts": n_alerts, "app:alert_reviews": reviews}
