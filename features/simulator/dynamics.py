@@ -1,0 +1,262 @@
+"""The monthly loop. Within a month, days are laid out so events stay in causal order:
+pay review on day 1, exits on days 2-15 (manager changes the day after), promotions and transfers on
+days 16-21, reorganisations on day 22, hires on days 23-28; reviews sign off in the month's last days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from features.simulator import attrition, mobility
+from features.simulator.catalog import Catalog, build_catalog
+from features.simulator.learning import Learning
+from features.simulator.org import TEAM, Org, build_org, management_job
+from features.simulator.people import add_people
+from features.simulator.recruiting import ADOPTION_FAMILIES, Recruiting, adoption_ramp, build_plan
+from features.simulator.reviews import Reviews
+from features.simulator.state import (
+    HIRE,
+    INVOLUNTARY,
+    PROMOTION,
+    TERMINATION,
+    VOLUNTARY,
+    Calendar,
+    EventLog,
+    Workforce,
+)
+from features.simulator.taxonomy import ADOPTED_TECHNOLOGY, Taxonomy, build_taxonomy
+
+SkillSink = Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]
+Progress = Callable[[str, int, int], None]
+ENGAGEMENT_RHO, ENGAGEMENT_SD = 0.98, 0.18
+PULL_RHO, PULL_SD = 0.85, 0.2
+LEARNING_BY_DOING = 0.01  # monthly drift of true skill on the job's required skills
+SUPPLY_LEVEL = 3.0
+
+
+@dataclass
+class History:
+    """Everything the loop produced, turned into tables by ``features.simulator.tables``."""
+
+    tax: Taxonomy
+    cat: Catalog
+    org: Org
+    cal: Calendar
+    wf: Workforce
+    log: EventLog
+    rec: Recruiting
+    learn: Learning
+    rev: Reviews
+    hazard: list[dict[str, np.ndarray]] = field(default_factory=list)
+    demand: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+def _initial_workforce(n: int, cal: Calendar, tax: Taxonomy, rng: np.random.Generator
+                       ) -> tuple[Org, Workforce, np.ndarray, np.ndarray]:
+    org, m_unit, m_job = build_org(n, tax, rng)
+    wf = Workforce(tax.n_skills, cap=int(n * 1.6) + 64)
+    level = tax.jobs["level"].to_numpy()[m_job]
+    tenure = np.minimum(rng.exponential(3.5 + 0.8 * level), 25.0)
+    hire_day = cal.first_day(0) - (tenure * 365.25).astype(np.int64) - rng.integers(1, 28, len(m_job))
+    emp = add_people(wf, rng, tax, cal, m_unit, m_job, hire_day, tenure_years=tenure)
+    heads = np.flatnonzero(org.kind != TEAM)
+    h_job = np.array([management_job(tax, k) for k in org.kind[heads]])
+    h_tenure = 3 + rng.exponential(5.0, len(heads))
+    h_day = cal.first_day(0) - (h_tenure * 365.25).astype(np.int64)
+    h_emp = add_people(wf, rng, tax, cal, heads, h_job, h_day, tenure_years=h_tenure)
+    wf.arrays["is_head"][h_emp] = True
+    org.leader[heads] = h_emp
+    mobility.pick_team_leads(org, wf, org.teams, tax)
+    a = wf.arrays
+    everyone = np.r_[emp, h_emp]
+    tenure_m = (cal.first_day(0) - a["hire_day"][everyone]) / 30.44
+    since = np.floor(rng.uniform(0, np.minimum(tenure_m, 60))).astype(np.int32)
+    promoted = (tax.jobs["level"].to_numpy()[a["job"][everyone]] > 1) & (rng.random(len(everyone)) < 0.8)
+    a["last_promo_m"][everyone] = np.where(promoted, -since, -999)
+    a["job_since_m"][everyone] = np.where(promoted, -since, -np.floor(tenure_m).astype(np.int32))
+    a["last_rating"][everyone] = rng.choice([2, 3, 4, 5], len(everyone), p=[0.08, 0.55, 0.3, 0.07])
+    a["prev_rating"][everyone] = 3
+    return org, wf, m_unit, m_job
+
+
+def _initial_events(h: History, manager: np.ndarray, rng: np.random.Generator) -> None:
+    """Hire events (and the last promotion) of the people employed before the window."""
+    wf, tax, cal, log = h.wf, h.tax, h.cal, h.log
+    a = wf.arrays
+    emp = np.arange(wf.n)
+    promoted = a["last_promo_m"][emp] > -999
+    job_id = tax.jobs["job_id"].to_numpy()
+    prev = {nxt: i for i, nxt in enumerate(tax.jobs["next_job_id"]) if nxt is not None}
+    prev_job = np.array([prev.get(j, -1) for j in job_id])[a["job"][emp]]
+    hire_job = np.where(promoted & (prev_job >= 0), prev_job, a["job"][emp])
+    hire_pay = np.round(tax.jobs["pay_band_min"].to_numpy()[hire_job] * rng.uniform(0.95, 1.1, len(emp)) / 100) * 100
+    hire_pay = np.where(hire_job == a["job"][emp], a["pay"][emp], hire_pay)  # the state after the last event
+    log.add(HIRE, emp, a["hire_day"][emp], a["unit"][emp], hire_job, manager[emp], hire_pay)
+    p = emp[promoted & (prev_job >= 0)]
+    day = cal.first_day(0) + (a["last_promo_m"][p] * 30.44).astype(np.int64) + rng.integers(0, 20, len(p))
+    day = np.clip(day, a["hire_day"][p] + 1, cal.first_day(0) - 1)
+    log.add(PROMOTION, p, day, a["unit"][p], a["job"][p], manager[p], a["pay"][p])
+
+
+def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
+        on_skills: SkillSink, progress: Progress | None = None) -> History:
+    """Simulate ``months`` months of a company that starts with ``n_employees`` people."""
+    tax = build_taxonomy()
+    cal = Calendar(start, months)
+    cat = build_catalog(tax, rng, months)
+    org, wf, m_unit, m_job = _initial_workforce(n_employees, cal, tax, rng)
+    cells = np.unique(np.c_[m_unit, m_job], axis=0)
+    base = np.zeros(len(cells), np.int64)
+    key = {(int(u), int(j)): i for i, (u, j) in enumerate(cells)}
+    np.add.at(base, [key[(int(u), int(j))] for u, j in zip(m_unit, m_job, strict=True)], 1)
+    plan = build_plan(org, tax, cal, cells[:, 0], cells[:, 1], base, rng)
+    rec = Recruiting(cells[:, 0].astype(np.int64), cells[:, 1].astype(np.int64), plan, np.zeros(len(cells), np.int64))
+    h = History(tax, cat, org, cal, wf, EventLog(), rec, Learning(cat), Reviews())
+    manager = np.full(wf.cap, -1, np.int64)
+    manager[: wf.n] = org.manager_of(wf.arrays["unit"][: wf.n], np.arange(wf.n))
+    _initial_events(h, manager, rng)
+    team_exits = np.zeros((6, len(org.parent)), np.float64)
+    weak_emp, weak_skill = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for m in range(months):
+        manager = _fit(manager, wf.cap)
+        day_of_unit = np.full(len(org.parent), cal.first_day(m), np.int64)
+        h.learn.apply_completions(wf, cal, m, rng)
+        _drift(wf, tax, rng)
+        _record_skills(wf, tax, m, on_skills)
+        mobility.pay_review(wf, h.log, m, cal, rng, manager)
+        manager = _exits(h, m, rng, team_exits, day_of_unit, manager)
+        mobility.promotions(wf, tax, h.log, org, m, cal, rng, manager)
+        moved, old_unit, job = mobility.transfers(wf, tax, h.log, org, m, cal, rng, manager)
+        rec.record_departures(old_unit, job)
+        mobility.reorganise(org, wf, m, cal, rng, day_of_unit)
+        mobility.sync_managers(org, wf, h.log, m, day_of_unit, manager)
+        rec.open_requisitions(org, wf, tax, cal, m, rng)
+        new = rec.fill(wf, tax, cal, m, rng)
+        manager = _fit(manager, wf.cap)
+        _welcome(h, m, new, manager, day_of_unit)
+        h.learn.month(wf, tax, cal, m, rng, weak_emp, weak_skill)
+        weak_emp, weak_skill = h.rev.month(org, wf, tax, cal, m, rng)
+        _record_demand(h, m)
+        if progress is not None:
+            progress("months", m + 1, months)
+    h.learn.apply_completions(wf, cal, months, rng)  # scores and points of the last month's completions
+    return h
+
+
+def _drift(wf: Workforce, tax: Taxonomy, rng: np.random.Generator) -> None:
+    a = wf.arrays
+    act = wf.active_idx()
+    a["engagement"][act] = ENGAGEMENT_RHO * a["engagement"][act] + rng.normal(0, ENGAGEMENT_SD, len(act))
+    mean = a["pull_mean"][act]
+    a["pull"][act] = mean + PULL_RHO * (a["pull"][act] - mean) + rng.normal(0, PULL_SD, len(act))
+    rs = tax.req_skills[a["job"][act]]
+    r, c = np.nonzero(rs >= 0)
+    e, s = act[r], rs[r, c]
+    wf.skills[e, s] = np.minimum(wf.skills[e, s] + LEARNING_BY_DOING, 5.0)
+
+
+def _record_skills(wf: Workforce, tax: Taxonomy, m: int, on_skills: SkillSink) -> None:
+    act = wf.active_idx()
+    rs = tax.req_skills[wf.arrays["job"][act]]
+    r, c = np.nonzero(rs >= 0)
+    on_skills(m, act[r], rs[r, c], wf.skills[act[r], rs[r, c]])
+
+
+def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray, day_of_unit: np.ndarray,
+           manager: np.ndarray) -> np.ndarray:
+    """Voluntary and involuntary exits of month ``m``; heads are replaced at once. Returns ``manager``."""
+    wf, org, tax, cal = h.wf, h.org, h.tax, h.cal
+    a = wf.arrays
+    act = wf.active_idx()
+    size = np.bincount(a["unit"][act], minlength=len(org.parent))
+    team_rate = team_exits.sum(axis=0) / np.maximum(size, 1)
+    terms = attrition.hazard_terms(wf, act, m, cal, tax, team_rate)
+    hz = attrition.voluntary_hazard(terms)
+    u = rng.random(len(act))
+    vol = u < hz
+    inv = ~vol & (rng.random(len(act)) < attrition.involuntary_probability(wf, act))
+    h.hazard.append({"emp": act, "m": np.full(len(act), m, np.int32), "hazard": hz.astype(np.float64),
+                     "involuntary": inv, "voluntary": vol})
+    reason_v = attrition.voluntary_reason(terms, rng)
+    reason_i = np.where(rng.random(len(act)) < 0.8, 0, rng.integers(1, 3, len(act)))
+    leaving = vol | inv
+    emp = act[leaving]
+    day = cal.random_days(m, len(emp), rng, 2, 15)
+    a["active"][emp] = False
+    a["term_day"][emp] = day
+    term = np.where(vol[leaving], VOLUNTARY, INVOLUNTARY)
+    reason = np.where(vol[leaving], reason_v[leaving], len(attrition.VOLUNTARY_REASONS) + reason_i[leaving])
+    h.log.add(TERMINATION, emp, day, a["unit"][emp], a["job"][emp], manager[emp], a["pay"][emp], term, reason)
+    team_exits[m % 6] = np.bincount(a["unit"][act[vol]], minlength=len(org.parent))
+    heads = a["is_head"][emp]
+    h.rec.record_departures(a["unit"][emp[~heads]], a["job"][emp[~heads]])
+    units = a["unit"][emp]
+    led = org.leader[units] == emp
+    day_of_unit[units[led]] = np.minimum(day[led] + 1, cal.end_day)
+    lead_teams = units[led & ~heads]
+    if len(lead_teams):
+        mobility.pick_team_leads(org, wf, np.unique(lead_teams), tax)
+    if heads.any():
+        hu, hd = units[heads], day[heads]
+        hj = np.array([management_job(tax, k) for k in org.kind[hu]])
+        new = h.rec.open_and_fill_now(org, wf, tax, cal, m, hu, hj, hd, rng)
+        a["is_head"][new] = True
+        org.leader[hu] = new
+        manager = _fit(manager, wf.cap)
+        manager[new] = org.manager_of(hu, new)
+        a["job_since_m"][new] = m
+        h.log.add(HIRE, new, a["hire_day"][new], hu, hj, manager[new], a["pay"][new])
+    mobility.sync_managers(org, wf, h.log, m, day_of_unit, manager)
+    return manager
+
+
+def _fit(manager: np.ndarray, cap: int) -> np.ndarray:
+    """The manager array grown to the workforce capacity."""
+    if cap > len(manager):
+        return np.r_[manager, np.full(cap - len(manager), -1, np.int64)]
+    return manager
+
+
+def _welcome(h: History, m: int, new: np.ndarray, manager: np.ndarray, day_of_unit: np.ndarray) -> None:
+    """Hire events of this month's recruits; empty teams get their first recruit as lead."""
+    wf, org = h.wf, h.org
+    a = wf.arrays
+    if len(new) == 0:
+        return
+    a["job_since_m"][new] = m
+    vacant = np.unique(a["unit"][new][org.leader[a["unit"][new]] < 0])
+    if len(vacant):
+        mobility.pick_team_leads(org, wf, vacant, h.tax)
+        day_of_unit[vacant] = a["hire_day"][org.leader[vacant]]
+    manager[new] = org.manager_of(a["unit"][new], new)
+    h.log.add(HIRE, new, a["hire_day"][new], a["unit"][new], a["job"][new], manager[new], a["pay"][new])
+    mobility.sync_managers(org, wf, h.log, m, day_of_unit, manager)
+
+
+def _record_demand(h: History, m: int) -> None:
+    """Truth: expected required-skill slots per team × skill (plan × requirement, plus the adoption ramp)
+    and supply (active members whose true level is at least ``SUPPLY_LEVEL``)."""
+    tax, rec, org, wf = h.tax, h.rec, h.org, h.wf
+    plan = rec.plan[:, m]
+    rs, _ = tax.req_skills[rec.cell_job], None
+    r, c = np.nonzero(rs >= 0)
+    unit, skill, slots = rec.cell_unit[r], rs[r, c], plan[r].astype(float)
+    fams = np.array([f.family for f in tax.families])[tax.jobs["family_idx"].to_numpy()[rec.cell_job]]
+    adopt = (org.division[rec.cell_unit] == org.adopting_division) & np.isin(fams, ADOPTION_FAMILIES)
+    tech = tax.skills.index[tax.skills["skill_id"].isin(ADOPTED_TECHNOLOGY)].to_numpy()
+    cells = np.flatnonzero(adopt)
+    unit = np.r_[unit, np.repeat(rec.cell_unit[cells], len(tech))]
+    skill = np.r_[skill, np.tile(tech, len(cells))]
+    slots = np.r_[slots, np.repeat(plan[cells] * adoption_ramp(m), len(tech))]
+    n_s = tax.n_skills
+    demand = np.bincount(unit * n_s + skill, slots, minlength=len(org.parent) * n_s)
+    act = wf.active_idx()
+    holders = wf.skills[act] >= SUPPLY_LEVEL
+    supply = np.zeros((len(org.parent), n_s))
+    np.add.at(supply, wf.arrays["unit"][act], holders)
+    keep = np.flatnonzero(demand > 0)
+    h.demand.append({"unit": keep // n_s, "skill": keep % n_s, "m": np.full(len(keep), m, np.int32),
+                     "demand": demand[keep], "supply": supply.ravel()[keep]})
