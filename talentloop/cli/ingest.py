@@ -1,9 +1,59 @@
-"""`talentloop ingest` commands (being built)."""
+"""``talentloop ingest DIR``: validate, normalise, de-duplicate and quarantine the four feeds, publish clean
+tables atomically, and report what happened to every row."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from talentloop.cli._common import console, fail, settings, summary
 
 
 def register(app: typer.Typer) -> None:
-    """Add this stage's commands to the root app."""
+    """Add the ``ingest`` command to the root app."""
+
+    @app.command("ingest")
+    def ingest_command(
+        source: Annotated[Path, typer.Argument(
+            metavar="DIR", help="Folder holding <feed>/<table>.<csv|parquet|xlsx>.")],
+        mapping: Annotated[Path | None, typer.Option("--mapping", help="Mapping YAML (default: DIR/mapping.yaml "
+                                                     "when present). See docs/mapping.md.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout "
+                                              "(and nothing else).")] = False,
+    ) -> None:
+        """Ingest the feeds in DIR; exit code 1 when a delivered feed failed (drift, unreadable file)."""
+        import orjson
+
+        from features.ingest import MappingError, ingest
+
+        if not source.is_dir():
+            raise fail(f"{source} is not a folder (expected {source}/<feed>/<table>.csv|parquet|xlsx)")
+        try:
+            report = ingest(source, settings(), mapping)
+        except MappingError as e:
+            raise fail(str(e)) from e
+        console.print(f"mapping: {report.mapping}")
+        if report.unchanged:
+            console.print("inputs unchanged since the last ingest: nothing written")
+        if report.not_delivered:
+            console.print(f"not delivered (previous clean state kept): {', '.join(report.not_delivered)}")
+        counts = summary("ingest", ("table", "rows in", "accepted", "quarantined", "duplicates"),
+                         [(t.table, t.rows_in, t.accepted, t.quarantined, t.duplicates)
+                          for t in report.tables.values()])
+        reasons = summary("quarantined rows by reason", ("table", "reason", "rows"),
+                          [(t.table, r, n) for t in report.tables.values() for r, n in t.reasons.items()])
+        for table in (counts, reasons):
+            table.columns[0].no_wrap = True
+            console.print(table)
+        for t in report.tables.values():
+            if t.extra_columns:
+                console.print(f"{t.source_file}: ignored columns not in the contract: {', '.join(t.extra_columns)}")
+        for feed, message in report.failed_feeds.items():
+            console.print(f"[bold red]feed {feed} failed:[/] {message}")
+        if as_json:
+            sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
+        if not report.ok:
+            raise typer.Exit(1)
