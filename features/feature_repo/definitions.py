@@ -1,0 +1,240 @@
+"""Every feature TalentLoop serves, declared once: entities → sources → feature views → on-demand view →
+one feature service per model version.
+
+The offline files live in the workspace, so sources need a folder: :func:`repo_objects` builds the whole
+repo for a feature folder (nothing is read or written). Models take their input columns from a feature
+service (``features.store.feature_columns``), never from a second list.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
+from feast.on_demand_feature_view import OnDemandFeatureView
+from feast.types import Array, Bool, Float32, Float64, Int64, String
+
+from features.build import feature_path
+
+MONTHLY_TTL = timedelta(days=45)  # a monthly snapshot stays valid until the next one (plus slack)
+
+employee = Entity(name="employee", join_keys=["employee_id"], value_type=ValueType.STRING,
+                  description="A person employed by the company.")
+course = Entity(name="course", join_keys=["course_id"], value_type=ValueType.STRING,
+                description="A course of the learning catalog.")
+org_unit = Entity(name="org_unit", join_keys=["org_unit_id"], value_type=ValueType.STRING,
+                  description="A unit of the organisation tree (company, division, department, team).")
+skill = Entity(name="skill", join_keys=["skill_id"], value_type=ValueType.STRING,
+               description="A skill of the taxonomy.")
+job = Entity(name="job", join_keys=["job_id"], value_type=ValueType.STRING, description="A job (role and level).")
+
+ENTITIES = (employee, course, org_unit, skill, job)
+
+
+def _f(name: str, dtype: Any, description: str) -> Field:
+    return Field(name=name, dtype=dtype, description=description)
+
+
+EMPLOYEE_CONTEXT = [
+    _f("org_unit_id", String, "Org unit at T (lookup key, not a model input)."),
+    _f("job_id", String, "Job at T (lookup key, not a model input)."),
+]
+EMPLOYEE_NUMERIC = [
+    _f("job_family", String, "Job family of the current job."),
+    _f("job_level", Int64, "Level of the current job, 1-5."),
+    _f("tenure_months", Float32, "Months since hire."),
+    _f("months_since_promotion", Float32, "Months since the last promotion (since hire if never)."),
+    _f("months_since_pay_change", Float32, "Months since base pay last changed (since hire if never)."),
+    _f("months_since_manager_change", Float32, "Months since the manager last changed (since hire if never)."),
+    _f("manager_changes_12m", Int64, "Manager changes in the 12 months before T."),
+    _f("transfers_12m", Int64, "Transfers in the 12 months before T."),
+    _f("pay_vs_band_mid", Float32, "Base pay / band midpoint - 1."),
+    _f("pay_band_position", Float32, "(pay - band min) / (band max - band min)."),
+    _f("last_rating", Int64, "Overall rating of the last review."),
+    _f("prev_rating", Int64, "Overall rating of the review before the last."),
+    _f("rating_trend", Int64, "Last rating - previous rating."),
+    _f("last_kpi_attainment", Float32, "KPI attainment at the last review."),
+    _f("months_since_review", Float32, "Months since the last review (null when never reviewed)."),
+    _f("n_required_skills", Int64, "Skills the current job requires."),
+    _f("n_skills_below_required", Int64, "Required skills with a known level below the requirement."),
+    _f("mean_skill_gap", Float32, "Mean gap over required skills with a known level."),
+    _f("max_skill_gap", Float32, "Largest gap over required skills with a known level."),
+    _f("training_hours_3m", Float32, "Hours of courses completed in the 3 months before T."),
+    _f("training_hours_12m", Float32, "Hours of courses completed in the 12 months before T."),
+    _f("training_points_3m", Int64, "Training points earned in the 3 months before T."),
+    _f("training_points_12m", Int64, "Training points earned in the 12 months before T."),
+    _f("completions_3m", Int64, "Courses completed in the 3 months before T."),
+    _f("completions_12m", Int64, "Courses completed in the 12 months before T."),
+    _f("enrollments_in_progress", Int64, "Enrollments started and not finished at T."),
+    _f("team_size", Int64, "Active employees in the same org unit at T."),
+    _f("team_vol_exits_6m", Int64, "Voluntary exits from the same org unit in the 6 months before T."),
+    _f("team_vol_attrition_6m", Float32, "team_vol_exits_6m / team_size."),
+    _f("assessment_mean_score", Float32, "Mean pre-hire assessment score (null when none)."),
+    _f("unit_open_requisitions", Int64, "Open requisitions of the same org unit at T."),
+    _f("online_share_12m", Float32, "Share of online courses among completions in the last 12 months."),
+    _f("workshop_share_12m", Float32, "Share of workshops among completions in the last 12 months."),
+    _f("mentoring_share_12m", Float32, "Share of mentoring among completions in the last 12 months."),
+]
+EMPLOYEE_ARRAYS = [
+    _f("skill_ids", Array(String), "Skills the current job requires (sorted)."),
+    _f("skill_gaps", Array(Float32), "Gap per required skill, same order (NaN when the level is unknown)."),
+    _f("skill_required_levels", Array(Int64), "Required level per skill, same order."),
+    _f("completed_course_ids", Array(String), "Courses completed before T (sorted)."),
+]
+COURSE_SCALARS = [
+    _f("format", String, "Delivery format."),
+    _f("hours", Float32, "Learning hours."),
+    _f("level", Int64, "Course level, 1-5."),
+    _f("cost", Float32, "Cost per participant."),
+    _f("points", Int64, "Training points awarded on completion."),
+    _f("mandatory", Bool, "Mandatory for every employee."),
+    _f("course_age_months", Float32, "Months since the course entered the catalog."),
+    _f("takers_12m", Int64, "Enrollments in the 12 months before T."),
+    _f("takers_total", Int64, "Enrollments before T."),
+    _f("completion_rate", Float32, "Completions / enrollments before T."),
+    _f("avg_rating_change", Float32,
+       "Takers' mean change in the target skills' rating, last review before enrolment to first after completion."),
+    _f("avg_exam_score", Float32, "Mean exam score of completions before T."),
+]
+COURSE_ARRAYS = [
+    _f("course_key", String, "The course id again, as an input of request-time pair features (not a model input)."),
+    _f("course_skill_ids", Array(String), "Skills the course teaches (sorted)."),
+    _f("course_target_levels", Array(Int64), "Target level per skill, same order."),
+]
+JOB_COURSE = [
+    _f("peers_taken_12m", Int64, "Enrollments by people in the same job in the 12 months before T."),
+    _f("peers_completed_total", Int64, "Completions by people in the same job before T."),
+]
+ORG_UNIT = [
+    _f("headcount", Int64, "Active employees in the unit's subtree at T."),
+    _f("vol_exits_12m", Int64, "Voluntary exits from the subtree in the 12 months before T."),
+    _f("vol_attrition_rate_12m", Float32, "vol_exits_12m / headcount."),
+    _f("open_requisitions", Int64, "Requisitions open at T in the subtree."),
+    _f("planned_headcount", Int64, "Planned headcount for month T (subtree)."),
+]
+UNIT_SKILL = [
+    _f("demand_slots", Int64, "Required-skill slots of the headcount at T plus open requisition slots."),
+    _f("holders_at_required", Int64, "Employees whose known level reaches their job's required level."),
+    _f("open_req_slots", Int64, "Open requisitions at T asking for the skill."),
+    _f("in_training", Int64, "Employees in a course teaching the skill at T."),
+    _f("vol_exits_12m", Int64, "Voluntary exits from the unit in the 12 months before T."),
+]
+# On-demand outputs: Feast compares them with fields inferred from a trial run of the UDF, which carry no
+# description, so the descriptions live in MATCH_DOC.
+MATCH_DOC = {
+    "gap_match": "Sum of the employee's gaps on the skills the course teaches.",
+    "max_gap_covered": "Largest of those gaps.",
+    "n_gap_skills_covered": "Course skills on which the employee has a gap.",
+    "level_fit": "Course level - the employee's job level.",
+    "format_affinity": "The employee's share of recent completions in this course's format (NaN when none).",
+    "already_completed": "The employee completed this course before.",
+}
+MATCH = [
+    Field(name="gap_match", dtype=Float64),
+    Field(name="max_gap_covered", dtype=Float64),
+    Field(name="n_gap_skills_covered", dtype=Int64),
+    Field(name="level_fit", dtype=Int64),
+    Field(name="format_affinity", dtype=Float64),
+    Field(name="already_completed", dtype=Bool),
+]
+_FORMAT_SHARE = {"online": "online_share_12m", "workshop": "workshop_share_12m", "mentoring": "mentoring_share_12m"}
+
+
+def _source(feature_dir: Path, table: str) -> FileSource:
+    return FileSource(name=f"{table}_source", path=str(feature_path(feature_dir, table)),
+                      timestamp_field="event_timestamp", description=f"Monthly snapshots: {table}.parquet")
+
+
+def _match_row(skill_ids: list[str] | None, gaps: list[float] | None, course_skills: list[str] | None,
+               done: list[str] | None, course_id: str) -> tuple[float, float, int, bool]:
+    gap_of = {s: g for s, g in zip(skill_ids or [], gaps or [], strict=False) if g is not None and g == g}
+    covered = [gap_of.get(s, 0.0) for s in course_skills or []]
+    return (float(sum(covered)), float(max(covered, default=0.0)), sum(1 for g in covered if g > 0),
+            course_id in (done or []))
+
+
+def employee_course_match_udf(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Pair features of (employee, course), computed at request time from both views' values."""
+    out: dict[str, list[Any]] = {f.name: [] for f in MATCH}
+    for i, course_id in enumerate(inputs["course_key"]):
+        gap, top, n, done = _match_row(inputs["skill_ids"][i], inputs["skill_gaps"][i],
+                                       inputs["course_skill_ids"][i], inputs["completed_course_ids"][i], course_id)
+        level, job_level = inputs["level"][i], inputs["job_level"][i]
+        share_col = _FORMAT_SHARE.get(inputs["format"][i])
+        share = inputs[share_col][i] if share_col else None
+        out["gap_match"].append(gap)
+        out["max_gap_covered"].append(top)
+        out["n_gap_skills_covered"].append(n)
+        out["level_fit"].append(None if level is None or job_level is None or pd.isna(level) or pd.isna(job_level)
+                                else int(level) - int(job_level))
+        out["format_affinity"].append(float("nan") if share is None or pd.isna(share) else float(share))
+        out["already_completed"].append(done)
+    return out
+
+
+# Feast rebuilds a python-mode UDF from its source text in an empty namespace; the stored source is a
+# shim that imports the real function, so helpers and constants of this module stay available.
+_UDF_SOURCE = (
+    "def employee_course_match_udf(inputs):\n"
+    "    from features.feature_repo.definitions import employee_course_match_udf as udf\n"
+    "    return udf(inputs)\n"
+)
+
+
+def repo_objects(feature_dir: Path) -> dict[str, Any]:
+    """All Feast objects of the repo, by name, for the feature files in ``feature_dir``."""
+    employee_monthly = FeatureView(
+        name="employee_monthly", entities=[employee], ttl=MONTHLY_TTL,
+        schema=EMPLOYEE_CONTEXT + EMPLOYEE_NUMERIC + EMPLOYEE_ARRAYS, source=_source(feature_dir, "employee_monthly"),
+        description="Point-in-time monthly snapshot per active employee.", online=True)
+    course_stats = FeatureView(
+        name="course_stats", entities=[course], ttl=MONTHLY_TTL, schema=COURSE_SCALARS + COURSE_ARRAYS,
+        source=_source(feature_dir, "course_stats"), description="Monthly course catalog facts and outcomes.")
+    job_course_stats = FeatureView(
+        name="job_course_stats", entities=[job, course], ttl=MONTHLY_TTL, schema=JOB_COURSE,
+        source=_source(feature_dir, "job_course_stats"), description="How peers in a job take a course.")
+    org_unit_monthly = FeatureView(
+        name="org_unit_monthly", entities=[org_unit], ttl=MONTHLY_TTL, schema=ORG_UNIT,
+        source=_source(feature_dir, "org_unit_monthly"), description="Monthly org unit (subtree) figures.")
+    unit_skill_monthly = FeatureView(
+        name="unit_skill_monthly", entities=[org_unit, skill], ttl=MONTHLY_TTL, schema=UNIT_SKILL,
+        source=_source(feature_dir, "unit_skill_monthly"), description="Monthly skill demand and supply per unit.")
+
+    match_inputs = [f.name for f in EMPLOYEE_ARRAYS] + ["job_level"] + list(_FORMAT_SHARE.values())
+    # Built with the class, not the decorator: the decorator renames the UDF's module to __main__ so that
+    # dill pickles it by value; by reference (this importable module) is what a service needs.
+    employee_course_match = OnDemandFeatureView(
+        name="employee_course_match",
+        sources=[employee_monthly[match_inputs], course_stats[["format", "level", "course_skill_ids", "course_key"]]],
+        schema=MATCH, mode="python", udf=employee_course_match_udf, udf_string=_UDF_SOURCE,
+        description="Request-time pair features of an employee and a course: "
+                    + "; ".join(f"{k}: {v}" for k, v in MATCH_DOC.items()),
+    )
+
+    numeric = [f.name for f in EMPLOYEE_NUMERIC]
+    course_scalars = [f.name for f in COURSE_SCALARS]
+    services = [
+        FeatureService(name="attrition_v1", features=[employee_monthly[numeric]],
+                       description="Attrition risk: employee snapshot (no ids, no arrays)."),
+        FeatureService(name="course_ranker_v1",
+                       features=[employee_monthly[numeric], course_stats[course_scalars], job_course_stats,
+                                 employee_course_match],
+                       description="Course ranker: employee, course, peers-in-job and pair features."),
+        FeatureService(name="skill_demand_v1",
+                       features=[unit_skill_monthly, org_unit_monthly[["headcount", "vol_attrition_rate_12m",
+                                                                       "open_requisitions", "planned_headcount"]]],
+                       description="Skill demand: unit × skill series plus unit figures."),
+        FeatureService(name="employee_context_v1", features=[employee_monthly[[f.name for f in EMPLOYEE_CONTEXT]]],
+                       description="Lookup keys of an employee at T (org unit, job) for access checks and pair reads."),
+    ]
+    objects: dict[str, Any] = {e.name: e for e in ENTITIES}
+    for obj in (employee_monthly, course_stats, job_course_stats, org_unit_monthly, unit_skill_monthly,
+                employee_course_match, *services):
+        objects[obj.name] = obj
+    return objects
+
+
+FEATURE_SERVICES = ("attrition_v1", "course_ranker_v1", "skill_demand_v1", "employee_context_v1")
