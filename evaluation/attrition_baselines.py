@@ -33,7 +33,8 @@ class LogisticHazard:
              self.cat_),
         ])
         self.pipe_ = make_pipeline(pre, LogisticRegression(C=self.C, max_iter=2000))
-        self.pipe_.fit(self._frame(rows), rows["label"].to_numpy())
+        weight = rows["weight"].to_numpy(dtype=float) if "weight" in rows.columns else None
+        self.pipe_.fit(self._frame(rows), rows["label"].to_numpy(), logisticregression__sample_weight=weight)
         return self
 
     def _frame(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -60,16 +61,21 @@ class TenureKaplanMeier:
     def fit(self, rows: pd.DataFrame, feature_columns: list[str] | None = None) -> TenureKaplanMeier:
         if "tenure_months" not in rows.columns:
             raise ValueError("TenureKaplanMeier needs a 'tenure_months' column")
+        if rows["tenure_months"].isna().any():
+            raise ValueError("TenureKaplanMeier: tenure_months has missing values")
         tenure = np.clip(np.floor(rows["tenure_months"].to_numpy(dtype=float)) + rows[MONTHS_AHEAD].to_numpy(),
                          0, self.max_tenure).astype(int)
-        at_risk = np.bincount(tenure, minlength=self.max_tenure + 1).astype(float)
-        events = np.bincount(tenure, weights=rows["label"].to_numpy(dtype=float), minlength=self.max_tenure + 1)
+        w = rows["weight"].to_numpy(dtype=float) if "weight" in rows.columns else np.ones(len(rows))
+        at_risk = np.bincount(tenure, weights=w, minlength=self.max_tenure + 1)
+        events = np.bincount(tenure, weights=w * rows["label"].to_numpy(dtype=float), minlength=self.max_tenure + 1)
         overall = events.sum() / max(at_risk.sum(), 1.0)
         # shrink sparse tenure months towards the overall rate instead of reading 0/1 from a handful of people
         self.hazard_ = (events + self.prior_strength * overall) / (at_risk + self.prior_strength)
         return self
 
     def predict_risk(self, df: pd.DataFrame, horizons: tuple[int, ...]) -> np.ndarray:
+        if df["tenure_months"].isna().any():
+            raise ValueError("TenureKaplanMeier: tenure_months has missing values")
         t0 = np.floor(df["tenure_months"].to_numpy(dtype=float)).astype(int)
         H = max(horizons)
         idx = np.clip(t0[:, None] + np.arange(H)[None, :], 0, self.max_tenure)

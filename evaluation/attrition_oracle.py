@@ -1,8 +1,9 @@
 """The oracle for attrition: the simulator's true monthly hazard composed to the horizon.
 
 For a snapshot (employee, T) and horizon h: P = 1 - prod_{k<h} (1 - hazard(employee, T + k)), over the
-months the person was still employed (the truth records a hazard only for active months). This is the
-best any model could do knowing the generating process, including the unobserved outside pull.
+months of the window. The truth records a hazard only while the person is employed, so after an exit the
+last recorded hazard is carried forward (counting those months as zero would make leavers look safe). This
+is the best any model could do knowing the generating process, including the unobserved outside pull.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ def oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int, ...]) 
     t = _month_index(rows["event_timestamp"])
     ids = rows["employee_id"].astype(str).to_numpy()
     H = max(horizons)
-    q = np.zeros((len(rows), H))
+    q = np.full((len(rows), H), np.nan)
     for k in range(H):
         idx = pd.MultiIndex.from_arrays([ids, t + k])
-        q[:, k] = table.reindex(idx).fillna(0.0).to_numpy()
+        q[:, k] = table.reindex(idx).to_numpy()
+    q = pd.DataFrame(q).ffill(axis=1).fillna(0.0).to_numpy()
     surv = np.cumprod(1 - q, axis=1)
     return np.column_stack([1 - surv[:, h - 1] for h in horizons])
 

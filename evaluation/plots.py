@@ -53,14 +53,23 @@ def roc_pr_calibration(preds: pd.DataFrame, out_dir: Path, methods: list[str]) -
 
 
 def shap_summary(contrib: np.ndarray, X: pd.DataFrame, out_path: Path, max_display: int = 15) -> Path:
-    """SHAP beeswarm summary of exact TreeSHAP contributions."""
-    import shap
-
+    """SHAP summary of exact TreeSHAP contributions: mean |contribution| per feature, and the spread of each
+    feature's contributions coloured by the feature's value (low blue, high red)."""
     plt = _plt()
-    numeric = X.apply(lambda s: s.cat.codes if hasattr(s, "cat") else pd.to_numeric(s, errors="coerce"))
-    shap.summary_plot(contrib, numeric, max_display=max_display, show=False)
-    plt.gcf().set_size_inches(9, 6)
-    plt.tight_layout()
-    plt.savefig(out_path, dpi=80)
-    plt.close("all")
+    order = np.argsort(-np.abs(contrib).mean(axis=0))[:max_display][::-1]
+    fig, (bar, swarm) = plt.subplots(1, 2, figsize=(13, 0.35 * len(order) + 1.5), sharey=True)
+    bar.barh(range(len(order)), np.abs(contrib[:, order]).mean(axis=0), color="#4878a8")
+    bar.set(yticks=range(len(order)), yticklabels=[X.columns[i] for i in order], xlabel="mean |SHAP| (log-odds)")
+    rng = np.random.default_rng(0)
+    for row, j in enumerate(order):
+        col = X.iloc[:, j]
+        values = col.cat.codes.to_numpy(float) if hasattr(col, "cat") else pd.to_numeric(col, errors="coerce").to_numpy(float)
+        lo, hi = np.nanpercentile(values, [5, 95]) if np.isfinite(values).any() else (0.0, 1.0)
+        colour = np.clip((values - lo) / (hi - lo or 1.0), 0, 1)
+        swarm.scatter(contrib[:, j], row + rng.uniform(-0.3, 0.3, len(values)), c=colour, cmap="coolwarm", s=4)
+    swarm.axvline(0, color="grey", lw=0.8)
+    swarm.set(xlabel="SHAP value (impact on the monthly exit log-odds)")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=80)
+    plt.close(fig)
     return Path(out_path)

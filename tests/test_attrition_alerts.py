@@ -5,7 +5,15 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from models.attrition.alerts import connect, get_alert, history, latest_score, list_alerts, review, write_scores
+from models.attrition.alerts import (
+    connect,
+    get_alert,
+    history,
+    latest_score,
+    list_alerts,
+    review,
+    write_scores,
+)
 
 
 def _scored(as_of: str, risks: dict[str, float], units: dict[str, str]) -> pd.DataFrame:

@@ -73,3 +73,16 @@ def test_horizon_labels_drop_windows_past_the_end_and_involuntary_exits(history)
     assert ("stay", t("2024-05-01")) not in h3.index  # runs past the end: censored, not negative
     with pytest.raises(ValueError, match="horizon"):
         horizon_labels(snaps, events, end, 13)
+
+
+def test_negative_sampling_keeps_every_exit_and_reweights():
+    import numpy as np
+
+    from models.attrition.labels import sample_negatives
+
+    rows = pd.DataFrame({"label": np.r_[np.ones(50, dtype=np.int8), np.zeros(9950, dtype=np.int8)]})
+    out = sample_negatives(rows, 0.2, seed=1)
+    assert out["label"].sum() == 50 and (out.loc[out["label"] == 1, "weight"] == 1).all()
+    assert abs(out["weight"].sum() - len(rows)) / len(rows) < 0.03  # weighted count ≈ original count
+    with pytest.raises(ValueError, match="rate"):
+        sample_negatives(rows, 0.0)

@@ -66,15 +66,18 @@ def snapshots(employees: pd.DataFrame, events: pd.DataFrame, start: pd.Timestamp
         else pd.to_datetime(emp["hire_date"])
     exit_month = ex["exit_month"].reindex(emp["employee_id"]).to_numpy(dtype=float)
     m_idx = month_index(pd.Series(months))
+    naive_months = months.tz_localize(None).to_numpy()  # datetime64, not an object array of Timestamps
     grid_emp = np.repeat(np.arange(len(emp)), len(months))
     grid_m = np.tile(np.arange(len(months)), len(emp))
-    hired_before = hire.to_numpy()[grid_emp] < months.to_numpy()[grid_m]
+    hired_before = hire.dt.tz_localize(None).to_numpy()[grid_emp] < naive_months[grid_m]
     not_gone = ~(exit_month[grid_emp] < m_idx[grid_m])  # NaN (never left) compares False -> active
     keep = hired_before & not_gone
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "employee_id": emp["employee_id"].to_numpy()[grid_emp[keep]],
-        "event_timestamp": months.to_numpy()[grid_m[keep]],
-    }).astype({"event_timestamp": "datetime64[us, UTC]"})
+        "event_timestamp": naive_months[grid_m[keep]],
+    })
+    out["event_timestamp"] = out["event_timestamp"].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+    return out
 
 
 def hazard_rows(snaps: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp, max_k: int = 12) -> pd.DataFrame:
@@ -94,12 +97,10 @@ def hazard_rows(snaps: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp, ma
         keep = observed & alive & ~involuntary_now
         if not keep.any():
             continue
-        frames.append(pd.DataFrame({
-            "employee_id": snaps["employee_id"].to_numpy()[keep],
-            "event_timestamp": snaps["event_timestamp"].to_numpy()[keep],
-            "months_ahead": np.full(int(keep.sum()), k, dtype=np.int64),
-            "label": (exits_now & (vol == True))[keep].astype(np.int8),  # noqa: E712
-        }))
+        part = snaps.loc[keep, KEYS].reset_index(drop=True)  # row selection keeps the tz-aware dtype
+        part["months_ahead"] = np.int64(k)
+        part["label"] = (exits_now & (vol == True))[keep].astype(np.int8)  # noqa: E712
+        frames.append(part)
     if not frames:
         raise ValueError("no fully observed hazard months: the data window is shorter than one month")
     out = pd.concat(frames, ignore_index=True)
@@ -123,4 +124,19 @@ def horizon_labels(snaps: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp,
     keep = ~involuntary & window_observed  # keeping early-seen exits of unfinished windows would bias upwards
     out = snaps.loc[keep, KEYS].reset_index(drop=True)
     out["label"] = label[keep].astype(np.int8)
+    return out
+
+
+def sample_negatives(rows: pd.DataFrame, rate: float, seed: int = 0) -> pd.DataFrame:
+    """Keep every positive row and a ``rate`` share of negatives, weighted ``1 / rate`` (column ``weight``).
+
+    Exits are rare (about 1-2% of employee-months), so this cuts training rows ~1/rate without biasing
+    probabilities: every fit, calibration and quantile downstream uses the weights.
+    """
+    if not 0 < rate <= 1:
+        raise ValueError(f"negative sampling rate must be in (0, 1], got {rate}")
+    rng = np.random.default_rng(seed)
+    keep = (rows["label"].to_numpy() == 1) | (rng.random(len(rows)) < rate)
+    out = rows.loc[keep].reset_index(drop=True)
+    out["weight"] = np.where(out["label"].to_numpy() == 1, 1.0, 1.0 / rate)
     return out

@@ -42,7 +42,7 @@ class AttritionModel:
     def __init__(
         self,
         n_estimators: int = 300,
-        learning_rate: float = 0.05,
+        learning_rate: float = 0.06,
         num_leaves: int = 15,
         min_child_samples: int = 100,
         calibration_months: int = 4,
@@ -50,6 +50,7 @@ class AttritionModel:
         feature_service: str = "attrition_v1",
         alert_top_share: float = 0.10,
         alert_horizon: int = 3,
+        num_threads: int = 0,
         random_state: int = 0,
     ):
         self.n_estimators = n_estimators
@@ -61,6 +62,7 @@ class AttritionModel:
         self.feature_service = feature_service
         self.alert_top_share = alert_top_share
         self.alert_horizon = alert_horizon
+        self.num_threads = num_threads  # 0: OpenMP's default (OMP_NUM_THREADS, else every core)
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -85,25 +87,32 @@ class AttritionModel:
             raise ValueError("need more than calibration_months of outcome months to fit")
         X = self._matrix(rows)
         y = rows["label"].to_numpy()
+        w = rows["weight"].to_numpy(dtype=float) if "weight" in rows.columns else np.ones(len(rows))
         params = {
             "objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples, "feature_fraction": 0.9, "bagging_fraction": 0.8,
-            "bagging_freq": 1, "lambda_l2": 1.0, "seed": self.random_state, "verbose": -1, "num_threads": 2,
+            "bagging_freq": 1, "lambda_l2": 1.0, "seed": self.random_state, "verbose": -1, "num_threads": self.num_threads,
         }
-        train = lgb.Dataset(X[~late], y[~late], categorical_feature=list(self.categories_) or "auto")
-        valid = lgb.Dataset(X[late], y[late], reference=train)
+        train = lgb.Dataset(X[~late], y[~late], weight=w[~late], categorical_feature=list(self.categories_) or "auto")
+        valid = lgb.Dataset(X[late], y[late], weight=w[late], reference=train)
         self.booster_ = lgb.train(params, train, self.n_estimators, valid_sets=[valid],
                                   callbacks=[lgb.early_stopping(30, verbose=False)])
         raw = self.booster_.predict(X[late], raw_score=True)
-        self.platt_ = _fit_platt(raw, y[late])
+        self.platt_ = _fit_platt(raw, y[late], w[late])
         self.training_rows_ = int(len(rows))
         self.data_window_ = (str(rows["event_timestamp"].min().date()), str(rows["event_timestamp"].max().date()))
-        self.policy_ = self._policy(rows.loc[late & (rows[MONTHS_AHEAD] == 0).to_numpy()])
+        first_month = late & (rows[MONTHS_AHEAD] == 0).to_numpy()
+        self.policy_ = self._policy(rows.loc[first_month], w[first_month])
         return self
 
-    def _policy(self, late_snapshots: pd.DataFrame) -> ThresholdPolicy:
+    def _policy(self, late_snapshots: pd.DataFrame, weights: np.ndarray) -> ThresholdPolicy:
+        """``min_risk``: the weighted (1 − top_share) quantile of risk on the latest snapshots."""
+        if late_snapshots.empty:
+            raise ValueError("no snapshot in the calibration slice to set the alert threshold from")
         risk = self.predict_risk(late_snapshots, horizons=(self.alert_horizon,))[:, 0]
-        min_risk = float(np.quantile(risk, 1 - self.alert_top_share)) if len(risk) else 0.5
+        order = np.argsort(risk)
+        cum = np.cumsum(weights[order]) / weights.sum()
+        min_risk = float(risk[order][np.searchsorted(cum, 1 - self.alert_top_share)])
         return ThresholdPolicy(self.alert_horizon, round(min_risk, 4), self.alert_top_share)
 
     # ------------------------------------------------------------------ predict
@@ -189,11 +198,11 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _fit_platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _fit_platt(raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Logistic regression of the label on the raw log-odds: (slope, intercept)."""
     if len(np.unique(y)) < 2:
         raise ValueError("the calibration slice has only one class; use more calibration_months or more data")
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y, sample_weight=w)
     return (float(lr.coef_[0, 0]), float(lr.intercept_[0]))

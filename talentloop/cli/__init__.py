@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from talentloop.cli import contract, features, ingest, simulate
+from talentloop.cli import contract, erase, features, ingest, simulate, train
 
 app = typer.Typer(
     name="talentloop",
@@ -19,3 +19,5 @@ simulate.register(app)
 ingest.register(app)
 features.register(app)
 contract.register(app)
+train.register(app)
+erase.register(app)

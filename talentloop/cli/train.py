@@ -1,0 +1,93 @@
+"""``talentloop train MODEL`` and ``talentloop score attrition``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from talentloop.cli._common import console, fail, settings, summary
+
+
+def register(app: typer.Typer) -> None:
+    train = typer.Typer(help="Train, evaluate and register a model in MLflow (alias challenger; champion if none).",
+                        no_args_is_help=True)
+    score = typer.Typer(help="Batch-score with the champion model.", no_args_is_help=True)
+
+    @train.command("attrition")
+    def train_attrition(
+        json_out: bool = typer.Option(False, "--json", help="Print the metrics table as JSON on stdout."),
+        seed: int = typer.Option(0, help="Random seed of the model."),
+        folds: int = typer.Option(4, help="Rolling-origin backtest folds (at least 3)."),
+    ) -> None:
+        """Attrition risk months ahead: backtest vs baselines (and oracle), fit, log and register."""
+        if folds < 3:
+            raise fail("--folds must be at least 3")
+        from training_jobs.attrition import run
+
+        with console.status("training attrition (backtest, fit, register)…"):
+            result = run(settings(), seed=seed, n_folds=folds)
+        _print_attrition(result, json_out)
+
+    @train.command("course-ranker")
+    def train_course_ranker(
+        json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+    ) -> None:
+        """Course ranker (LambdaRank on closed-loop labels): time-split evaluation vs baselines and oracle."""
+        from evaluation.truth import locate
+        from talentloop.cli.train_course_ranker import train_course_ranker_command
+
+        train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
+
+    @train.command("skill-demand")
+    def train_skill_demand(
+        json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+        series: Path = typer.Option(None, "--series", help="Forecast your own long-format series "
+                                    "(series_id, month, value) from a CSV or Parquet file instead."),
+    ) -> None:
+        """Skill-demand forecaster: rolling-origin backtest vs seasonal naive, naive, AutoETS (and oracle)."""
+        from evaluation.truth import locate
+        from talentloop.cli.train_skill_demand import train_skill_demand_command
+
+        truth = None if series else locate(settings())
+        try:
+            train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series)  # prints its own JSON
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+
+    @score.command("attrition")
+    def score_attrition(
+        as_of: str = typer.Option(None, "--as-of", help="Month to score (YYYY-MM or a date); default: latest."),
+        rule: str = typer.Option("risk", help="Alert rule: 'risk' (≥ the model's threshold) or 'top-share' per unit."),
+        json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+    ) -> None:
+        """Score every active employee, store risks with drivers, raise alerts (idempotent per month)."""
+        from training_jobs.score_attrition import RULES, run
+
+        if rule not in RULES:
+            raise fail(f"--rule must be one of {', '.join(RULES)}")
+        try:
+            result = run(settings(), as_of=as_of, rule=rule)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        if json_out:
+            typer.echo(json.dumps(result))
+        else:
+            console.print(summary("Attrition scoring", ["field", "value"], result.items()))
+
+    app.add_typer(train, name="train")
+    app.add_typer(score, name="score")
+
+
+def _print_attrition(result: dict, json_out: bool) -> None:
+    rows = result["summary"]
+    if json_out:
+        typer.echo(json.dumps(result, default=str))
+        return
+    header = ["h", "method", "folds", "ROC-AUC", "PR-AUC", "P@10%", "R@10%", "Brier", "ECE", "AUC/oracle"]
+    console.print(summary(
+        f"attrition v{result['version']} (run {result['run_id'][:8]}, {result['seconds']} s)", header,
+        [[r["horizon"], r["method"], r["folds"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}",
+          f"{r['precision_at_top_10pct']:.3f}", f"{r['recall_at_top_10pct']:.3f}", f"{r['brier']:.4f}",
+          f"{r['ece']:.4f}", f"{r.get('roc_auc_vs_oracle', float('nan')):.3f}"] for r in rows]))
