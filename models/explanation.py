@@ -111,17 +111,17 @@ def explain_rows(
     names = list(grouped)
     G = np.column_stack([contrib[:, idx].sum(axis=1) for idx in grouped.values()])
     values = X.to_numpy(dtype=object)
+    tops = np.argsort(-np.abs(G), axis=1, kind="stable")[:, :top]
+    driver_of = [drivers.get(n) for n in names]
+    display_of = [d.name(lang) if d else n for d, n in zip(driver_of, names, strict=True)]
     explanations = []
     for r in range(len(X)):
-        order = np.argsort(-np.abs(G[r]), kind="stable")[:top]
         items, reasons = [], []
-        for j in order:
+        for j in tops[r]:
             name = names[j]
-            first_col = grouped[name][0]
-            value = _plain(values[r, first_col])
-            driver = drivers.get(name)
-            display = driver.name(lang) if driver else name
-            items.append(Contribution(name, display, value, float(G[r, j])))
+            value = _plain(values[r, grouped[name][0]])
+            driver = driver_of[j]
+            items.append(Contribution(name, display_of[j], value, float(G[r, j])))
             if driver is not None and (direction == 0 or np.sign(G[r, j]) == np.sign(direction)):
                 reasons.append(driver.reason(value, lang))
         explanations.append(Explanation(float(base[r]), items, reasons, total=float(contrib[r].sum())))

@@ -35,8 +35,8 @@ def load_champion(settings: Settings, name: str = "attrition"):
 
 def explanations(model, frame: pd.DataFrame, horizon: int) -> list[dict]:
     """Per row: base value, top contributions and reasons in both languages."""
-    en = model.explain(frame, horizon=horizon, lang="en")
-    zh = model.explain(frame, horizon=horizon, lang="zh")
+    both = model.explain_langs(frame, horizon=horizon, langs=("en", "zh"))
+    en, zh = both["en"], both["zh"]
     return [{"horizon": horizon, **e.to_dict(), "reasons": {"en": e.reasons, "zh": z.reasons}}
             for e, z in zip(en, zh, strict=True)]
 

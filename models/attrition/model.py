@@ -162,12 +162,17 @@ class AttritionModel:
 
     def explain(self, df: pd.DataFrame, horizon: int = 3, lang: str = "en", top: int = 5) -> list[Explanation]:
         """Top drivers with reasons; ``months_ahead`` is part of the baseline, not a driver."""
+        return self.explain_langs(df, horizon, (lang,), top)[lang]
+
+    def explain_langs(self, df: pd.DataFrame, horizon: int = 3, langs: tuple[str, ...] = ("en", "zh"),
+                      top: int = 5) -> dict[str, list[Explanation]]:
+        """The same contributions worded in several languages (TreeSHAP computed once)."""
         base, contrib, X0 = self.contributions(df, horizon)
         k_col = X0.columns.get_loc(MONTHS_AHEAD)
         base = base + contrib[:, k_col]
         contrib = np.delete(contrib, k_col, axis=1)
         X = X0.drop(columns=[MONTHS_AHEAD])
-        return explain_rows(base, contrib, X, DRIVERS, lang=lang, top=top, direction=1)
+        return {lang: explain_rows(base, contrib, X, DRIVERS, lang=lang, top=top, direction=1) for lang in langs}
 
     # ------------------------------------------------------------------ what-if levers
     def levers(self, df: pd.DataFrame, horizon: int = 3) -> list[list[dict]]:

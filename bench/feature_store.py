@@ -1,6 +1,6 @@
 """Benchmark: simulate → ingest → build → apply → materialize → online reads (→ one training set).
 
-    .venv/bin/python bench/features.py --employees 100000 --months 36
+    .venv/bin/python bench/feature_store.py --employees 100000 --months 36
 
 Each heavy stage runs in its own subprocess so its peak memory (``ru_maxrss``) is its own. Prints one table:
 seconds and peak RSS per stage, and the latency of single-employee online reads (p50 / p99 over 1,000
@@ -153,6 +153,4 @@ def _print_table(results: dict[str, dict[str, object]], employees: int, months: 
 
 
 if __name__ == "__main__":
-    # This script is named features.py: keep its folder from shadowing the ``features`` package.
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
     main()
