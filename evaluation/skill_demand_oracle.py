@@ -1,0 +1,97 @@
+"""The skill-demand oracle: the simulator's expected demand, scored like any forecast.
+
+The simulator records, per team × skill × month, the *expected* required-skill slots of its plan (plus
+the adoption ramp of new technology): the oracle of a model that knew the generating plan. Teams are aggregated up the org tree
+(parents sum their subtree) so every unit of the feature store is covered.
+
+The truth month ``m`` is the state during month ``m``; a feature snapshot at ``T`` is computed from rows
+dated before ``T``, so the truth of month ``m`` is aligned with the snapshot at ``T = m + lag_months``
+(``lag_months=1``: the snapshot at the start of month m + 1 is the first to see month m whole; with
+lag 0 the last snapshot month has no truth at all). The expected demand is the *plan* × requirements:
+observed ``demand_slots`` (actual headcount plus open requisitions) drifts away from the plan, so on the
+demo company the oracle is no lower bound for errors against observed demand; it measures how far
+observed demand sits from the planned expectation.
+Only this module, in ``evaluation/``, reads the truth folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TRUTH_FILE = "skill_demand.parquet"
+
+
+def read_expected_demand(truth_dir: Path) -> pd.DataFrame:
+    """``org_unit_id, skill_id, month, expected_demand`` as written by the simulator."""
+    path = Path(truth_dir) / TRUTH_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: pass the truth folder written by `talentloop simulate`")
+    df = pd.read_parquet(path, columns=["org_unit_id", "skill_id", "month", "expected_demand"])
+    df["org_unit_id"] = df["org_unit_id"].astype(str)
+    df["skill_id"] = df["skill_id"].astype(str)
+    df["month"] = pd.to_datetime(df["month"]).dt.to_period("M").dt.to_timestamp()
+    return df
+
+
+def aggregate_up(demand: pd.DataFrame, org_units: pd.DataFrame) -> pd.DataFrame:
+    """Add every ancestor unit: its expected demand is the sum over the teams of its subtree."""
+    parent = dict(zip(org_units["org_unit_id"].astype(str), org_units["parent_id"], strict=True))
+    rows = [demand]
+    current = demand
+    for _ in range(len(parent)):
+        up = current.assign(org_unit_id=current["org_unit_id"].map(parent))
+        up = up[up["org_unit_id"].notna()]
+        if up.empty:
+            break
+        up = up.assign(org_unit_id=up["org_unit_id"].astype(str))
+        rows.append(up)
+        current = up
+    out = pd.concat(rows, ignore_index=True)
+    return out.groupby(["org_unit_id", "skill_id", "month"], as_index=False)["expected_demand"].sum()
+
+
+def oracle_forecasts(
+    plan: pd.DataFrame,
+    truth_dir: Path,
+    org_units: pd.DataFrame,
+    lag_months: int = 1,
+    ids: Sequence[str] = ("org_unit_id", "skill_id"),
+    time_col: str = "month",
+) -> pd.DataFrame:
+    """The oracle's forecast for every backtest row of ``plan`` (id columns, ``origin``, target month,
+    ``horizon``): ``model = "oracle"`` and ``p50`` = expected demand (0 where the truth has no row for a
+    month it covers: the simulator records only positive demand; NaN for months it does not cover)."""
+    truth = aggregate_up(read_expected_demand(truth_dir), org_units)
+    truth[time_col] = truth["month"] + pd.DateOffset(months=lag_months)
+    if time_col != "month":
+        truth = truth.drop(columns="month")
+    rows = plan[[*ids, "origin", time_col, "horizon"]].copy()
+    rows[time_col] = pd.to_datetime(rows[time_col])
+    out = rows.merge(truth, on=[*ids, time_col], how="left")
+    covered = rows[time_col].between(truth[time_col].min(), truth[time_col].max()).to_numpy()
+    # the simulator records positive demand only: inside its months a missing row means 0, outside unknown
+    out["p50"] = np.where(covered, out["expected_demand"].fillna(0.0), np.nan)
+    out["p10"] = np.nan
+    out["p90"] = np.nan
+    return out.drop(columns="expected_demand").assign(model="oracle")
+
+
+def best_alignment(
+    observed: pd.DataFrame, truth_dir: Path, org_units: pd.DataFrame, target_col: str = "demand_slots",
+    lags: Sequence[int] = (0, 1, 2),
+) -> dict[int, float]:
+    """Mean |observed − expected| for each candidate lag between truth months and snapshot months."""
+    truth = aggregate_up(read_expected_demand(truth_dir), org_units)
+    obs = observed[["org_unit_id", "skill_id", "month", target_col]].copy()
+    obs["org_unit_id"] = obs["org_unit_id"].astype(str)
+    obs["skill_id"] = obs["skill_id"].astype(str)
+    out = {}
+    for lag in lags:
+        shifted = truth.assign(month=truth["month"] + pd.DateOffset(months=lag))
+        m = obs.merge(shifted, on=["org_unit_id", "skill_id", "month"], how="inner")
+        out[int(lag)] = float((m[target_col] - m["expected_demand"]).abs().mean()) if len(m) else float("nan")
+    return out

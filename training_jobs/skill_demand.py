@@ -1,0 +1,256 @@
+"""Training job for the skill-demand forecaster, read top to bottom.
+
+1. Training series from the feature store: every (org unit, skill, month) snapshot of
+   ``unit_skill_monthly`` is the entity frame of ``historical_features(..., "skill_demand_v1")``; the
+   target is ``demand_slots``.
+2. Rolling-origin backtest (6 origins per horizon, horizons 1, 3, 6, 12), refitting at every origin.
+3. Baselines on the same origins (seasonal naive, naive, AutoETS) and, on simulated data when
+   ``truth_dir`` is given, the oracle (expected demand).
+4. Metrics per horizon: MASE (pooled, scaled by the one-step naive error of each origin's training
+   months), sMAPE, weighted quantile loss and 80% interval coverage.
+5. Fit the final model on every month, log parameters, metrics, fan charts and a model card to MLflow and
+   register it (alias ``challenger``; ``champion`` too for the first version).
+
+``run_generic`` does the same for any long-format CSV / Parquet file (``series_id, month, value`` by
+default) so a company can forecast its own signals; see ``docs/skill-demand.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from features.settings import Settings
+from models.skill_demand import FEATURE_SERVICE, DemandForecaster
+from models.skill_demand.series import Fill, to_month
+
+REGISTERED_NAME = "skill_demand"
+GENERIC_NAME = "skill_demand_generic"
+IDS = ("org_unit_id", "skill_id")
+TARGET = "demand_slots"
+EXOG = ("open_req_slots", "open_requisitions", "planned_headcount", "headcount", "holders_at_required",
+        "in_training", "vol_attrition_rate_12m")
+STATIC = ("skill_id", "unit_type")
+HORIZONS = (1, 3, 6, 12)
+N_WINDOWS = 6
+
+
+def training_frame(settings: Settings) -> pd.DataFrame:
+    """Long frame of every unit × skill series from the feature store, with the unit's level in the tree."""
+    from features.build import feature_path
+    from features.offline import read_clean
+    from features.store import EVENT_TIMESTAMP, historical_features
+
+    path = feature_path(settings.feature_dir, "unit_skill_monthly")
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `talentloop features build` and `features apply` first")
+    entity = pd.read_parquet(path, columns=[*IDS, EVENT_TIMESTAMP])
+    frame = historical_features(settings, entity, FEATURE_SERVICE)
+    frame["month"] = frame[EVENT_TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    units = read_clean(settings, "org_units")[["org_unit_id", "unit_type"]].astype(str)
+    frame = frame.drop(columns=EVENT_TIMESTAMP).merge(units, on="org_unit_id", how="left")
+    return frame
+
+
+def run(settings: Settings, truth_dir: Path | None = None, json_out: bool = False, *,
+        n_windows: int = N_WINDOWS, horizons: Sequence[int] = HORIZONS, ets_max_series: int | None = 300
+        ) -> dict[str, Any]:
+    """Backtest, compare, fit, log and register the skill-demand forecaster; returns a summary.
+
+    ``ets_max_series`` bounds the AutoETS baseline's sample of series (it costs ~40 ms per series and
+    origin); ``n_windows`` and ``horizons`` set the backtest."""
+    frame = training_frame(settings)
+    model = DemandForecaster(id_col=IDS, target_col=TARGET, exog_cols=EXOG, static_cols=STATIC,
+                             feature_service=FEATURE_SERVICE, n_jobs=2)
+    oracle = None
+    if truth_dir is not None:
+        from evaluation.skill_demand_oracle import oracle_forecasts
+        from features.offline import read_clean
+
+        org_units = read_clean(settings, "org_units")
+        oracle = lambda plan: oracle_forecasts(plan, truth_dir, org_units)  # noqa: E731
+    return _train_and_register(settings, frame, model, REGISTERED_NAME, oracle, json_out,
+                               {"source": f"feature service {FEATURE_SERVICE}"}, n_windows, horizons,
+                               ets_max_series)
+
+
+def run_generic(
+    path: Path,
+    settings: Settings,
+    id_col: str | Sequence[str] = "series_id",
+    time_col: str = "month",
+    target_col: str = "value",
+    exog_cols: Sequence[str] = (),
+    static_cols: Sequence[str] = (),
+    fill: Fill = "reject",
+    registered_name: str = GENERIC_NAME,
+    json_out: bool = False,
+    n_windows: int = N_WINDOWS,
+    horizons: Sequence[int] = HORIZONS,
+    ets_max_series: int | None = 300,
+) -> dict[str, Any]:
+    """The same job on a long-format CSV or Parquet file of monthly series."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path)
+    elif path.suffix.lower() in (".parquet", ".pq"):
+        frame = pd.read_parquet(path)
+    else:
+        raise ValueError(f"{path}: expected a .csv or .parquet file")
+    if time_col not in frame.columns:
+        raise ValueError(f"{path} has no column {time_col!r}; it has {list(frame.columns)}")
+    frame[time_col] = to_month(frame[time_col], time_col)
+    model = DemandForecaster(id_col=id_col, time_col=time_col, target_col=target_col, exog_cols=exog_cols,
+                             static_cols=static_cols, fill=fill, feature_service="generic", n_jobs=2)
+    return _train_and_register(settings, frame, model, registered_name, None, json_out, {"source": str(path)},
+                               n_windows, horizons, ets_max_series)
+
+
+def _train_and_register(settings, frame, model, registered_name, oracle, json_out, tags, n_windows, horizons,
+                        ets_max_series) -> dict[str, Any]:
+    import mlflow
+
+    from evaluation.forecast_baselines import baseline_backtest, score
+    from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
+
+    ids = list(model.id_col) if not isinstance(model.id_col, str) else [model.id_col]
+    n_series, n_months = len(frame[ids].drop_duplicates()), frame[model.time_col].nunique()
+    cv = model.cross_validation(frame, n_windows=n_windows, horizons=horizons)
+    plan = cv[[*ids, "origin", model.time_col, "horizon"]]
+    forecasts = [cv.drop(columns=model.target_col).assign(model="lightgbm")]
+    forecasts.append(baseline_backtest(frame, plan, ids, model.time_col, model.target_col,
+                                       ets_max_series=ets_max_series))
+    if oracle is not None:
+        forecasts.append(oracle(plan))
+    table = score(pd.concat(forecasts, ignore_index=True), frame, ids, model.time_col, model.target_col)
+    model.fit(frame)
+
+    summary = _summary(table, n_series, n_months) | {"n_windows": n_windows}
+    experiment(settings, registered_name)
+    with mlflow.start_run(run_name=f"{registered_name}-train", tags=tags) as active:
+        mlflow.log_params({k: v for k, v in model.get_params().items() if not isinstance(v, tuple | list)}
+                          | {"horizons_backtest": str(tuple(horizons)), "n_windows": n_windows, "n_series": n_series,
+                             "n_months": n_months})
+        mlflow.log_metrics({k: v for k, v in summary["metrics"].items() if pd.notna(v)})
+        log_json(table.to_dict(orient="records"), "evaluation/metrics.json")
+        log_json({str(h): c["method"] for h, c in model.calibration_.items()}, "evaluation/calibration.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            png = fan_chart(model, frame, Path(tmp) / "fan_chart.png")
+            mlflow.log_artifact(str(png), artifact_path="plots")
+        log_markdown(model_card(registered_name, model, table, summary), "model_card.md")
+        example = _input_example(frame, model, ids)
+        version = log_and_register(model, registered_name, example,
+                                   metadata={"horizons": model.horizons_, "quantiles": model.quantiles_})
+        summary.update(version=version, run_id=active.info.run_id, registered_name=registered_name)
+    if json_out:
+        print(json.dumps(summary, indent=2, default=str))
+    return summary
+
+
+def fan_chart(model: DemandForecaster, frame: pd.DataFrame, path: Path, n: int = 4) -> Path:
+    """History and P10-P50-P90 forecast of the ``n`` series with the most demand (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids, t, y = list(model.id_cols_), model.time_col, model.target_col
+    last = frame[frame[t] == frame[t].max()]
+    top = last.nlargest(n, y)[ids]
+    history = frame.merge(top, on=ids)
+    forecast = model.predict(history)
+    fig, axes = plt.subplots(len(top), 1, figsize=(8, 2.4 * len(top)), squeeze=False)
+    for ax, (_, key) in zip(axes[:, 0], top.iterrows(), strict=True):
+        h = history[(history[ids] == key.to_numpy()).all(axis=1)].tail(24)
+        f = forecast[(forecast[ids].astype(str) == key.astype(str).to_numpy()).all(axis=1)]
+        ax.plot(h[t], h[y], color="black", label="observed")
+        ax.fill_between(f[t], f["p10"], f["p90"], alpha=0.3, label="P10-P90")
+        ax.plot(f[t], f["p50"], label="P50")
+        ax.set_title(" / ".join(str(v) for v in key), fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary: dict[str, Any]) -> str:
+    """A Markdown model card: data, method, backtest metrics against baselines, targets, limits."""
+    metrics = _markdown_table(table)
+    targets = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in summary["targets"].items())
+    return f"""# Model card: {name}
+
+**What it forecasts**: `{model.target_col}` per {', '.join(model.id_cols_)} and month, {min(model.horizons_)}-\
+{max(model.horizons_)} months ahead, with P10 / P50 / P90; supply (holders − expected leavers + expected
+completions) and the gap when the input carries the supply columns.
+
+**Data**: {summary['series']} series × {summary['months']} months (feature service `{model.feature_service_}`).
+
+**Method**: global LightGBM, one direct model per horizon ({model.n_estimators} trees × {model.num_leaves}
+leaves); lags {list(model.lags)}, rolling means / std {list(model.windows)}, {model.trend_window}-month trend,
+calendar, static {list(model.static_cols)}, exogenous {list(model.exog_cols)}; split-conformal intervals from a
+purged time split. Explanations: exact TreeSHAP, drivers in English and Chinese.
+
+## Backtest ({summary['n_windows']} rolling origins per horizon, refit at each)
+
+{metrics}
+
+MASE is pooled per origin (scaled by the one-step naive error of the months before the origin) and averaged
+over origins. `auto_ets` runs on a random sample of series; compare it with `lightgbm_on_auto_ets_rows`.
+
+## Targets (h = 3)
+
+{targets}
+
+## Limits
+
+- Supply is an expectation: leavers from the unit's 12-month voluntary attrition rate unless per-employee
+  exit probabilities are passed; completions from people now in training only.
+- New series (no history) get forecasts from the size-free features only; series shorter than
+  {model.min_history} months do not train.
+"""
+
+
+def _markdown_table(table: pd.DataFrame) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _summary(table: pd.DataFrame, n_series: int, n_months: int) -> dict[str, Any]:
+    """Flat metrics for MLflow and the targets at h = 3."""
+    metrics: dict[str, float] = {}
+    for row in table.itertuples():
+        for m in ("mase", "smape", "wql", "coverage_80"):
+            value = getattr(row, m)
+            if pd.notna(value):
+                metrics[f"{m}_h{row.horizon}_{row.model}"] = float(value)
+    lgb = metrics.get("mase_h3_lightgbm", float("nan"))
+    snaive = metrics.get("mase_h3_seasonal_naive", float("nan"))
+    cover = metrics.get("coverage_80_h3_lightgbm", float("nan"))
+    metrics["mase_ratio_h3_vs_seasonal_naive"] = lgb / snaive if snaive else float("nan")
+    targets = {
+        "mase_h3_at_most_0.8x_seasonal_naive": bool(lgb <= 0.8 * snaive),
+        "coverage_80_h3_within_75_85": bool(0.75 <= cover <= 0.85),
+    }
+    return {"series": n_series, "months": n_months, "metrics": metrics, "targets": targets}
+
+
+def _input_example(frame: pd.DataFrame, model: DemandForecaster, ids: list[str]) -> pd.DataFrame:
+    """The last 13 months of three series, with the columns the pyfunc needs (static ones come from the model)."""
+    keys = frame[ids].drop_duplicates().head(3)
+    rows = frame.merge(keys, on=ids)
+    rows = rows[rows[model.time_col] >= rows[model.time_col].max() - pd.DateOffset(months=12)]
+    cols = [*ids, model.time_col, model.target_col, *model.exog_cols]
+    extra = [c for c in ("holders_at_required", "in_training", "vol_attrition_rate_12m") if c in rows.columns]
+    example = rows[list(dict.fromkeys([*cols, *extra]))].reset_index(drop=True)
+    numbers = [c for c in example.columns if c not in ids and pd.api.types.is_numeric_dtype(example[c])]
+    return example.astype({c: "float64" for c in numbers})  # counts may be missing at serving time
