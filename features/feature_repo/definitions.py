@@ -223,6 +223,11 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
                        features=[employee_monthly[numeric], course_stats[course_scalars], job_course_stats,
                                  employee_course_match],
                        description="Course ranker: employee, course, peers-in-job and pair features."),
+        FeatureService(name="course_ranker_context_v1",
+                       features=[employee_monthly[["skill_ids", "skill_gaps", "skill_required_levels"]],
+                                 course_stats[["course_skill_ids", "course_target_levels"]]],
+                       description="Skill lists the ranker's reasons name (which gap a course closes); not model "
+                                   "inputs."),
         FeatureService(name="skill_demand_v1",
                        features=[unit_skill_monthly, org_unit_monthly[["headcount", "vol_attrition_rate_12m",
                                                                        "open_requisitions", "planned_headcount"]]],
@@ -237,4 +242,5 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     return objects
 
 
-FEATURE_SERVICES = ("attrition_v1", "course_ranker_v1", "skill_demand_v1", "employee_context_v1")
+FEATURE_SERVICES = ("attrition_v1", "course_ranker_v1", "skill_demand_v1", "employee_context_v1",
+                    "course_ranker_context_v1")

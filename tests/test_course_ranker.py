@@ -1,0 +1,231 @@
+"""CourseRanker behaviour on small generated feature frames shaped like the ``course_ranker_v1`` service."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.course_ranker import CourseRanker
+
+FORMATS = ("online", "workshop", "mentoring")
+SKILL_NAMES = {f"s{i:02d}": {"en": f"Skill {i}", "zh": f"技能{i}"} for i in range(12)}
+SKILL_NAMES["s00"] = {"en": "Negotiation", "zh": "谈判技巧"}
+
+
+def make_catalog(n_courses: int = 40, n_skills: int = 12, seed: int = 0) -> pd.DataFrame:
+    """Courses with 1-2 skills, a hidden true effect and takers' statistics that reflect it noisily."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(n_courses):
+        skills = sorted(rng.choice(n_skills, size=int(rng.integers(1, 3)), replace=False).tolist())
+        effect = float(rng.uniform(0.0, 1.5))
+        takers = int(rng.poisson(30)) if c % 10 else 0  # every tenth course is new: no takers
+        rows.append({
+            "course_id": f"c{c:03d}", "format": FORMATS[c % 3], "hours": float(rng.choice([2, 4, 8, 16])),
+            "level": int(rng.integers(1, 6)), "cost": float(rng.choice([0, 100, 300, 800])),
+            "points": int(rng.integers(1, 20)), "mandatory": c in (1, 2), "course_age_months": float(rng.integers(0, 40)),
+            "takers_12m": takers // 2, "takers_total": takers,
+            "completion_rate": float(rng.uniform(0.5, 0.95)) if takers else np.nan,
+            "avg_rating_change": effect * 0.6 + float(rng.normal(0, 0.1)) if takers else np.nan,
+            "avg_exam_score": float(rng.uniform(60, 90)) if takers else np.nan,
+            "course_skill_ids": [f"s{s:02d}" for s in skills], "course_target_levels": [4] * len(skills),
+            "_effect": effect,
+        })
+    return pd.DataFrame(rows)
+
+
+def with_pair_features(df: pd.DataFrame) -> pd.DataFrame:
+    """Recompute the on-demand gap features from ``skill_ids`` / ``skill_gaps`` / ``course_skill_ids``."""
+    gm, mx, nc = [], [], []
+    for skills, gaps, taught in zip(df["skill_ids"], df["skill_gaps"], df["course_skill_ids"], strict=True):
+        gap = dict(zip(skills, gaps, strict=True))
+        covered = [gap[s] for s in taught if gap.get(s, 0) > 0]
+        gm.append(float(sum(covered)))
+        mx.append(float(max(covered, default=0.0)))
+        nc.append(len(covered))
+    return df.assign(gap_match=gm, max_gap_covered=mx, n_gap_skills_covered=nc,
+                     mean_skill_gap=[float(np.mean(g)) for g in df["skill_gaps"]],
+                     max_skill_gap=[float(np.max(g)) for g in df["skill_gaps"]])
+
+
+def make_frame(n_employees: int = 120, n_origins: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Candidate rows with graded labels driven by min(true effect, gap covered) plus format preference."""
+    rng = np.random.default_rng(seed)
+    catalog = make_catalog(seed=seed)
+    frames = []
+    for o in range(n_origins):
+        ts = pd.Timestamp("2025-01-01", tz="UTC") + pd.DateOffset(months=3 * o)
+        for e in range(n_employees):
+            skills = [f"s{s:02d}" for s in sorted(rng.choice(12, size=5, replace=False))]
+            required = [int(v) for v in rng.integers(3, 6, size=5)]
+            gaps = [float(max(0, r - rng.integers(1, 6))) for r in required]
+            share = rng.dirichlet(np.ones(3))
+            gap_skills = {s for s, g in zip(skills, gaps, strict=True) if g > 0}
+            cand = catalog[catalog["mandatory"] | catalog["course_skill_ids"].map(lambda t, g=gap_skills: bool(g & set(t)))]
+            f = cand.copy()
+            f["employee_id"], f["event_timestamp"], f["job_id"] = f"e{e:04d}", ts, f"j{e % 7}"
+            f["org_unit_id"], f["job_family"], f["job_level"] = f"u{e % 5}", "sales", int(e % 5 + 1)
+            f["tenure_months"], f["last_rating"], f["rating_trend"] = float(rng.integers(1, 120)), 3.0, 0.0
+            f["n_skills_below_required"] = len(gap_skills)
+            f["training_hours_3m"], f["training_hours_12m"] = float(rng.integers(0, 20)), float(rng.integers(0, 60))
+            f["training_points_12m"], f["completions_12m"], f["enrollments_in_progress"] = 10.0, 2.0, 0.0
+            f["online_share_12m"], f["workshop_share_12m"], f["mentoring_share_12m"] = share
+            f["skill_ids"] = [skills] * len(f)
+            f["skill_gaps"] = [gaps] * len(f)
+            f["skill_required_levels"] = [required] * len(f)
+            f["completed_course_ids"] = [[] for _ in range(len(f))]
+            f["level_fit"] = f["level"] - f["job_level"]
+            f["format_affinity"] = f["format"].map(dict(zip(FORMATS, share, strict=True)))
+            f["already_completed"] = False
+            f["peers_taken_12m"] = rng.poisson(3, size=len(f))
+            f["peers_completed_total"] = rng.poisson(5, size=len(f))
+            frames.append(f)
+    df = with_pair_features(pd.concat(frames, ignore_index=True))
+    utility = (np.minimum(df["_effect"], df["max_gap_covered"]) + 0.3 * df["format_affinity"]
+               + rng.normal(0, 0.15, len(df)))
+    q = utility.groupby([df["employee_id"], df["event_timestamp"]]).rank(pct=True, ascending=True)
+    df["label"] = np.select([q > 0.9, q > 0.8, q > 0.7], [3, 2, 1], 0)
+    return df
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    return make_frame()
+
+
+@pytest.fixture(scope="module")
+def ranker(data) -> CourseRanker:
+    return CourseRanker(n_estimators=60, n_jobs=1).fit(data)
+
+
+def one_employee(data: pd.DataFrame, employee: str = "e0003") -> pd.DataFrame:
+    last = data["event_timestamp"].max()
+    return data[(data["employee_id"] == employee) & (data["event_timestamp"] == last)].reset_index(drop=True)
+
+
+def test_fit_is_compact_and_learns_the_utility(ranker, data):
+    assert ranker.booster_.num_trees() <= 200 and ranker.num_leaves <= 31
+    assert ranker.columns_ == list(ranker._matrix(data.head(2)).columns)
+    assert not {"employee_id", "course_id", "job_id", "org_unit_id", "label"} & set(ranker.columns_)
+    held_out = make_frame(n_employees=40, n_origins=1, seed=1)
+    held_out["score"] = ranker.score(held_out)
+    corr = held_out.groupby("employee_id")[["score", "label"]].corr(method="spearman").xs("score", level=1)["label"]
+    assert corr.mean() > 0.4
+
+
+def test_fit_rejects_bad_inputs(data):
+    with pytest.raises(ValueError, match="labels must be graded"):
+        CourseRanker(n_jobs=1).fit(data.assign(label=5))
+    with pytest.raises(ValueError, match="num_leaves"):
+        CourseRanker(num_leaves=0).fit(data)
+    with pytest.raises(ValueError, match="missing column"):
+        CourseRanker(n_jobs=1).fit(data.drop(columns="gap_match"))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        CourseRanker().score(data)
+
+
+def test_larger_gap_never_lowers_the_rank_of_the_course_teaching_it(ranker, data):
+    frame = one_employee(data)
+    for skill in frame["skill_ids"].iloc[0]:
+        teaches = frame["course_skill_ids"].map(lambda t, s=skill: s in t)
+        if not teaches.any():
+            continue
+        target = frame.loc[teaches, "course_id"].iloc[0]
+        sub = frame[~teaches | (frame["course_id"] == target)].reset_index(drop=True)
+        pos = list(sub["skill_ids"].iloc[0]).index(skill)
+        ranks, scores = [], []
+        for gap in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0):
+            gaps = list(sub["skill_gaps"].iloc[0])
+            gaps[pos] = gap
+            varied = with_pair_features(sub.assign(skill_gaps=[gaps] * len(sub)))
+            s = ranker.score(varied)
+            i = int(np.flatnonzero(varied["course_id"] == target)[0])
+            scores.append(s[i])
+            ranks.append(int((s > s[i]).sum()) + 1)
+        assert all(b >= a - 1e-12 for a, b in zip(scores, scores[1:], strict=False)), (skill, scores)
+        assert all(b <= a for a, b in zip(ranks, ranks[1:], strict=False)), (skill, ranks)
+
+
+def test_new_course_without_takers_is_not_hard_penalised(ranker, data):
+    frame = one_employee(data)
+    row = frame[frame["takers_total"] > 0].head(1)
+    as_new = row.assign(takers_total=0, takers_12m=0, avg_rating_change=np.nan, completion_rate=np.nan,
+                        avg_exam_score=np.nan)
+    X = ranker._matrix(as_new)
+    assert X["avg_rating_change"].iloc[0] == pytest.approx(ranker.priors_["avg_rating_change"])
+    assert X["has_takers"].iloc[0] == 0.0
+    spread = np.ptp(ranker.score(frame))
+    assert abs(ranker.score(as_new)[0] - ranker.score(row)[0]) < spread
+
+
+def test_recommend_honours_constraints(ranker, data):
+    frame = one_employee(data)
+    recs = ranker.recommend(frame, k=5)
+    assert list(recs["rank"]) == list(range(1, len(recs) + 1)) and len(recs) == min(5, len(frame))
+    assert list(recs.columns[:4]) == ["course_id", "score", "rank", "skills_addressed"]
+    online = ranker.recommend(frame, k=10, formats=["online"])
+    assert set(online["format"]) <= {"online"}
+    assert ranker.recommend(frame, k=10, max_hours=10)["hours"].sum() <= 10
+    assert ranker.recommend(frame, k=10, budget=400)["cost"].sum() <= 400
+    banned = recs["course_id"].iloc[:2].tolist()
+    assert not set(banned) & set(ranker.recommend(frame, k=10, exclude=banned)["course_id"])
+    first = ranker.recommend(frame, k=10, mandatory_first=True)
+    n_mand = int(frame["mandatory"].sum())
+    assert n_mand > 0 and first["mandatory"].iloc[:n_mand].all()
+    done = frame.assign(already_completed=frame["course_id"] == recs["course_id"].iloc[0])
+    assert recs["course_id"].iloc[0] not in set(ranker.recommend(done, k=10)["course_id"])
+    with pytest.raises(ValueError, match="formats"):
+        ranker.recommend(frame, formats=["podcast"])
+    with pytest.raises(ValueError, match="k must be"):
+        ranker.recommend(frame, k=0)
+    with pytest.raises(ValueError, match="one employee"):
+        ranker.recommend(data)
+
+
+def test_recommend_diversifies_the_top_three(ranker, data):
+    frame = one_employee(data)
+    # Make every course teach the same single gap skill except a few: the top 3 must still differ.
+    skill = frame["skill_ids"].iloc[0][int(np.argmax(frame["skill_gaps"].iloc[0]))]
+    others = [s for s, g in zip(frame["skill_ids"].iloc[0], frame["skill_gaps"].iloc[0], strict=True)
+              if g > 0 and s != skill]
+    taught = [[skill] if i % 4 else [others[i % len(others)]] if others else [skill] for i in range(len(frame))]
+    same = with_pair_features(frame.assign(course_skill_ids=taught))
+    main = ranker.recommend(same, k=10)["skills_addressed"].iloc[:3].map(lambda s: s[0] if s else None)
+    assert main.dropna().is_unique
+    plain = ranker.recommend(same, k=10, diversify=False)
+    assert list(plain["score"]) == sorted(plain["score"], reverse=True)
+
+
+@pytest.mark.parametrize("lang,needs", [("en", "your job needs"), ("zh", "岗位要求")])
+def test_reasons_name_real_gaps(ranker, data, lang, needs):
+    frame = one_employee(data)
+    recs = ranker.recommend(frame, k=5)
+    explained = ranker.explain(frame, lang=lang, skill_names=SKILL_NAMES, course_ids=recs["course_id"].tolist())
+    gaps = dict(zip(frame["skill_ids"].iloc[0], frame["skill_gaps"].iloc[0], strict=True))
+    required = dict(zip(frame["skill_ids"].iloc[0], frame["skill_required_levels"].iloc[0], strict=True))
+    for (_, rec), exp in zip(recs.iterrows(), explained, strict=True):
+        if not rec["skills_addressed"]:
+            continue
+        s = rec["skills_addressed"][0]
+        name = SKILL_NAMES[s][lang]
+        level = required[s] - gaps[s]
+        assert exp.reasons[0].startswith(f"{name} {level:.0f}/5"), exp.reasons
+        assert needs in exp.reasons[0] and f"{required[s]:.0f}/5" in exp.reasons[0]
+        assert len(exp.contributions) <= 5
+
+
+def test_explanations_are_additive(ranker, data):
+    frame = one_employee(data)
+    explained = ranker.explain(frame, top=3)
+    scores = ranker.score(frame)
+    np.testing.assert_allclose([e.raw_score for e in explained], scores, rtol=1e-6, atol=1e-6)
+    recs = ranker.recommend(frame, k=3)
+    top = ranker.explain(frame, course_ids=recs["course_id"].tolist())
+    np.testing.assert_allclose([e.raw_score for e in top], recs["score"], rtol=1e-6, atol=1e-6)
+
+
+def test_predict_frame_scores_rows(ranker, data):
+    out = ranker.predict_frame(data.head(50))
+    assert list(out.columns) == ["employee_id", "course_id", "score", "rank"]
+    assert len(out) == 50 and out.groupby("employee_id")["rank"].min().eq(1).all()
