@@ -32,6 +32,6 @@ def summary(title: str, header: Sequence[str], rows: Iterable[Sequence[object]])
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a message a person can act on and return the exit to raise."""
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # never break a path across lines
     return typer.Exit(code)
 
