@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from talentloop.cli import contract, erase, features, ingest, simulate, train
+from talentloop.cli import contract, erase, features, ingest, serve, simulate, train
 
 app = typer.Typer(
     name="talentloop",
@@ -21,3 +21,4 @@ features.register(app)
 contract.register(app)
 train.register(app)
 erase.register(app)
+serve.register(app)

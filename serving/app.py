@@ -1,0 +1,67 @@
+"""The app factory: ``create_app(settings)``; models and stores are loaded in the lifespan, never at import.
+
+Run with ``talentloop serve`` (uvicorn with ``factory=True``). ``reload_seconds`` (or the environment
+variable ``TALENTLOOP_RELOAD_SECONDS``) polls the ``champion`` aliases and swaps in new versions; an admin
+can also ``POST /v1/admin/models/reload``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from features.settings import Settings
+from serving import errors
+from serving.deps import get_settings
+from serving.metrics import Metrics, MetricsMiddleware
+from serving.registry import ModelRegistry
+
+API_VERSION = "v1"
+DESCRIPTION = """TalentLoop serving API: attrition risk with explanations and what-if levers, attrition
+alerts with a review workflow, course recommendations, skill-demand forecasts.
+
+Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>` (keys from `talentloop keys create`).
+Errors are `application/problem+json`. Every answer names the model version and the feature timestamp."""
+
+
+def create_app(settings: Settings | None = None, reload_seconds: float | None = None,
+               registry: ModelRegistry | None = None) -> FastAPI:
+    """A new app. ``settings`` default to the environment; ``registry`` lets a caller supply model loading."""
+    if reload_seconds is None:
+        reload_seconds = float(os.environ.get("TALENTLOOP_RELOAD_SECONDS", "0") or 0)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from serving import services
+
+        active = app.state.settings or app.dependency_overrides.get(get_settings, get_settings)()
+        svc = await asyncio.to_thread(services.build, active, reload_seconds, registry)
+        app.state.services = svc
+        app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
+        try:
+            yield
+        finally:
+            app.state.services = None
+            svc.close()
+
+    app = FastAPI(title="TalentLoop", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=f"/{API_VERSION}/openapi.json", docs_url=f"/{API_VERSION}/docs", redoc_url=None)
+    app.state.metrics = metrics
+    app.state.services = None
+    # settings given here are used as they are (not through dependency_overrides: any override makes FastAPI
+    # re-analyse every dependency on every request); tests may still override ``get_settings``
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
+
+    from serving.routers import admin, alerts, employees, health, models, recommendations, skill_demand
+
+    app.include_router(health.router)
+    for module in (employees, alerts, recommendations, skill_demand, models, admin):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,196 @@
+"""Models loaded by MLflow alias, swapped without dropping requests.
+
+:class:`ModelRegistry` loads each registered model behind the ``champion`` alias (in the app's lifespan,
+never at import). A reload resolves the alias again; when it points to a new version, that version is
+loaded fully first and then published by replacing one dictionary reference, so a request keeps the
+:class:`LoadedModel` it started with and never sees a half-loaded model. A model that is not registered
+(or fails to load) is recorded as missing with the reason; its endpoints answer 503 and ``/readyz`` names it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+CHAMPION = "champion"  # the serving alias (same name as training_jobs.tracking.CHAMPION)
+MODEL_NAMES = ("attrition", "course_ranker", "skill_demand")
+log = logging.getLogger("talentloop.serving")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    version: str
+    model: Any
+    alias: str = CHAMPION
+    run_id: str | None = None
+    trained_at: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    loaded_at: str = ""
+
+
+Loader = Callable[[str, str], LoadedModel]  # (name, alias) -> LoadedModel; raises when unavailable
+
+
+class ModelNotLoaded(LookupError):
+    pass
+
+
+def _headline(metrics: dict[str, float], limit: int = 24) -> dict[str, float]:
+    """Summary metrics of a run: per-fold series left out; the model's own rows first when labelled."""
+    keep = {k: v for k, v in metrics.items() if not k.startswith("fold_")}
+    own = {k: v for k, v in keep.items() if k.startswith("model_")}
+    chosen = own or keep
+    return {k: float(chosen[k]) for k in sorted(chosen)[:limit]}
+
+
+def mlflow_loader(tracking_uri: str) -> Loader:
+    """Load ``models:/<name>/<version>`` for the version behind ``alias`` (pyfunc unwrapped to the model)."""
+
+    def load(name: str, alias: str) -> LoadedModel:
+        import mlflow
+        from mlflow import MlflowClient
+
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        mv = client.get_model_version_by_alias(name, alias)
+        loaded = mlflow.pyfunc.load_model(f"models:/{name}/{mv.version}")
+        example = loaded.input_example
+        if example is not None:  # a model that cannot score its own example (e.g. pickled by older code) is not served
+            try:
+                loaded.predict(example)
+            except Exception as exc:
+                raise RuntimeError(f"version {mv.version} failed a smoke prediction on its input example: "
+                                   f"{type(exc).__name__}: {exc}") from exc
+        model = loaded.unwrap_python_model().model
+        metrics: dict[str, float] = {}
+        trained_at = None
+        if mv.run_id:
+            run = client.get_run(mv.run_id)
+            metrics = _headline(dict(run.data.metrics))
+            trained_at = _iso_ms(run.info.end_time or run.info.start_time)
+        return LoadedModel(name=name, version=str(mv.version), model=model, alias=alias, run_id=mv.run_id,
+                           trained_at=trained_at or _iso_ms(mv.creation_timestamp), metrics=metrics,
+                           loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+    return load
+
+
+def mlflow_resolver(tracking_uri: str) -> Callable[[str, str], str | None]:
+    """The version behind an alias (None when the model or alias does not exist)."""
+
+    def resolve(name: str, alias: str) -> str | None:
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        try:
+            return str(client.get_model_version_by_alias(name, alias).version)
+        except MlflowException:
+            return None
+
+    return resolve
+
+
+def _iso_ms(ms: int | None) -> str | None:
+    if not ms:
+        return None
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
+
+
+class ModelRegistry:
+    """The models in use; ``get`` is lock-free, ``reload`` loads then swaps one reference."""
+
+    def __init__(self, loader: Loader, resolver: Callable[[str, str], str | None],
+                 names: Sequence[str] = MODEL_NAMES, alias: str = CHAMPION):
+        self.loader = loader
+        self.resolver = resolver
+        self.names = tuple(names)
+        self.alias = alias
+        self._models: dict[str, LoadedModel] = {}
+        self._missing: dict[str, str] = {n: "not loaded yet" for n in self.names}
+        self._reload_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ read
+    def get(self, name: str) -> LoadedModel:
+        found = self._models.get(name)
+        if found is None:
+            raise ModelNotLoaded(f"model {name} is not loaded: {self._missing.get(name, 'unknown model')}")
+        return found
+
+    def loaded(self) -> dict[str, LoadedModel]:
+        return dict(self._models)
+
+    def missing(self) -> dict[str, str]:
+        return dict(self._missing)
+
+    # ------------------------------------------------------------------ load / swap
+    def _load_one(self, name: str) -> LoadedModel | str:
+        try:
+            return self.loader(name, self.alias)
+        except Exception as exc:  # noqa: BLE001 - recorded and reported by /readyz, not swallowed
+            reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            log.warning("model %s@%s not loaded: %s", name, self.alias, reason)
+            return f"no version with alias {self.alias} could be loaded ({reason})"
+
+    def load_all(self) -> dict[str, str]:
+        return self.reload(force=True)
+
+    def reload(self, force: bool = False) -> dict[str, str]:
+        """Load every model whose alias moved (all when ``force``); returns name → what happened."""
+        with self._reload_lock:
+            report: dict[str, str] = {}
+            for name in self.names:
+                current = self._models.get(name)
+                if not force:
+                    target = self.resolver(name, self.alias)
+                    if current is None and target is None:
+                        report[name] = f"missing: {self._missing.get(name, 'not registered')}"
+                        continue
+                    if current is not None and (target is None or target == current.version):
+                        report[name] = f"unchanged (version {current.version})"
+                        continue
+                result = self._load_one(name)
+                if isinstance(result, str):
+                    if current is None:
+                        self._missing = {**self._missing, name: result}
+                        report[name] = f"missing: {result}"
+                    else:  # keep serving the version in use
+                        report[name] = f"kept version {current.version}: {result}"
+                    continue
+                self._models = {**self._models, name: result}  # the swap: one reference assignment
+                self._missing = {k: v for k, v in self._missing.items() if k != name}
+                report[name] = (f"loaded version {result.version}" if current is None
+                                else f"swapped version {current.version} -> {result.version}")
+            return report
+
+    # ------------------------------------------------------------------ polling
+    def start_polling(self, seconds: float) -> None:
+        if seconds <= 0 or self._poller is not None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                started = time.perf_counter()
+                report = self.reload()
+                changed = {k: v for k, v in report.items() if not v.startswith("unchanged")}
+                if changed:
+                    log.info("reload after %.1fs: %s", time.perf_counter() - started, changed)
+
+        self._poller = threading.Thread(target=loop, name="model-reload", daemon=True)
+        self._poller.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+            self._poller = None

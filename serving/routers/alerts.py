@@ -1,0 +1,103 @@
+"""Attrition alerts (raised by batch scoring with the model's threshold policy) and their review workflow.
+
+``GET /v1/attrition-alerts`` lists alerts of an org unit's subtree (an hr_partner: only the subtrees
+granted); ``GET /v1/attrition-alerts/{alert_id}`` shows one with its history; ``POST
+/v1/attrition-alerts/{alert_id}/review`` records acknowledged / actioned / dismissed with an action and a
+note (history is append-only).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from models.attrition import alerts as store
+from models.attrition.reasons import DRIVERS
+from serving.deps import HRCaller, Svc, unit_in_scope
+from serving.errors import not_found
+from serving.registry import ModelNotLoaded
+from serving.routers import API_PREFIX, PROBLEMS
+from serving.schemas import (
+    AlertList,
+    AlertOut,
+    AlertPolicy,
+    Lang,
+    ReviewOut,
+    ReviewRequest,
+    ReviewResponse,
+    stored_explanation_out,
+)
+
+router = APIRouter(prefix=API_PREFIX, tags=["attrition alerts"])
+AlertId = Annotated[str, Path(min_length=1, max_length=100, description="Alert id, e.g. att-202501-E0000002")]
+
+
+def _alert_out(a: store.Alert, lang: str) -> AlertOut:
+    return AlertOut(alert_id=a.alert_id, as_of=a.as_of, employee_id=a.employee_id, org_unit_id=a.org_unit_id,
+                    horizon_months=a.horizon, risk=a.risk, model_version=a.model_version, status=a.status,
+                    explanation=stored_explanation_out(a.explanation, lang, DRIVERS), created_at=a.created_at,
+                    updated_at=a.updated_at)
+
+
+def _policy(svc: Svc) -> AlertPolicy | None:
+    try:
+        policy = getattr(svc.registry.get("attrition").model, "policy_", None)
+    except ModelNotLoaded:
+        return None
+    if policy is None:
+        return None
+    return AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk, top_share=policy.top_share)
+
+
+def _visible_alert(svc: Svc, who: HRCaller, alert_id: str) -> store.Alert:
+    with svc.db_lock:
+        alert = store.get_alert(svc.db, alert_id)
+    if alert is None or not who.sees(alert.org_unit_id):
+        raise not_found(f"alert {alert_id} not found")
+    return alert
+
+
+@router.get("/attrition-alerts", response_model=AlertList, responses=PROBLEMS,
+            summary="Alerts of an org unit's subtree, newest month and highest risk first")
+async def list_alerts(
+    who: HRCaller,
+    svc: Svc,
+    org_unit: Annotated[str | None, Query(max_length=64, description="Org unit id: its whole subtree.")] = None,
+    status: Annotated[Literal["open", "acknowledged", "actioned", "dismissed"] | None, Query()] = None,
+    min_risk: Annotated[float | None, Query(ge=0.0, le=1.0, description="Only alerts with risk ≥ this.")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    lang: Lang = "en",
+) -> AlertList:
+    units = None
+    if org_unit is not None:
+        units = sorted(unit_in_scope(svc, who, org_unit))
+    elif who.scope is not None:
+        units = sorted(who.scope)
+    with svc.db_lock:
+        items, total = store.list_alerts(svc.db, org_units=units, status=status, min_risk=min_risk, page=page,
+                                         page_size=page_size)
+    return AlertList(items=[_alert_out(a, lang) for a in items], total=total, page=page, page_size=page_size,
+                     alert_policy=_policy(svc))
+
+
+@router.get("/attrition-alerts/{alert_id}", response_model=ReviewResponse, responses=PROBLEMS,
+            summary="One alert with its review history")
+async def get_alert(alert_id: AlertId, who: HRCaller, svc: Svc, lang: Lang = "en") -> ReviewResponse:
+    alert = _visible_alert(svc, who, alert_id)
+    with svc.db_lock:
+        history = store.history(svc.db, alert_id)
+    return ReviewResponse(alert=_alert_out(alert, lang), history=[ReviewOut(**h) for h in history])
+
+
+@router.post("/attrition-alerts/{alert_id}/review", response_model=ReviewResponse, responses=PROBLEMS,
+             summary="Review an alert: acknowledged, actioned or dismissed (history kept)")
+async def review_alert(alert_id: AlertId, body: ReviewRequest, who: HRCaller, svc: Svc,
+                       lang: Lang = "en") -> ReviewResponse:
+    _visible_alert(svc, who, alert_id)
+    with svc.db_lock:
+        history = store.review(svc.db, alert_id, body.status, reviewer=f"{who.name} ({who.key_id})",
+                               action_taken=body.action_taken, note=body.note)
+        alert = store.get_alert(svc.db, alert_id)
+    return ReviewResponse(alert=_alert_out(alert, lang), history=[ReviewOut(**h) for h in history])

@@ -1,0 +1,99 @@
+"""``GET /v1/employees/{employee_id}/attrition-risk``: risk at a horizon, the 1-12 curve, drivers, levers.
+
+One online read (the model's feature service). When batch scoring stored this employee's score with the
+same model version on the same feature month, the risk curve comes from it (``risk_source: precomputed``)
+and so does the explanation at the scored horizon (``explanation.source: precomputed``); otherwise the
+model predicts, and exact TreeSHAP is computed, for the request (``live``). The inputs are the same, so
+the numbers are the same either way; only the cost differs. ``contributions=all`` always computes live and returns every input, so
+``base_value + sum(contributions) == raw_score`` can be checked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from models.attrition import HORIZONS
+from models.attrition.alerts import latest_score
+from models.attrition.reasons import DRIVERS
+from serving.audit import Entry
+from serving.deps import AttritionChampion, EmployeeId, Predictor, Store, Svc, employee_features
+from serving.routers import API_PREFIX, PROBLEMS
+from serving.schemas import (
+    AlertPolicy,
+    AttritionRisk,
+    Lang,
+    Lever,
+    ModelRef,
+    RiskPoint,
+    explanation_out,
+    stored_explanation_out,
+)
+
+router = APIRouter(prefix=API_PREFIX, tags=["attrition"])
+TOP = 5
+
+
+def _batch_score(svc: Svc, employee_id: str, version: str, features_as_of) -> dict | None:
+    """The batch score of this employee when it was made from these very inputs (same model version, same
+    feature month), else None."""
+    with svc.db_lock:
+        stored = latest_score(svc.db, employee_id)
+    if stored is None or features_as_of is None or stored["model_version"] != version:
+        return None
+    if str(stored["as_of"])[:10] != features_as_of.date().isoformat():
+        return None
+    return stored
+
+
+@router.get(
+    "/employees/{employee_id}/attrition-risk", response_model=AttritionRisk, responses=PROBLEMS,
+    summary="Attrition risk of one employee, with drivers and what-if levers",
+)
+async def attrition_risk(
+    employee_id: EmployeeId,
+    who: Predictor,
+    svc: Svc,
+    store: Store,
+    champion: AttritionChampion,
+    horizon_months: Annotated[int, Query(ge=1, le=12, description="Months ahead, 1-12.")] = 3,
+    lang: Annotated[Lang, Query(description="Language of names and reasons.")] = "en",
+    contributions: Annotated[Literal["top", "all"], Query(
+        description="top: the 5 strongest drivers; all: every input (computed live, additivity checkable).")] = "top",
+    levers: Annotated[bool, Query(description="Include model-based what-if levers.")] = True,
+) -> AttritionRisk:
+    model = champion.model
+    feats = employee_features(svc, store, who, employee_id, model.feature_service_)
+    stored = _batch_score(svc, employee_id, champion.version, feats.features_as_of)
+    frame = None if stored is not None and not levers else feats.frame()  # a frame costs ~1 ms: only when used
+    if stored is not None:
+        curve, risk_source = [stored["risks"][f"h{h}"] for h in HORIZONS], "precomputed"
+    else:
+        curve, risk_source = model.predict_risk(frame, HORIZONS)[0], "live"
+    explanation = None
+    if stored is not None and contributions == "top" and stored["explanation"].get("horizon") == horizon_months:
+        explanation = stored_explanation_out(stored["explanation"], lang, DRIVERS)
+    if explanation is None:
+        frame = feats.frame() if frame is None else frame
+        top = TOP if contributions == "top" else len(model.feature_columns_)
+        live = model.explain(frame, horizon=horizon_months, lang=lang, top=top)[0]
+        explanation = explanation_out(live, complete=contributions == "all", source="live")
+    what_if = model.levers(frame, horizon_months)[0] if levers else []
+    risk = float(curve[horizon_months - 1])
+    policy = getattr(model, "policy_", None)
+    svc.audit.append([Entry(who.key_id, who.role, employee_id, "attrition-risk", champion.name, champion.version,
+                            risk, [c.feature for c in explanation.contributions[:TOP]], explanation.source)])
+    return AttritionRisk(
+        employee_id=employee_id, horizon_months=horizon_months, risk=risk, risk_source=risk_source,
+        risk_curve=[RiskPoint(horizon_months=h, risk=float(r)) for h, r in zip(HORIZONS, curve, strict=True)],
+        above_alert_threshold=None if policy is None else bool(curve[policy.horizon - 1] >= policy.min_risk),
+        alert_policy=None if policy is None else AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk,
+                                                             top_share=policy.top_share),
+        explanation=explanation,
+        levers=[Lever(lever=r["lever"], description=r["description"].get(lang) or r["description"]["en"],
+                      kind=r["kind"], risk_before=r["risk_before"], risk_after=r["risk_after"], change=r["change"])
+                for r in what_if],
+        model=ModelRef(name=champion.name, version=champion.version),
+        features_as_of=feats.features_as_of, stale=feats.stale,
+    )

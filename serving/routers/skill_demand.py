@@ -1,0 +1,104 @@
+"""``GET /v1/skill-demand?org_unit=&skill=&horizon_months=6``: demand (P10/P50/P90), supply and gap per
+org unit × skill, with drivers.
+
+The forecaster is a global model over each series' monthly history (lags, rolling means), which the online
+store (latest snapshot only) does not hold: the ``skill_demand_v1`` history is read once at start-up
+(:func:`serving.services.load_demand_history`, the same point-in-time retrieval the training job uses)
+and each request forecasts the series of the requested subtree and skill.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from features.feature_repo.definitions import MONTHLY_TTL
+from serving.audit import Entry
+from serving.deps import Predictor, Svc, bad_request, model_dependency, unit_in_scope
+from serving.errors import not_found, unavailable
+from serving.routers import API_PREFIX, PROBLEMS
+from serving.schemas import Interval, Lang, ModelRef, SkillDemand, SkillDemandRow, explanation_out
+
+router = APIRouter(prefix=API_PREFIX, tags=["skill demand"])
+
+
+def _scope(
+    who: Predictor,
+    svc: Svc,
+    org_unit: Annotated[str | None, Query(max_length=64, description="Org unit id (its subtree).")] = None,
+    skill: Annotated[str | None, Query(max_length=64, description="Skill id, e.g. SK-RDC.")] = None,
+) -> frozenset[str] | None:
+    """Units the answer may cover; checked before the model so out-of-scope is 404 whatever its state."""
+    units = unit_in_scope(svc, who, org_unit) if org_unit is not None else who.scope
+    if skill is not None and svc.catalog is not None and skill not in svc.catalog.skill_names:
+        raise not_found(f"skill {skill} not found")
+    return units
+
+
+def _num(v: object) -> float | None:
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+@router.get("/skill-demand", response_model=SkillDemand, responses=PROBLEMS,
+            summary="Skill demand vs supply forecast for an org unit's subtree")
+async def skill_demand(
+    who: Predictor,
+    svc: Svc,
+    units: Annotated[frozenset[str] | None, Depends(_scope)],
+    org_unit: Annotated[str | None, Query(max_length=64, description="Org unit id (its subtree).")] = None,
+    skill: Annotated[str | None, Query(max_length=64, description="Skill id, e.g. SK-RDC.")] = None,
+    horizon_months: Annotated[int, Query(ge=1, le=12, description="Months ahead.")] = 6,
+    lang: Lang = "en",
+    limit: Annotated[int, Query(ge=1, le=2000, description="At most this many series, largest gap first.")] = 100,
+) -> SkillDemand:
+    champion = model_dependency("skill_demand")(svc)  # after validation and scope: 422 / 404 come first
+    model, history = champion.model, svc.demand_history
+    if history is None:
+        raise unavailable("the skill-demand history is not loaded (no unit_skill_monthly features)")
+    fitted = list(getattr(model, "horizons_", range(1, 13)))
+    if horizon_months not in fitted:
+        raise bad_request("horizon_months", f"horizon_months must be one of {', '.join(map(str, fitted))}")
+    rows = history
+    if units is not None:
+        rows = rows[rows["org_unit_id"].isin(units)]
+    if skill is not None:
+        rows = rows[rows["skill_id"] == skill]
+    items: list[SkillDemandRow] = []
+    as_of = None
+    if not rows.empty:
+        forecast = model.predict_frame(rows, horizons=[horizon_months]).reset_index(drop=True)
+        gap_col = "gap_p50" if "gap_p50" in forecast else "p50"
+        forecast = forecast.sort_values(gap_col, ascending=False, kind="mergesort").head(limit)
+        shown = rows.merge(forecast[["org_unit_id", "skill_id"]], on=["org_unit_id", "skill_id"])  # explain these
+        explained = model.explain(shown, horizon=horizon_months, lang=lang)
+        order = model.predict(shown, horizons=[horizon_months])[["org_unit_id", "skill_id"]]
+        by_series = {(str(u), str(k)): e for u, k, e in zip(order["org_unit_id"], order["skill_id"], explained,
+                                                             strict=True)}
+        forecast["_explanation"] = [by_series[(str(u), str(k))]
+                                    for u, k in zip(forecast["org_unit_id"], forecast["skill_id"], strict=True)]
+        names = svc.catalog.skill_names if svc.catalog is not None else {}
+        for r in forecast.to_dict(orient="records"):
+            items.append(SkillDemandRow(
+                org_unit_id=str(r["org_unit_id"]), skill_id=str(r["skill_id"]),
+                skill_name=names.get(str(r["skill_id"]), {}).get(lang), horizon_months=horizon_months,
+                month=str(r.get(model.time_col))[:10] if r.get(model.time_col) is not None else None,
+                demand=Interval(p10=_num(r.get("p10")), p50=_num(r.get("p50")), p90=_num(r.get("p90"))),
+                supply=_num(r.get("supply")), gap=_num(r.get("gap_p50")),
+                gap_interval=Interval(p10=_num(r.get("gap_p10")), p50=_num(r.get("gap_p50")),
+                                      p90=_num(r.get("gap_p90"))) if "gap_p50" in r else None,
+                explanation=explanation_out(r["_explanation"], source="live")))
+        as_of = rows[model.time_col].max().to_pydatetime().replace(tzinfo=UTC)
+    svc.audit.append([Entry(who.key_id, who.role, f"{i.org_unit_id}/{i.skill_id}", "skill-demand", champion.name,
+                            champion.version, i.demand.p50,
+                            [c.feature for c in i.explanation.contributions] if i.explanation else [])
+                      for i in items])
+    stale = as_of is not None and as_of + MONTHLY_TTL < datetime.now(UTC)
+    return SkillDemand(org_unit=org_unit, horizon_months=horizon_months, items=items,
+                       model=ModelRef(name=champion.name, version=champion.version), features_as_of=as_of,
+                       stale=stale)

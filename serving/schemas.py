@@ -1,0 +1,294 @@
+"""Request and response models of the API (pydantic: fast JSON, OpenAPI with examples).
+
+Request bodies reject unknown fields (``extra="forbid"``). Every prediction carries ``model`` (name,
+version), ``features_as_of`` and ``stale``, and one explanation schema shared by the three models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Lang = Literal["en", "zh"]
+Scalar = float | int | bool | str | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------- shared
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class ContributionOut(BaseModel):
+    feature: str = Field(description="Model input (or group of inputs) the contribution belongs to.")
+    display_name: str = Field(description="Name a person reads, in the requested language.")
+    value: Scalar = Field(description="The input's value for this prediction.")
+    contribution: float = Field(description="Exact TreeSHAP contribution on the raw (log-odds / score) scale.")
+
+
+class ExplanationOut(BaseModel):
+    """base_value + the sum of ALL contributions = raw_score (exact TreeSHAP)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "base_value": -4.1, "raw_score": -2.9, "source": "live", "complete": False,
+        "contributions": [{"feature": "pay_vs_band_mid", "display_name": "Pay vs band midpoint", "value": -0.12,
+                           "contribution": 0.61}],
+        "reasons": ["Pay is 12% below the band midpoint"]}]})
+
+    base_value: float
+    contributions: list[ContributionOut]
+    reasons: list[str] = Field(description="Sentences in the requested language, strongest driver first.")
+    raw_score: float | None = Field(None, description="base_value + every contribution (null when precomputed).")
+    complete: bool = Field(False, description="True when contributions lists every input (additivity checkable).")
+    source: Literal["live", "precomputed"] = Field(
+        "live", description="live: computed for this request; precomputed: from batch scoring of the same "
+                            "model version and feature month.")
+
+
+class Page(BaseModel):
+    total: int
+    page: int
+    page_size: int
+
+
+# ---------------------------------------------------------------------- attrition
+class RiskPoint(BaseModel):
+    horizon_months: int
+    risk: float
+
+
+class Lever(BaseModel):
+    lever: str
+    description: str
+    kind: str = Field(description="Always 'model-based what-if, not causal'.")
+    risk_before: float
+    risk_after: float
+    change: float
+
+
+class AlertPolicy(BaseModel):
+    horizon_months: int
+    min_risk: float
+    top_share: float
+
+
+class AttritionRisk(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "employee_id": "E000123", "horizon_months": 3, "risk": 0.18,
+        "risk_curve": [{"horizon_months": 1, "risk": 0.06}, {"horizon_months": 2, "risk": 0.12}],
+        "above_alert_threshold": True,
+        "alert_policy": {"horizon_months": 3, "min_risk": 0.15, "top_share": 0.1},
+        "explanation": ExplanationOut.model_config["json_schema_extra"]["examples"][0],
+        "levers": [{"lever": "pay_to_band_midpoint", "description": "Raise pay to the band midpoint",
+                    "kind": "model-based what-if, not causal", "risk_before": 0.18, "risk_after": 0.11,
+                    "change": -0.07}],
+        "model": {"name": "attrition", "version": "3"}, "features_as_of": "2025-12-01T00:00:00Z",
+        "stale": False}]})
+
+    employee_id: str
+    horizon_months: int
+    risk: float = Field(description="P(voluntary exit within horizon_months), calibrated.")
+    risk_curve: list[RiskPoint] = Field(description="Risk at every horizon 1..12 (non-decreasing).")
+    risk_source: Literal["live", "precomputed"] = Field(
+        "live", description="precomputed: from batch scoring with the same model version and feature month.")
+    above_alert_threshold: bool | None = Field(
+        None, description="Risk at the model's alert horizon ≥ its threshold (the policy versioned with the model).")
+    alert_policy: AlertPolicy | None = None
+    explanation: ExplanationOut
+    levers: list[Lever] = Field(description="Model-based what-if re-scores, not causal effects.")
+    model: ModelRef
+    features_as_of: datetime | None
+    stale: bool
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    as_of: str
+    employee_id: str
+    org_unit_id: str | None
+    horizon_months: int
+    risk: float
+    model_version: str
+    status: str
+    explanation: ExplanationOut
+    created_at: str
+    updated_at: str
+
+
+class AlertList(Page):
+    items: list[AlertOut]
+    alert_policy: AlertPolicy | None = Field(None, description="Threshold policy of the model in use.")
+
+
+class ReviewRequest(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "actioned", "action_taken": "stay interview", "note": "pay review scheduled"}]})
+
+    status: Literal["acknowledged", "actioned", "dismissed"]
+    action_taken: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=2000)
+
+
+class ReviewOut(BaseModel):
+    review_id: int
+    status: str
+    action_taken: str | None
+    note: str | None
+    reviewer: str
+    reviewed_at: str
+
+
+class ReviewResponse(BaseModel):
+    alert: AlertOut
+    history: list[ReviewOut]
+
+
+# ---------------------------------------------------------------------- course recommendations
+class CourseOut(BaseModel):
+    course_id: str
+    rank: int
+    score: float
+    title: str | None = None
+    format: str | None = None
+    hours: float | None = None
+    cost: float | None = None
+    mandatory: bool = False
+    skills_addressed: list[str] = []
+    explanation: ExplanationOut
+
+
+class Recommendations(BaseModel):
+    employee_id: str
+    courses: list[CourseOut]
+    candidates: int = Field(description="Candidate courses ranked before constraints.")
+    model: ModelRef
+    features_as_of: datetime | None
+    stale: bool
+
+
+class BatchRequest(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"employee_ids": ["E000001", "E000002"], "k": 5, "lang": "en"}]})
+
+    employee_ids: list[str] = Field(min_length=1, description="At most 500 employees per call (more: 413).")
+    k: int = Field(10, ge=1, le=50)
+    lang: Lang = "en"
+    formats: list[str] | None = None
+    max_hours: float | None = Field(None, ge=0)
+    budget: float | None = Field(None, ge=0)
+
+
+class BatchItem(BaseModel):
+    employee_id: str
+    status: int = Field(description="200, or 404 for an employee unknown or outside the caller's scope.")
+    result: Recommendations | None = None
+    detail: str | None = None
+
+
+class BatchResponse(BaseModel):
+    items: list[BatchItem]
+
+
+# ---------------------------------------------------------------------- skill demand
+class Interval(BaseModel):
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class SkillDemandRow(BaseModel):
+    org_unit_id: str
+    skill_id: str
+    skill_name: str | None = None
+    horizon_months: int
+    month: str | None = None
+    demand: Interval
+    supply: float | None
+    gap: float | None = Field(description="demand P50 - supply (positive: shortage).")
+    gap_interval: Interval | None = None
+    explanation: ExplanationOut | None = None
+
+
+class SkillDemand(BaseModel):
+    org_unit: str | None
+    horizon_months: int
+    items: list[SkillDemandRow]
+    model: ModelRef
+    features_as_of: datetime | None
+    stale: bool
+
+
+# ---------------------------------------------------------------------- models, health, admin
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str
+    trained_at: str | None
+    loaded_at: str
+    run_id: str | None
+    feature_service: str | None
+    metrics: dict[str, float] = Field(description="Headline metrics of the MLflow run that trained it.")
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+    missing: dict[str, str] = Field(description="Models not loaded, with the reason.")
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    status: Literal["ready", "not ready"]
+    models: dict[str, str]
+    stores: dict[str, str]
+    missing: list[str]
+
+
+class ReloadResponse(BaseModel):
+    report: dict[str, str]
+    models: list[ModelRef]
+
+
+# ---------------------------------------------------------------------- shaping helpers
+def explanation_out(e, complete: bool = False, source: str = "live") -> ExplanationOut:
+    """From a ``models.explanation.Explanation``."""
+    return ExplanationOut(
+        base_value=e.base_value,
+        contributions=[ContributionOut(feature=c.feature, display_name=c.display_name, value=_scalar(c.value),
+                                       contribution=c.contribution) for c in e.contributions],
+        reasons=list(e.reasons), raw_score=e.raw_score, complete=complete, source=source)
+
+
+def stored_explanation_out(stored: dict, lang: str, drivers: dict | None = None) -> ExplanationOut:
+    """From an explanation stored by batch scoring (reasons kept per language; names from ``drivers``)."""
+    reasons = stored.get("reasons", [])
+    if isinstance(reasons, dict):
+        reasons = reasons.get(lang) or reasons.get("en") or []
+    return ExplanationOut(
+        base_value=stored["base_value"],
+        contributions=[ContributionOut(feature=c["feature"], display_name=_name(c, lang, drivers),
+                                       value=_scalar(c.get("value")), contribution=c["contribution"])
+                       for c in stored.get("contributions", [])],
+        reasons=list(reasons), raw_score=None, complete=False, source="precomputed")
+
+
+def _name(c: dict, lang: str, drivers: dict | None) -> str:
+    driver = (drivers or {}).get(c["feature"])
+    return driver.name(lang) if driver is not None else c["display_name"]
+
+
+def _scalar(v: object) -> Scalar:
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    try:
+        return float(v)  # numpy numbers
+    except (TypeError, ValueError):
+        return str(v)

@@ -1,0 +1,141 @@
+"""What the app holds while it runs: models, feature store, org tree, keys, audit log, alert store.
+
+Built in the lifespan (:func:`build`), never at import. Nothing here computes features: online reads go
+through ``features.store.online_features`` with the feature service each model was trained with.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from features.settings import Settings
+from serving import audit
+from serving import auth as auth_mod
+from serving.registry import ModelRegistry, mlflow_loader, mlflow_resolver
+
+log = logging.getLogger("talentloop.serving")
+
+
+class CachedFeatureStore:
+    """A FeatureStore whose feature services are resolved once.
+
+    ``FeatureStore.get_feature_service`` re-reads the registry on every call by default (~5 ms) and that
+    refresh also clears Feast's per-service request-context cache (~20 ms per online read in all). Serving
+    resolves each service once (definitions change only with ``talentloop features apply`` + a restart or
+    reload), which brings a one-employee read to ~1 ms. Everything else is delegated.
+    """
+
+    def __init__(self, store: Any):
+        self._store = store
+        self._services: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get_feature_service(self, name: str, allow_cache: bool = True) -> Any:
+        found = self._services.get(name)
+        if found is None:
+            with self._lock:
+                found = self._store.get_feature_service(name, allow_cache=True)
+                self._services = {**self._services, name: found}
+        return found
+
+    def refresh(self) -> None:
+        self._store.refresh_registry()
+        self._services = {}
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._store, attr)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    registry: ModelRegistry
+    tree: auth_mod.OrgTree
+    keys: auth_mod.KeyStore
+    audit: audit.AuditLog
+    db: sqlite3.Connection
+    store: CachedFeatureStore | None = None
+    store_error: str | None = None
+    catalog: Any = None  # course catalog for candidate generation (see routers.recommendations)
+    demand_history: Any = None  # skill_demand_v1 series history (see routers.skill_demand)
+    db_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stores(self) -> dict[str, str]:
+        """Each store's state: 'ok' or why it is not usable."""
+        return {
+            "feature_store": "ok" if self.store is not None else f"missing: {self.store_error}",
+            "org_tree": "ok" if len(self.tree) else "missing: no org units ingested",
+            "app_db": "ok",
+        }
+
+    def close(self) -> None:
+        self.registry.stop()
+        self.db.close()
+
+
+def _feature_store(settings: Settings) -> tuple[CachedFeatureStore | None, str | None]:
+    registry_file = settings.feast_dir / "registry.db"
+    if not registry_file.exists():
+        return None, f"no Feast registry at {registry_file}: run `talentloop features apply` and `materialize`"
+    try:
+        from features.store import feature_store, online_features
+
+        store = CachedFeatureStore(feature_store(settings))
+        for service in ("attrition_v1", "employee_context_v1"):
+            online_features(store, service, [{"employee_id": "__warm_up__"}])  # resolves and caches the service
+        return store, None
+    except Exception as exc:  # noqa: BLE001 - reported by /readyz
+        log.warning("feature store not usable: %s", exc)
+        return None, str(exc).splitlines()[0][:300]
+
+
+def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegistry | None = None) -> Services:
+    """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
+    from features.offline import read_clean
+    from models.attrition.alerts import connect as alerts_connect
+
+    db = alerts_connect(settings.app_db)
+    db.execute("PRAGMA synchronous=NORMAL")
+    # the API looks scores up by employee (latest month); the store's key is (as_of, employee_id)
+    db.execute("CREATE INDEX IF NOT EXISTS attrition_scores_employee ON attrition_scores (employee_id, as_of)")
+    db.executescript(auth_mod.SCHEMA)
+    db.executescript(audit.SCHEMA)
+    tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
+    store, store_error = _feature_store(settings)
+    if registry is None:
+        registry = ModelRegistry(mlflow_loader(settings.tracking_uri), mlflow_resolver(settings.tracking_uri))
+    registry.load_all()
+    registry.start_polling(reload_seconds)
+    lock = threading.Lock()  # one connection, one lock: alerts, keys and audit share it
+    svc = Services(settings=settings, registry=registry, tree=tree, keys=auth_mod.KeyStore(db, tree, lock),
+                   audit=audit.AuditLog(db, lock), db=db, store=store, store_error=store_error, db_lock=lock)
+    from serving.routers.recommendations import load_catalog
+
+    svc.catalog = load_catalog(settings)
+    if "skill_demand" in registry.loaded():
+        svc.demand_history = load_demand_history(settings, registry.get("skill_demand").model)
+    return svc
+
+
+def load_demand_history(settings: Settings, model: Any) -> Any:
+    """The monthly history of every org unit × skill series, as the forecaster was trained on it: the
+    ``unit_skill_monthly`` snapshots as entity frame of a point-in-time read of the model's feature service,
+    the month as ``model.time_col`` and the unit's type (a static input). None when never built."""
+    import pandas as pd
+
+    from features.build import feature_path
+    from features.offline import read_clean
+    from features.store import EVENT_TIMESTAMP, historical_features
+
+    path = feature_path(settings.feature_dir, "unit_skill_monthly")
+    if not path.exists():
+        return None
+    entity = pd.read_parquet(path, columns=["org_unit_id", "skill_id", EVENT_TIMESTAMP])
+    frame = historical_features(settings, entity, model.feature_service_)
+    frame[model.time_col] = frame[EVENT_TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    units = read_clean(settings, "org_units")[["org_unit_id", "unit_type"]].astype(str)
+    return frame.drop(columns=EVENT_TIMESTAMP).merge(units, on="org_unit_id", how="left")

@@ -1,0 +1,96 @@
+"""``talentloop serve``, ``talentloop keys create|list`` and ``talentloop audit export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from talentloop.cli._common import console, fail, settings, summary
+
+
+def register(app: typer.Typer) -> None:
+    """Add the serving commands to the root app."""
+
+    @app.command("serve")
+    def serve(
+        host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+        port: int = typer.Option(8000, help="TCP port."),
+        workers: int = typer.Option(1, min=1, help="Worker processes (each loads the models once)."),
+        reload_seconds: float = typer.Option(
+            0.0, "--reload-seconds", help="Poll the champion aliases every N seconds (0: only on POST reload)."),
+        log_level: str = typer.Option("warning", help="uvicorn log level."),
+    ) -> None:
+        """Serve the API (uvicorn, app factory ``serving.app:create_app``)."""
+        import os
+
+        import uvicorn
+
+        settings()  # validate the environment before forking workers
+        if reload_seconds:
+            os.environ["TALENTLOOP_RELOAD_SECONDS"] = str(reload_seconds)
+        console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /v1/docs")
+        uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, access_log=False)
+
+    keys = typer.Typer(help="API keys (stored hashed; a key is shown once).", no_args_is_help=True)
+
+    @keys.command("create")
+    def keys_create(
+        role: str = typer.Option(..., help="hr_system | hr_partner | data_scientist | admin."),
+        org_unit: Annotated[list[str] | None, typer.Option(
+            "--org-unit", help="Org unit granted (hr_partner; repeatable).")] = None,
+        name: str = typer.Option("", help="Who or what holds the key."),
+    ) -> None:
+        """Create an API key and print it once."""
+        from features.offline import read_clean
+        from serving.auth import connect, create_key
+
+        s = settings()
+        units = read_clean(s, "org_units")["org_unit_id"].astype(str).tolist() if org_unit else None
+        con = connect(s.app_db)
+        try:
+            created = create_key(con, role, org_unit or (), name, known_units=units)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        finally:
+            con.close()
+        console.print(summary("API key created (store it now: it is not shown again)", ["field", "value"], [
+            ["key_id", created.key_id], ["name", created.name], ["role", created.role],
+            ["org units", ", ".join(created.org_units) or "all"]]))
+        typer.echo(created.key)
+
+    @keys.command("list")
+    def keys_list() -> None:
+        """List keys (ids, names, roles, org units; never the keys)."""
+        from serving.auth import connect, list_keys
+
+        con = connect(settings().app_db)
+        try:
+            rows = list_keys(con)
+        finally:
+            con.close()
+        console.print(summary("API keys", ["key_id", "name", "role", "org units", "created"],
+                              [[r["key_id"], r["name"], r["role"], ", ".join(r["org_units"]) or "all",
+                                r["created_at"][:19]] for r in rows]))
+
+    audit = typer.Typer(help="The append-only audit log of predictions served.", no_args_is_help=True)
+
+    @audit.command("export")
+    def audit_export(
+        out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .jsonl.")],
+        start: str = typer.Option(None, "--from", help="First day (YYYY-MM-DD or an ISO time), inclusive."),
+        end: str = typer.Option(None, "--to", help="Last day (YYYY-MM-DD, whole day included) or an ISO time."),
+    ) -> None:
+        """Write the audit rows of a time window to CSV or JSON Lines."""
+        from serving.audit import export
+
+        try:
+            n = export(settings(), start, end, out)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+        console.print(f"wrote {n} audit rows to {out}")
+
+    app.add_typer(keys, name="keys")
+    app.add_typer(audit, name="audit")
