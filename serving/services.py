@@ -100,8 +100,6 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
 
     db = alerts_connect(settings.app_db)
     db.execute("PRAGMA synchronous=NORMAL")
-    # the API looks scores up by employee (latest month); the store's key is (as_of, employee_id)
-    db.execute("CREATE INDEX IF NOT EXISTS attrition_scores_employee ON attrition_scores (employee_id, as_of)")
     db.executescript(auth_mod.SCHEMA)
     db.executescript(audit.SCHEMA)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))

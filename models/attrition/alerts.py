@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS attrition_scores (
     as_of TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, model_version TEXT NOT NULL,
     risks TEXT NOT NULL, explanation TEXT NOT NULL, scored_at TEXT NOT NULL,
     PRIMARY KEY (as_of, employee_id));
+CREATE INDEX IF NOT EXISTS attrition_scores_employee ON attrition_scores (employee_id, as_of);
 CREATE TABLE IF NOT EXISTS attrition_alerts (
     alert_id TEXT PRIMARY KEY, as_of TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT,
     horizon INTEGER NOT NULL, risk REAL NOT NULL, model_version TEXT NOT NULL, explanation TEXT NOT NULL,
