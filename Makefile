@@ -1,6 +1,5 @@
 # The two commands: `make demo` and `make test`. Each installs what it needs on a fresh machine.
 SHELL := /bin/bash
-.ONESHELL:
 .SHELLFLAGS := -eu -o pipefail -c
 
 export UV_COMPILE_BYTECODE := 1

@@ -126,3 +126,14 @@ def test_policy_and_bad_horizon(fitted):
     assert model.policy_.horizon == 3 and 0 < model.policy_.min_risk < 1
     with pytest.raises(ValueError, match="horizon_months"):
         model.predict_risk(snaps.head(2), (0,))
+
+
+def test_every_attrition_feature_has_a_driver_in_both_languages():
+    from features.store import feature_columns
+    from models.attrition.reasons import DRIVERS
+
+    columns = feature_columns("attrition_v1")
+    assert [c for c in columns if c not in DRIVERS] == []
+    for name in columns:
+        for lang in ("en", "zh"):
+            assert DRIVERS[name].name(lang) and DRIVERS[name].reason(None, lang)

@@ -113,6 +113,26 @@ DRIVERS: dict[str, Driver] = {
         lambda v: f"{_months(v)} open requisitions in the unit", lambda v: f"部门有{_months(v)}个在招职位"),
     "team_size": _d("Team size", "团队规模", lambda v: f"team of {_months(v)}", lambda v: f"团队{_months(v)}人"),
     "job_level": _d("Job level", "职级", lambda v: f"job level {_months(v)}", lambda v: f"职级{_months(v)}"),
+    "job_family": Driver({"en": "Job family", "zh": "职位族"},
+                         {"en": lambda v: f"job family {v}", "zh": lambda v: f"职位族：{v}"}),
+    "online_share_12m": _d(
+        "Share of online courses (12 months)", "近12个月线上课程占比",
+        lambda v: f"{0 if v is None else v:.0%} of completed courses online", lambda v: f"完成课程中线上占{0 if v is None else v:.0%}"),
+    "workshop_share_12m": _d(
+        "Share of workshops (12 months)", "近12个月工作坊占比",
+        lambda v: f"{0 if v is None else v:.0%} of completed courses workshops", lambda v: f"完成课程中工作坊占{0 if v is None else v:.0%}"),
+    "mentoring_share_12m": _d(
+        "Share of mentoring (12 months)", "近12个月导师辅导占比",
+        lambda v: f"{0 if v is None else v:.0%} of completed courses mentoring", lambda v: f"完成课程中导师辅导占{0 if v is None else v:.0%}"),
+    "training_points_3m": _d(
+        "Training points (3 months)", "近3个月培训积分",
+        lambda v: f"{_months(v)} training points in 3 months", lambda v: f"近3个月获得{_months(v)}培训积分"),
+    "enrollments_in_progress": _d(
+        "Courses in progress", "在学课程数",
+        lambda v: f"{_months(v)} courses in progress", lambda v: f"正在学习{_months(v)}门课程"),
+    "n_required_skills": _d(
+        "Required skills", "岗位要求技能数",
+        lambda v: f"job requires {_months(v)} skills", lambda v: f"岗位要求{_months(v)}项技能"),
     "assessment_mean_score": _d(
         "Pre-hire assessment", "入职前测评",
         lambda v: f"pre-hire assessment {0 if v is None else v:.1f}/5", lambda v: f"入职前测评{0 if v is None else v:.1f}/5"),
