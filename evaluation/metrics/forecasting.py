@@ -26,6 +26,7 @@ from evaluation.metrics.constants import (
     DEFAULT_TARGET_COL,
     DEFAULT_TIME_COL,
 )
+from evaluation.metrics.frames import check_long_frame
 
 
 def _array(values, name: str, n: int | None = None, ref: str = "y") -> np.ndarray:
@@ -67,15 +68,7 @@ def mase(y, y_hat, y_train, season: int = DEFAULT_SEASON) -> float:
 
 
 def _check_cols(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}")
-    if df.empty:
-        raise ValueError(f"{name} is empty")
-    if df.duplicated(list(cols[:2])).any():
-        raise ValueError(f"{name} has duplicate ({cols[0]}, {cols[1]}) rows")
+    check_long_frame(df, name, cols)
     for col in cols[2:]:
         _array(df[col], f"{name}[{col!r}]")
 

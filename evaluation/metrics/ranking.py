@@ -26,6 +26,7 @@ from evaluation.metrics.constants import (
     DEFAULT_SCORE_COL,
     DEFAULT_USER_COL,
 )
+from evaluation.metrics.frames import check_long_frame
 
 
 def _check_k(k) -> int:
@@ -35,15 +36,7 @@ def _check_k(k) -> int:
 
 
 def _check_frame(df: pd.DataFrame, name: str, cols: tuple[str, ...], value_col: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}")
-    if df.empty:
-        raise ValueError(f"{name} is empty")
-    if df.duplicated(list(cols[:2])).any():
-        raise ValueError(f"{name} has duplicate ({cols[0]}, {cols[1]}) rows")
+    check_long_frame(df, name, cols)
     values = pd.to_numeric(df[value_col], errors="coerce")
     if not np.isfinite(values.to_numpy(dtype=float)).all():
         raise ValueError(f"{name}[{value_col!r}] must be finite numbers")
