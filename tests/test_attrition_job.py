@@ -7,17 +7,17 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
 from models.attrition.alerts import connect, list_alerts
 from models.attrition.labels import KEYS
 from tests.conftest import private_copy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def client(trained_workspace):
-    mlflow.set_tracking_uri(trained_workspace.tracking_uri)
-    return MlflowClient(trained_workspace.tracking_uri, trained_workspace.tracking_uri)
+    from training_jobs.tracking import configure
+
+    return configure(trained_workspace)  # tracking and registry URI both: other tests in this process move them
 
 
 def test_registered_with_aliases_signature_and_artifacts(client):

@@ -157,9 +157,10 @@ def test_audit_of_the_champion_on_the_simulated_company(trained_workspace):
     from features.store import historical_features
     from models.attrition.labels import snapshots
     from training_jobs.attrition import feature_window
+    from training_jobs.tracking import configure
 
     settings = trained_workspace
-    mlflow.set_tracking_uri(settings.tracking_uri)
+    configure(settings)  # tracking and registry URI both: other tests in this process move them
     model = mlflow.pyfunc.load_model("models:/attrition@champion").unwrap_python_model().model
     employees = read_clean(settings, "employees")
     month = feature_window(settings)[1]
