@@ -1,5 +1,6 @@
-"""Fairness audit of attrition alerts: the four-fifths gate on hand-made frames, age bands, proxies, and
-the audit of the trained champion on the shared simulated company."""
+"""Fairness audits of attrition alerts and course recommendations: the four-fifths gate on hand-made
+frames, the minimum group size, age bands, proxies, the Markdown page, and the audit of the trained
+champion on the shared simulated company."""
 
 import json
 
@@ -12,6 +13,9 @@ from evaluation.fairness_audit import (
     OVER,
     UNDER,
     audit_attrition,
+    audit_recommendations,
+    gated_results,
+    min_impact_ratio,
     proxy_check,
     render_markdown,
 )
@@ -57,7 +61,9 @@ def test_unexplained_gap_fails_the_gate():
     assert male["status"] == "fail" and male["gated"] is True
     assert _group(audit, "sex", sex="female")["is_reference"] is True
     assert audit["attributes"]["sex"]["failed_groups"] == [{"sex": "male"}]
-    assert audit["passed"] is False
+    assert audit["passed"] is False and audit["subject"] == "attrition alerts"
+    assert min_impact_ratio(audit) == pytest.approx(0.6)
+    assert {where for where, _ in gated_results(audit)} == {"sex", "age_band", "sex_x_age_band"}
     # calibration per group with labels: the alerted half of A are exactly the leavers
     female = _group(audit, "sex", sex="female")
     assert female["mean_predicted"] == pytest.approx(0.5) and female["observed_rate"] == pytest.approx(0.5)
@@ -85,6 +91,19 @@ def test_gap_explained_by_true_outcomes_passes_and_small_groups_never_gate():
     assert "four-fifths" in page and "explained" in page and "not_gated" in page
 
 
+def test_a_small_group_is_neither_gated_nor_the_reference():
+    scored, employees = _company(rate_b_outcome=0.5)
+    # 12 people of a third sex, all alerted: 5.6% of the rows but fewer than 30 people
+    extra = pd.DataFrame({"employee_id": [f"X{i}" for i in range(12)], "risk": 0.9, "label": 1})
+    scored = pd.concat([scored, extra], ignore_index=True)
+    employees = pd.concat([employees, extra[["employee_id"]].assign(sex="x", birth_year=1980)], ignore_index=True)
+    audit = audit_attrition(scored, employees, MIN_RISK, as_of=pd.Timestamp("2025-06-01"))
+    x = _group(audit, "sex", sex="x")
+    assert x["share"] > 0.02 and x["gated"] is False and x["is_reference"] is False
+    assert _group(audit, "sex", sex="female")["is_reference"] is True
+    assert audit["rule"]["min_group_size"] == 30 and "at least 30 people" in audit["rule"]["text"]
+
+
 def test_age_band_at_as_of_and_intersections():
     n = 40
     employees = pd.DataFrame({
@@ -98,6 +117,9 @@ def test_age_band_at_as_of_and_intersections():
     assert audit["selected"] == 20 and audit["min_risk"] == min_risk
     bands = {g["group"]["age_band"]: g["n"] for g in audit["attributes"]["age_band"]["groups"]}
     assert bands == {OVER: 20, UNDER: 10, MISSING: 10}  # 2025-1985 = 40 is over, 2025-1986 = 39 is under
+    # no group reaches 30 people: reported, not gated, and the audit cannot fail on them
+    assert all(g["status"] == "not_gated" for g in audit["attributes"]["age_band"]["groups"])
+    assert "not gated" in audit["attributes"]["age_band"]["note"] and audit["passed"] is True
     inter = audit["attributes"]["sex_x_age_band"]
     assert inter["columns"] == ["sex", "age_band"]
     assert {(g["group"]["sex"], g["group"]["age_band"]) for g in inter["groups"]} == {
@@ -147,6 +169,117 @@ def test_proxy_check_flags_a_copy_of_sex_not_a_random_feature():
     assert all(p["cramers_v"] < 0.3 for p in result["pairs"] if p["feature"] != "sex_copy")
     with pytest.raises(ValueError, match="protected"):
         proxy_check(features.assign(sex=employees["sex"]), employees, columns=["sex"])
+
+
+# ------------------------------------------------------------------------------- course recommendations
+AS_OF = pd.Timestamp("2025-06-01")
+COURSES = pd.DataFrame({"course_id": ["c1", "c2", "c3", "c4"], "format": ["online", "online", "workshop", "mentoring"],
+                        "level": [1, 2, 2, 3]})
+
+
+def _recommended(women_workshop: int, men_workshop: int, others: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """100 women (born 1980) and 100 men (born 1990), every one with candidates c1-c4; the first
+    ``women_workshop`` / ``men_workshop`` of each rank the workshop c3 first, the rest the online c1.
+    ``others`` people of a third sex (born 1980) all rank the workshop first."""
+    people = [("female", 1980, i < women_workshop) for i in range(100)]
+    people += [("male", 1990, i < men_workshop) for i in range(100)]
+    people += [("x", 1980, True)] * others
+    rows, emp = [], []
+    for i, (sex, born, workshop) in enumerate(people):
+        eid = f"E{i:03d}"
+        emp.append({"employee_id": eid, "sex": sex, "birth_year": born})
+        first, second = ("c3", "c1") if workshop else ("c1", "c3")
+        rows += [(eid, first, 1.0), (eid, second, 0.5), (eid, "c2", 0.4), (eid, "c4", 0.1)]
+    return pd.DataFrame(rows, columns=["employee_id", "course_id", "score"]), pd.DataFrame(emp)
+
+
+def _block(audit: dict, course_type: str, family: str, **group) -> dict:
+    found = [g for g in audit["course_types"][course_type]["attributes"][family]["groups"] if g["group"] == group]
+    assert len(found) == 1, (course_type, family, group)
+    return found[0]
+
+
+def test_a_biased_recommender_fails():
+    recs, employees = _recommended(women_workshop=100, men_workshop=40)
+    features = recs[["employee_id"]].merge(employees, on="employee_id").assign(
+        workshop_share_12m=lambda d: (d["sex"] == "female").astype(float), hours=recs["score"])
+    audit = audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF,
+                                  features=features[["employee_id", "workshop_share_12m", "hours"]])
+    json.dumps(audit)
+    assert audit["subject"] == "course recommendations" and audit["n"] == 200 and audit["k"] == 1
+    assert set(audit["course_types"]) == {"format=online", "format=workshop", "format=mentoring"}
+    workshop = audit["course_types"]["format=workshop"]
+    assert workshop["selected"] == 140 and workshop["selection_rate"] == pytest.approx(0.7)
+    male = _block(audit, "format=workshop", "sex", sex="male")
+    assert male["selection_rate"] == pytest.approx(0.4) and male["impact_ratio"] == pytest.approx(0.4)
+    assert male["status"] == "fail" and workshop["passed"] is False
+    assert _block(audit, "format=workshop", "sex_x_age_band", sex="male", age_band=UNDER)["status"] == "fail"
+    assert _block(audit, "format=online", "sex", sex="female")["impact_ratio"] == 0.0
+    # nobody is recommended mentoring at k=1: reported, noted, not failed
+    mentoring = audit["course_types"]["format=mentoring"]
+    assert mentoring["selected"] == 0 and mentoring["passed"] is True
+    assert mentoring["attributes"]["sex"]["note"] == "not gated: no gated group was selected"
+    assert audit["passed"] is False and min_impact_ratio(audit) == 0.0
+    # here birth year follows sex, so the copy of sex is a proxy of both; the score-like column of neither
+    assert {(p["feature"], p["attribute"]) for p in audit["proxies"]["flagged"]} == {
+        ("workshop_share_12m", "sex"), ("workshop_share_12m", "birth_year")}
+    page = render_markdown(audit)
+    assert page.startswith("# Fairness audit: course recommendations")
+    assert "## format = workshop: FAILED" in page and "| recommended |" in page and "Possible proxies" in page
+    # in the top 2 everyone has an online course and the workshop: no gap left
+    assert audit_recommendations(recs, employees, COURSES, k=2, as_of=AS_OF)["passed"] is True
+
+
+def test_an_unbiased_recommender_passes_and_a_small_group_cannot_set_the_bar():
+    # 50% of women and of men get the workshop; 12 people of a third sex all get it (share 5.7%, n < 30)
+    recs, employees = _recommended(women_workshop=50, men_workshop=50, others=12)
+    audit = audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, type_columns=("format", "level"))
+    assert audit["passed"] is True and audit["labelled"] is False
+    x = _block(audit, "format=workshop", "sex", sex="x")
+    assert x["share"] > 0.02 and x["selection_rate"] == 1.0 and x["gated"] is False and x["status"] == "not_gated"
+    assert _block(audit, "format=workshop", "sex", sex="female")["impact_ratio"] == pytest.approx(1.0)
+    assert {"level=1", "level=2", "level=3"} <= set(audit["course_types"])
+    assert audit["course_types"]["level=2"]["selected"] == 100 + 12  # c3 is level 2
+    assert "## level = 2: passed" in render_markdown(audit)
+
+
+def test_a_gap_explained_by_the_outcomes_passes():
+    recs, employees = _recommended(women_workshop=100, men_workshop=40)
+    # the true gains rank the courses as the model does: the gap mirrors who the workshop helps
+    explained = audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF,
+                                      outcomes=recs.rename(columns={"score": "gain"}))
+    male = _block(explained, "format=workshop", "sex", sex="male")
+    assert male["outcome_rate"] == pytest.approx(0.4) and male["outcome_ratio"] == pytest.approx(0.4)
+    assert male["status"] == "explained"
+    assert explained["course_types"]["format=workshop"]["outcome_rate"] == pytest.approx(0.7)
+    assert explained["labelled"] is True and explained["passed"] is True
+    # gains that favour the workshop for everyone do not explain the gap
+    same = recs.assign(gain=np.where(recs["course_id"] == "c3", 1.0, 0.2)).drop(columns="score")
+    unexplained = audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, outcomes=same)
+    assert _block(unexplained, "format=workshop", "sex", sex="male")["status"] == "fail"
+    assert unexplained["passed"] is False
+    # the reference for online (men) never has online in their best top 1: no gap can be explained
+    online = unexplained["course_types"]["format=online"]["attributes"]["sex"]
+    assert online["note"].startswith("no gap can be explained") and online["passed"] is False
+
+
+def test_audit_recommendations_errors():
+    recs, employees = _recommended(women_workshop=50, men_workshop=50)
+    with pytest.raises(ValueError, match=r"recs has no column\(s\) \['model'\]"):
+        audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, score_col="model")
+    with pytest.raises(ValueError, match="courses has no row for 1 course"):
+        audit_recommendations(recs, employees, COURSES[COURSES["course_id"] != "c4"], k=1, as_of=AS_OF)
+    with pytest.raises(ValueError, match="courses has no column"):
+        audit_recommendations(recs, employees, COURSES.drop(columns="format"), k=1, as_of=AS_OF)
+    with pytest.raises(ValueError, match="one row per \\(employee_id, course_id\\)"):
+        audit_recommendations(pd.concat([recs, recs]), employees, COURSES, k=1, as_of=AS_OF)
+    with pytest.raises(ValueError, match="outcomes has no row for 1 employee"):
+        gains = recs[recs["employee_id"] != "E000"].rename(columns={"score": "gain"})
+        audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, outcomes=gains)
+    with pytest.raises(ValueError, match="k must be"):
+        audit_recommendations(recs, employees, COURSES, k=0, as_of=AS_OF)
+    with pytest.raises(ValueError, match="type_columns"):
+        audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, type_columns=())
 
 
 def test_audit_of_the_champion_on_the_simulated_company(trained_workspace):

@@ -7,6 +7,7 @@ import pytest
 from evaluation.metrics import (
     cramers_v,
     four_fifths_gate,
+    gated_groups,
     group_calibration,
     impact_ratios,
     mutual_information,
@@ -64,45 +65,110 @@ def test_selection_rates_errors():
         selection_rates(_people().iloc[:0], "sex", "selected")
 
 
+def _ratios(**kw) -> pd.DataFrame:
+    """Impact ratios of ``_people`` by sex; its groups are tiny, so the minimum group size is lifted."""
+    return impact_ratios(selection_rates(_people(), "sex", "selected"), **{"min_group_size": 1, **kw})
+
+
 def test_impact_ratios_gate_small_groups():
-    table = impact_ratios(selection_rates(_people(), "sex", "selected"), small_group_share=0.15)
+    table = _ratios(small_group_share=0.15)
     # X (share 0.1) is not gated; the highest gated rate is M's 0.6
     assert table["gated"].tolist() == [True, True, False]
     assert table["impact_ratio"].tolist() == pytest.approx([0.25 / 0.6, 1.0, 1 / 0.6])
     assert table["is_reference"].tolist() == [False, True, False]
-    # with the default 2% every group is gated and X becomes the reference
-    table = impact_ratios(selection_rates(_people(), "sex", "selected"))
+    # with a 2% share every group is gated and X becomes the reference
+    table = _ratios()
     assert table["impact_ratio"].tolist() == pytest.approx([0.25, 0.6, 1.0])
+
+
+def test_groups_need_a_minimum_size_as_well_as_a_share():
+    # 100 people: A 60 (rate 0.5), B 37 (rate 0.3), C 3 (rate 1.0, share 3% but only 3 people)
+    rates = pd.DataFrame({"grp": ["A", "B", "C"], "n": [60, 37, 3], "share": [0.6, 0.37, 0.03],
+                          "rate": [0.5, 0.3, 1.0]})
+    assert gated_groups(rates).tolist() == [True, True, False]  # default: n >= 30 and share >= 2%
+    assert gated_groups(rates, min_group_size=3).tolist() == [True, True, True]
+    assert gated_groups(rates, min_group_size=40).tolist() == [True, False, False]
+    table = impact_ratios(rates)
+    # C is reported but neither gated nor the reference: A is
+    assert table["is_reference"].tolist() == [True, False, False]
+    assert table["impact_ratio"].tolist() == pytest.approx([1.0, 0.6, 2.0])
+    assert four_fifths_gate(table)["status"].tolist() == ["pass", "fail", "not_gated"]
+    with pytest.raises(ValueError, match="min_group_size=100"):
+        impact_ratios(rates, min_group_size=100)
+    with pytest.raises(ValueError, match="min_group_size must be a positive integer"):
+        gated_groups(rates, min_group_size=0)
+    with pytest.raises(ValueError, match="small_group_share"):
+        gated_groups(rates, small_group_share=1.0)
 
 
 def test_impact_ratios_errors():
     with pytest.raises(ValueError, match="positive selection rate"):
-        impact_ratios(selection_rates(_people().assign(selected=0), "sex", "selected"))
+        impact_ratios(selection_rates(_people().assign(selected=0), "sex", "selected"), min_group_size=1)
     with pytest.raises(ValueError, match="selection_rates"):
         impact_ratios(pd.DataFrame({"sex": ["F"], "rate": [0.5]}))
+    with pytest.raises(ValueError, match="selection_rates"):
+        impact_ratios(pd.DataFrame({"sex": ["F"], "n": [40], "share": [1.0]}))
+
+
+TINY = 0.99  # hand-made groups of a few people: count every shortfall as significant
+
+
+def test_a_shortfall_fails_only_when_it_is_significant():
+    def gate(n: int):
+        rates = pd.DataFrame({"grp": ["a", "b"], "n": [n, n], "share": [0.5, 0.5],
+                              "selected": [n // 10, 3 * n // 20]})
+        return four_fifths_gate(impact_ratios(rates.assign(rate=rates["selected"] / rates["n"])))
+
+    small, large = gate(40), gate(4000)  # impact ratio 0.67 both times
+    assert small["status"].tolist() == ["not_significant", "pass"] and small["p_value"].iloc[0] > 0.05
+    assert large["status"].tolist() == ["fail", "pass"] and large["p_value"].iloc[0] < 1e-6
+
+
+def test_calibrated_risks_explain_a_gap_and_inflated_ones_do_not():
+    rng = np.random.default_rng(0)
+    n = 3000
+    grp = np.repeat(["young", "old"], n)
+    risk = np.where(grp == "young", 0.12, 0.04) * rng.uniform(0.5, 1.5, 2 * n)
+    y = (rng.random(2 * n) < risk).astype(int)
+    df = pd.DataFrame({"grp": grp, "y": y, "risk": risk, "selected": (risk >= 0.1).astype(int)})
+    table = impact_ratios(selection_rates(df, "grp", "selected"))
+    outcomes = selection_rates(df, "grp", "y")
+    calibrated = four_fifths_gate(table, outcomes, calibration=group_calibration(df, "grp", "y", "risk"))
+    assert calibrated.set_index("grp").loc["old", "status"] == "explained"
+    inflated = df.assign(risk=np.where(grp == "young", np.minimum(3 * risk, 1), risk))
+    gate = four_fifths_gate(table, outcomes, calibration=group_calibration(inflated, "grp", "y", "risk")).set_index("grp")
+    assert gate.loc["old", "status"] == "fail"  # next to the inflated group, the old are off: no explanation
+    # a model off by the same factor in every group is not blamed on one group
+    halved = df.assign(risk=df["risk"] / 2)
+    gate = four_fifths_gate(table, outcomes, calibration=group_calibration(halved, "grp", "y", "risk")).set_index("grp")
+    assert gate["calibrated"].all() and gate.loc["old", "status"] == "explained"
+    # calibrated, but the true outcome rates are within four fifths of each other: nothing to explain the gap
+    same = outcomes.assign(rate=0.1)
+    gate = four_fifths_gate(table, same, calibration=group_calibration(df, "grp", "y", "risk")).set_index("grp")
+    assert gate.loc["old", "status"] == "fail"
 
 
 def test_four_fifths_gate_without_outcomes():
-    table = impact_ratios(selection_rates(_people(), "sex", "selected"), small_group_share=0.15)
-    gate = four_fifths_gate(table)
+    table = _ratios(small_group_share=0.15)
+    gate = four_fifths_gate(table, alpha=TINY)
     assert gate["status"].tolist() == ["fail", "pass", "not_gated"]
     assert gate["passed"].tolist() == [False, True, True]
 
 
 def test_four_fifths_gate_explained_by_outcome_rates():
-    table = impact_ratios(selection_rates(_people(), "sex", "selected"), small_group_share=0.15)
+    table = _ratios(small_group_share=0.15)
     # true outcome ('left') rates: F 1/4, M 3/5 -> outcome ratio 0.25/0.6 = impact ratio -> explained
     outcomes = selection_rates(_people(), "sex", "left")
-    gate = four_fifths_gate(table, outcomes)
+    gate = four_fifths_gate(table, outcomes, alpha=TINY)
     assert gate["outcome_ratio"].iloc[0] == pytest.approx(0.25 / 0.6)
     assert gate["status"].tolist() == ["explained", "pass", "not_gated"]
     # equal true outcome rates do not explain F's low selection rate
     equal = outcomes.assign(rate=0.5)
-    assert four_fifths_gate(table, equal)["status"].tolist() == ["fail", "pass", "not_gated"]
+    assert four_fifths_gate(table, equal, alpha=TINY)["status"].tolist() == ["fail", "pass", "not_gated"]
     # outcome ratio 0.55 vs impact ratio 0.4167: gap 0.133 is within 0.15, not within 0.1
     near = outcomes.assign(rate=[0.33, 0.6, 1.0])
-    assert four_fifths_gate(table, near)["status"].iloc[0] == "fail"
-    assert four_fifths_gate(table, near, tolerance=0.15)["status"].iloc[0] == "explained"
+    assert four_fifths_gate(table, near, alpha=TINY)["status"].iloc[0] == "fail"
+    assert four_fifths_gate(table, near, tolerance=0.15, alpha=TINY)["status"].iloc[0] == "explained"
 
 
 def test_four_fifths_threshold_survives_float_rounding():
@@ -113,7 +179,7 @@ def test_four_fifths_threshold_survives_float_rounding():
 
 
 def test_four_fifths_gate_errors():
-    table = impact_ratios(selection_rates(_people(), "sex", "selected"), small_group_share=0.15)
+    table = _ratios(small_group_share=0.15)
     outcomes = selection_rates(_people(), "sex", "left")
     with pytest.raises(ValueError, match="no rate for some gated"):
         four_fifths_gate(table, outcomes[outcomes["sex"] != "F"])

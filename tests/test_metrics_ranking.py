@@ -10,9 +10,12 @@ from evaluation.metrics import (
     mean_gain_at_k,
     mean_reciprocal_rank,
     ndcg_at_k,
+    ndcg_per_user,
     precision_at_k,
     recall_at_k,
+    top_k,
     uplift_capture_at_k,
+    uplift_capture_per_user,
 )
 
 
@@ -47,6 +50,14 @@ def test_ndcg_graded_gains():
     assert ndcg_at_k(U1_ONLY, PRED, k=3) == pytest.approx(expected)
     # u2 is excluded (nothing relevant), u3 counts 0 (relevant item, no list)
     assert ndcg_at_k(TRUE, PRED, k=3) == pytest.approx(expected / 2)
+
+
+def test_ndcg_per_user_are_the_units_of_the_mean():
+    per_user = ndcg_per_user(TRUE, PRED, k=3)
+    # u2 has nothing relevant: left out; u3 has no list: 0; order of first appearance in true
+    assert per_user.index.tolist() == ["u1", "u3"] and per_user.index.name == "user_id"
+    assert per_user["u1"] == pytest.approx(ndcg_at_k(U1_ONLY, PRED, k=3)) and per_user["u3"] == 0.0
+    assert per_user.mean() == pytest.approx(ndcg_at_k(TRUE, PRED, k=3))
 
 
 def test_ndcg_perfect_ranking_is_one():
@@ -153,6 +164,22 @@ def test_uplift_capture():
     assert uplift_capture_at_k(SCORES, GAINS, k=2) == pytest.approx((0.25 + 1) / 2)
     # k beyond the lists: every candidate is taken -> 1
     assert uplift_capture_at_k(SCORES, GAINS, k=5) == pytest.approx(1.0)
+
+
+def test_uplift_capture_per_user():
+    per_user = uplift_capture_per_user(SCORES, GAINS, k=1)
+    assert per_user.to_dict() == pytest.approx({"u1": 1 / 3, "u3": 1.0})  # u2's best gain is 0: left out
+    assert per_user.mean() == pytest.approx(uplift_capture_at_k(SCORES, GAINS, k=1))
+
+
+def test_top_k_lists():
+    top = top_k(SCORES, k=2)
+    assert list(zip(top["user_id"], top["item_id"], top["rank"], strict=True)) == [
+        ("u1", "a", 1), ("u1", "b", 2), ("u2", "b", 1), ("u2", "a", 2), ("u3", "a", 1), ("u3", "b", 2)]
+    with pytest.raises(ValueError, match="k must be"):
+        top_k(SCORES, k=0)
+    with pytest.raises(ValueError, match="'rank'"):
+        top_k(SCORES.assign(rank=1))
 
 
 def test_uplift_capture_errors():

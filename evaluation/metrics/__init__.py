@@ -18,6 +18,7 @@ from evaluation.metrics.classification import (
 from evaluation.metrics.fairness import (
     cramers_v,
     four_fifths_gate,
+    gated_groups,
     group_calibration,
     impact_ratios,
     mutual_information,
@@ -41,9 +42,12 @@ from evaluation.metrics.ranking import (
     mean_gain_at_k,
     mean_reciprocal_rank,
     ndcg_at_k,
+    ndcg_per_user,
     precision_at_k,
     recall_at_k,
+    top_k,
     uplift_capture_at_k,
+    uplift_capture_per_user,
 )
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "cramers_v",
     "expected_calibration_error",
     "four_fifths_gate",
+    "gated_groups",
     "group_calibration",
     "impact_ratios",
     "interval_coverage",
@@ -69,6 +74,7 @@ __all__ = [
     "mutual_information",
     "naive_scale",
     "ndcg_at_k",
+    "ndcg_per_user",
     "paired_bootstrap_diff",
     "pooled_mase",
     "pr_auc",
@@ -81,6 +87,8 @@ __all__ = [
     "roc_auc",
     "selection_rates",
     "smape",
+    "top_k",
     "uplift_capture_at_k",
+    "uplift_capture_per_user",
     "weighted_quantile_loss",
 ]

@@ -31,7 +31,11 @@ DEFAULT_SEASON = 1
 # Fairness audit.
 FOUR_FIFTHS_THRESHOLD = 0.8
 SMALL_GROUP_SHARE = 0.02
+MIN_GROUP_SIZE = 30  # fewer people than this: a group's rate is too noisy to gate (or to be the reference)
 OUTCOME_RATE_TOLERANCE = 0.1
+SIGNIFICANCE_ALPHA = 0.05  # a shortfall under four fifths fails only when Fisher's exact test finds it at this level
+CALIBRATION_RATIO_TOLERANCE = 0.2  # observed positives within ±20% of the expected ones count as calibrated
+CALIBRATION_Z = 1.96  # … as does a difference that is not significant at the 5% level
 DEFAULT_ASSOCIATION_BINS = 5
 
 # Bootstrap.

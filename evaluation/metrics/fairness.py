@@ -4,25 +4,42 @@ Protected attributes feed only this audit. Groups may be one column or several (
 a missing attribute form their own group so they stay visible.
 
 Impact ratios (NYC Local Law 144 style): a group's selection rate divided by the highest selection rate
-among *gated* groups. A group is gated when its share of rows is at least ``small_group_share``; smaller
-groups are still reported, with ``gated=False``, and never block the gate (their rates are too noisy).
+among *gated* groups. A group is gated when its share of rows is at least ``small_group_share`` (2%) *and*
+it has at least ``min_group_size`` people (30; the ``people`` column when rows repeat people, else rows): a share alone lets a group of a handful of people in a small
+population become the reference or fail the gate on noise. Smaller groups are still reported, with
+``gated=False``, and never block the gate nor serve as the reference.
 
 Four-fifths gate, per gated group:
 1. ``pass`` when the impact ratio is >= ``threshold`` (0.8);
-2. otherwise ``explained`` when true outcome rates are given and the gap is explained by them: the group's
-   true-outcome rate divided by the reference group's (the gated group with the highest selection rate),
-   the *outcome ratio*, is within ``tolerance`` (absolute) of its impact ratio. Example: selection ratio
-   0.6, outcome ratio 0.65, tolerance 0.1 -> explained; outcome ratio 0.9 -> fail;
-3. otherwise ``fail``.
+2. otherwise ``not_significant`` when no shortfall is statistically significant: for every gated group
+   whose selection rate is more than 1 / threshold times the group's, Fisher's exact test (one-sided, the
+   group selected less) gives p >= ``alpha`` (0.05). The four-fifths rule alone fails small groups on
+   noise; practice pairs it with a significance test. ``p_value`` is the smallest such p;
+3. otherwise ``explained`` when the true outcomes explain the gap, by either of
+   a. the *outcome ratio*: the group's true-outcome rate divided by the reference group's (the gated group
+      with the highest selection rate) is within ``tolerance`` (absolute) of its impact ratio. Example:
+      selection ratio 0.6, outcome ratio 0.65, tolerance 0.1 -> explained; outcome ratio 0.9 -> not;
+   b. *calibration* (for risk scores, when ``calibration`` and ``outcome_rates`` are given): the true
+      outcome rates themselves differ by more than four fifths (the group's is below ``threshold`` times that
+      of every group it is significantly below), and the group and those groups are each calibrated in the
+      large *relative to the whole population*: observed
+      positives within ±20% of the expected ones (sum of predicted risk, rescaled by the population's
+      observed / expected ratio so that a model off by the same factor everywhere is not blamed on a
+      group), or a difference under 1.96 standard errors. A common threshold on a risk that means the same
+      in every group selects groups in proportion to their true risk (amplified by the threshold), so the
+      gap follows the outcomes (a gap in outcomes is then widened, not created, by the model); a model that
+      inflates one group's risk is off in that group;
+4. otherwise ``fail``.
 Ungated groups get ``not_gated``. ``passed`` is False only for ``fail``. Comparisons allow 1e-9 of float
-rounding slack.
+rounding slack. Rows are counted as given (an employee scored in several months counts several times), so
+the test is, if anything, quicker to call a shortfall significant.
 """
 
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2_contingency, fisher_exact
 
 from evaluation.metrics.classification import (
     brier,
@@ -32,15 +49,19 @@ from evaluation.metrics.classification import (
     roc_auc,
 )
 from evaluation.metrics.constants import (
+    CALIBRATION_RATIO_TOLERANCE,
+    CALIBRATION_Z,
     DEFAULT_ASSOCIATION_BINS,
     DEFAULT_ECE_BINS,
     FOUR_FIFTHS_THRESHOLD,
+    MIN_GROUP_SIZE,
     OUTCOME_RATE_TOLERANCE,
+    SIGNIFICANCE_ALPHA,
     SMALL_GROUP_SHARE,
 )
 
 _EPS = 1e-9
-_STAT_COLS = ("n", "share", "selected", "rate", "impact_ratio", "gated", "is_reference")
+_STAT_COLS = ("n", "people", "share", "selected", "rate", "impact_ratio", "gated", "is_reference")
 
 
 def _group_list(df: pd.DataFrame, group_cols: str | Sequence[str], name: str = "group_cols") -> list[str]:
@@ -79,17 +100,36 @@ def selection_rates(df: pd.DataFrame, group_cols: str | Sequence[str], selected_
     return out[[*cols, "n", "share", "selected", "rate"]]
 
 
-def impact_ratios(rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE) -> pd.DataFrame:
-    """Add impact_ratio (rate / highest gated rate), gated (share >= small_group_share) and is_reference."""
-    missing = [c for c in ("n", "share", "rate") if c not in rates.columns]
+def gated_groups(
+    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE
+) -> pd.Series:
+    """True for the groups of ``rates`` (from ``selection_rates``) large enough to gate: share >=
+    ``small_group_share`` and people (or n) >= ``min_group_size``."""
+    missing = [c for c in ("n", "share") if c not in rates.columns]
     if missing:
         raise ValueError(f"rates is missing column(s) {missing}; build it with selection_rates")
     if not 0 <= small_group_share < 1:
         raise ValueError(f"small_group_share must be in [0, 1), got {small_group_share!r}")
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer) or min_group_size < 1:
+        raise ValueError(f"min_group_size must be a positive integer, got {min_group_size!r}")
+    size = rates["people"] if "people" in rates.columns else rates["n"]
+    return (rates["share"] >= small_group_share - _EPS) & (size >= min_group_size)
+
+
+def impact_ratios(
+    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE
+) -> pd.DataFrame:
+    """Add impact_ratio (rate / highest gated rate), gated (``gated_groups``) and is_reference.
+
+    Raises ValueError when no group is gated or no gated group has a positive rate (ratios are undefined).
+    """
+    if "rate" not in rates.columns:
+        raise ValueError("rates is missing column(s) ['rate']; build it with selection_rates")
     out = rates.reset_index(drop=True).copy()
-    out["gated"] = out["share"] >= small_group_share - _EPS
+    out["gated"] = gated_groups(out, small_group_share, min_group_size)
     if not out["gated"].any():
-        raise ValueError(f"no group has a share of at least small_group_share={small_group_share}")
+        raise ValueError(f"no group has a share of at least small_group_share={small_group_share} and at least "
+                         f"min_group_size={min_group_size} rows")
     best = out.loc[out["gated"], "rate"].max()
     if best <= 0:
         raise ValueError("no gated group has a positive selection rate; impact ratios are undefined")
@@ -104,11 +144,16 @@ def four_fifths_gate(
     outcome_rates: pd.DataFrame | None = None,
     threshold: float = FOUR_FIFTHS_THRESHOLD,
     tolerance: float = OUTCOME_RATE_TOLERANCE,
+    alpha: float = SIGNIFICANCE_ALPHA,
+    calibration: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Status (pass / explained / fail / not_gated) and passed per group; see the module docstring.
+    """Status (pass / not_significant / explained / fail / not_gated) and passed per group; see the module
+    docstring.
 
     ``outcome_rates`` has the same group columns and a ``rate`` column of true outcome rates, e.g.
-    ``selection_rates(df, group_cols, "y_true")``.
+    ``selection_rates(df, group_cols, "y_true")``. ``calibration`` is ``group_calibration``'s table (group
+    columns, ``positives``, ``expected``, ``variance``); with it the output gains ``calibrated``. Without
+    ``selected`` counts (``selection_rates``) no test is run and a shortfall is treated as significant.
     """
     missing = [c for c in ("impact_ratio", "gated", "is_reference") if c not in impact_table.columns]
     if missing:
@@ -136,12 +181,73 @@ def four_fifths_gate(
             raise ValueError("the reference group's true outcome rate is 0; outcome ratios are undefined")
         out["outcome_rate"] = outcome
         out["outcome_ratio"] = outcome / reference
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
     meets = out["impact_ratio"] >= threshold - _EPS
+    below = _shortfalls(out, threshold)
+    out["p_value"] = [min((p for _, p in pairs), default=np.nan) for pairs in below]
+    significant = [any(p < alpha for _, p in pairs) for pairs in below]
     explained = (out["outcome_ratio"] - out["impact_ratio"]).abs() <= tolerance + _EPS
+    if calibration is not None:
+        ok = _relative_calibration(out[groups], calibration, groups)
+        out["calibrated"] = ok
+        outcome = out["outcome_rate"].to_numpy(dtype=float)
+        by_calibration = [
+            ok[i] and all(ok[j] and outcome[i] < threshold * outcome[j] - _EPS for j, p in pairs if p < alpha)
+            for i, pairs in enumerate(below)
+        ]
+        explained = explained | np.array(by_calibration, dtype=bool)
     out["status"] = np.select(
-        [~out["gated"], meets, explained], ["not_gated", "pass", "explained"], default="fail"
+        [~out["gated"], meets, ~np.array(significant, dtype=bool), explained],
+        ["not_gated", "pass", "not_significant", "explained"], default="fail",
     )
     out["passed"] = out["status"] != "fail"
+    return out
+
+
+def _relative_calibration(groups_frame: pd.DataFrame, calibration: pd.DataFrame, groups: list[str]) -> np.ndarray:
+    """Per group: observed positives match the expected ones rescaled by the population's observed / expected."""
+    absent = [c for c in (*groups, "positives", "expected", "variance") if c not in calibration.columns]
+    if absent:
+        raise ValueError(f"calibration is missing column(s) {absent}; build it with group_calibration")
+    scale = calibration["positives"].sum() / max(float(calibration["expected"].sum()), _EPS)
+    c = groups_frame.merge(calibration[[*groups, "positives", "expected", "variance"]], on=groups, how="left")
+    observed, expected = c["positives"].to_numpy(float), scale * c["expected"].to_numpy(float)
+    sd = np.sqrt(np.maximum(scale * c["variance"].to_numpy(float), _EPS))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = np.abs(observed / expected - 1) <= CALIBRATION_RATIO_TOLERANCE + _EPS
+    return np.nan_to_num(close | (np.abs(observed - expected) / sd < CALIBRATION_Z), nan=0).astype(bool)
+
+
+def _effective(table: pd.DataFrame, i: int) -> tuple[int, int]:
+    """(selected, n) of row ``i``, scaled down to its ``people`` when rows repeat people (several snapshots
+    of one person are not independent draws)."""
+    selected, n = float(table["selected"].iat[i]), float(table["n"].iat[i])
+    if "people" in table.columns and 0 < table["people"].iat[i] < n:
+        scale = float(table["people"].iat[i]) / n
+        selected, n = selected * scale, n * scale
+    return round(selected), max(round(n), 1)
+
+
+def _shortfalls(table: pd.DataFrame, threshold: float) -> list[list[tuple[int, float]]]:
+    """Per row: (row of a gated group selected over 1/threshold times as often, one-sided Fisher p)."""
+    gated = table["gated"].to_numpy()
+    rate = table["rate"].to_numpy(dtype=float) if "rate" in table.columns else table["impact_ratio"].to_numpy()
+    counts = "selected" in table.columns and "n" in table.columns
+    out: list[list[tuple[int, float]]] = []
+    for i in range(len(table)):
+        pairs = []
+        for j in np.flatnonzero(gated):
+            if i == j or not gated[i] or rate[i] >= threshold * rate[j] - _EPS:
+                continue
+            if counts:
+                a, n_a = _effective(table, i)
+                b, n_b = _effective(table, j)
+                p = float(fisher_exact([[a, n_a - a], [b, n_b - b]], alternative="less")[1])
+            else:
+                p = 0.0
+            pairs.append((int(j), p))
+        out.append(pairs)
     return out
 
 
@@ -152,7 +258,8 @@ def group_calibration(
     p_col: str,
     n_bins: int = DEFAULT_ECE_BINS,
 ) -> pd.DataFrame:
-    """Per group: n, positives, mean_predicted, observed_rate, brier, ece and roc_auc (NaN if one class)."""
+    """Per group: n, positives, mean_predicted, observed_rate, expected (sum of predictions), variance (sum of
+    p(1 − p)), brier, ece and roc_auc (NaN if one class)."""
     if df.empty:
         raise ValueError("df is empty")
     cols = _group_list(df, group_col, "group_col")
@@ -173,6 +280,8 @@ def group_calibration(
                 "positives": int(gy.sum()),
                 "mean_predicted": float(gp.mean()),
                 "observed_rate": float(gy.mean()),
+                "expected": float(gp.sum()),
+                "variance": float((gp * (1 - gp)).sum()),
                 "brier": brier(gy, gp),
                 "ece": expected_calibration_error(gy, gp, n_bins=n_bins),
                 "roc_auc": auc,

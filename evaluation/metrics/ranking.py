@@ -11,6 +11,8 @@ Conventions:
   user's number of relevant items.
 - NDCG uses gains ``2**rel - 1`` and discount ``log2(rank + 1)``; the ideal list is the user's ``true`` items
   sorted by relevance.
+- ``ndcg_per_user`` and ``uplift_capture_per_user`` give the per-user values the ``*_at_k`` means average
+  (the units of a bootstrap or a paired comparison).
 """
 
 import numpy as np
@@ -40,6 +42,21 @@ def _check_frame(df: pd.DataFrame, name: str, cols: tuple[str, ...], value_col: 
     values = pd.to_numeric(df[value_col], errors="coerce")
     if not np.isfinite(values.to_numpy(dtype=float)).all():
         raise ValueError(f"{name}[{value_col!r}] must be finite numbers")
+
+
+def top_k(
+    pred: pd.DataFrame,
+    k: int = DEFAULT_K,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_score: str = DEFAULT_SCORE_COL,
+) -> pd.DataFrame:
+    """Each user's top-k rows of ``pred`` (score descending, ties by item id) with a 1-based ``rank`` column."""
+    k = _check_k(k)
+    _check_frame(pred, "pred", (col_user, col_item, col_score), col_score)
+    if "rank" in pred.columns:
+        raise ValueError("pred already has a column 'rank'")
+    return _top_k(pred, k, col_user, col_item, col_score).rename(columns={"_rank": "rank"})
 
 
 def _top_k(pred: pd.DataFrame, k: int, col_user: str, col_item: str, col_score: str) -> pd.DataFrame:
@@ -75,6 +92,25 @@ def _mean_over(users: pd.Index, per_user: pd.Series) -> float:
     return float(per_user.reindex(users, fill_value=0.0).mean())
 
 
+def ndcg_per_user(
+    true: pd.DataFrame,
+    pred: pd.DataFrame,
+    k: int = DEFAULT_K,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_score: str = DEFAULT_SCORE_COL,
+    col_rel: str = DEFAULT_RELEVANCE_COL,
+) -> pd.Series:
+    """NDCG@k (gains ``2**rel - 1``) of each user with a relevance > 0 in ``true``, indexed by user in the
+    order they first appear in ``true``; a user missing from ``pred`` scores 0."""
+    top, truth, users, k = _joined(true, pred, k, col_user, col_item, col_score, col_rel)
+    dcg = ((2.0 ** top[col_rel] - 1) / np.log2(top["_rank"] + 1)).groupby(top[col_user]).sum()
+    ideal = _top_k(truth.assign(_s=truth[col_rel]), k, col_user, col_item, "_s")
+    idcg = ((2.0 ** ideal[col_rel] - 1) / np.log2(ideal["_rank"] + 1)).groupby(ideal[col_user]).sum()
+    per_user = dcg.reindex(users, fill_value=0.0) / idcg.reindex(users)
+    return per_user.rename("ndcg").rename_axis(col_user)
+
+
 def ndcg_at_k(
     true: pd.DataFrame,
     pred: pd.DataFrame,
@@ -85,11 +121,7 @@ def ndcg_at_k(
     col_rel: str = DEFAULT_RELEVANCE_COL,
 ) -> float:
     """Mean NDCG@k with graded gains ``2**rel - 1`` over users with a relevance > 0 in ``true``."""
-    top, truth, users, k = _joined(true, pred, k, col_user, col_item, col_score, col_rel)
-    dcg = ((2.0 ** top[col_rel] - 1) / np.log2(top["_rank"] + 1)).groupby(top[col_user]).sum()
-    ideal = _top_k(truth.assign(_s=truth[col_rel]), k, col_user, col_item, "_s")
-    idcg = ((2.0 ** ideal[col_rel] - 1) / np.log2(ideal["_rank"] + 1)).groupby(ideal[col_user]).sum()
-    return _mean_over(users, dcg.reindex(users, fill_value=0.0) / idcg.reindex(users))
+    return float(ndcg_per_user(true, pred, k, col_user, col_item, col_score, col_rel).mean())
 
 
 def recall_at_k(
@@ -168,6 +200,27 @@ def mean_gain_at_k(
     return float(top.groupby(col_user)[col_gain].sum().mean())
 
 
+def uplift_capture_per_user(
+    pred: pd.DataFrame,
+    true_gain: pd.DataFrame,
+    k: int = DEFAULT_K,
+    col_user: str = DEFAULT_USER_COL,
+    col_item: str = DEFAULT_ITEM_COL,
+    col_score: str = DEFAULT_SCORE_COL,
+    col_gain: str = DEFAULT_GAIN_COL,
+) -> pd.Series:
+    """Per user: (true gain of the top-k by score) / (true gain of the best top-k of the same candidates in
+    ``pred``), indexed by user (sorted). Users whose best top-k gain is <= 0 are left out; every candidate
+    needs a gain."""
+    cand, k = _gain_frames(pred, true_gain, k, col_user, col_item, col_score, col_gain)
+    model = _top_k(cand, k, col_user, col_item, col_score).groupby(col_user)[col_gain].sum()
+    best = _top_k(cand, k, col_user, col_item, col_gain).groupby(col_user)[col_gain].sum()
+    best = best[best > 0]
+    if best.empty:
+        raise ValueError("no user has a positive best top-k true gain; uplift capture is undefined")
+    return (model.reindex(best.index) / best).rename("uplift_capture").rename_axis(col_user)
+
+
 def uplift_capture_at_k(
     pred: pd.DataFrame,
     true_gain: pd.DataFrame,
@@ -177,15 +230,9 @@ def uplift_capture_at_k(
     col_score: str = DEFAULT_SCORE_COL,
     col_gain: str = DEFAULT_GAIN_COL,
 ) -> float:
-    """Mean over users of (true gain of the model's top-k) / (true gain of the best top-k of the same
-    candidates in ``pred``). Users whose best top-k gain is <= 0 are excluded; every candidate needs a gain."""
-    cand, k = _gain_frames(pred, true_gain, k, col_user, col_item, col_score, col_gain)
-    model = _top_k(cand, k, col_user, col_item, col_score).groupby(col_user)[col_gain].sum()
-    best = _top_k(cand, k, col_user, col_item, col_gain).groupby(col_user)[col_gain].sum()
-    best = best[best > 0]
-    if best.empty:
-        raise ValueError("no user has a positive best top-k true gain; uplift capture is undefined")
-    return float((model.reindex(best.index) / best).mean())
+    """Mean over users of ``uplift_capture_per_user``: the true gain of the model's top-k over the best
+    top-k's. Users whose best top-k gain is <= 0 are excluded; every candidate needs a gain."""
+    return float(uplift_capture_per_user(pred, true_gain, k, col_user, col_item, col_score, col_gain).mean())
 
 
 def catalog_coverage(
