@@ -39,7 +39,7 @@ demo: install
 
 # Two test workers on two cores: one OpenMP thread each, or LightGBM's spinning threads slow everything ~6x.
 test: install
-	OMP_NUM_THREADS=1 $(RUN) pytest -q -n 2
+	OMP_NUM_THREADS=1 $(RUN) pytest -q -n 2 --dist loadgroup
 
 lint: install
 	$(RUN) ruff check .

@@ -21,18 +21,48 @@ def render(title: str, sections: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def _table(df: pd.DataFrame) -> str:
+def markdown_table(df: pd.DataFrame) -> str:
+    """A frame as a Markdown table, floats to three decimals."""
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |")
     return "\n".join(lines)
 
 
-def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool) -> str:
+def fairness_section(audit: dict | None, what: str) -> str:
+    """The card's summary of a fairness audit (the full tables are the run's ``fairness/audit.md``)."""
+    if audit is None:
+        return "_No fairness audit was recorded for this version._"
+    gated = [(fam, g) for fam, block in audit["attributes"].items() for g in block["groups"] if g.get("gated")]
+    worst = min(gated, key=lambda fg: fg[1]["impact_ratio"], default=None)
+    lines = [f"Four-fifths audit of {what}: **{'passed' if audit['passed'] else 'FAILED'}** "
+             f"({audit['n']:,} rows, {audit['selected']:,} selected, as of {audit['as_of']})."]
+    if worst is not None:
+        fam, g = worst
+        label = " / ".join(str(v) for v in g["group"].values())
+        lines.append(f"Lowest impact ratio among gated groups: {g['impact_ratio']:.3f} ({fam}: {label}, "
+                     f"status {g['status']}).")
+    failed = [f"{fam}: " + ", ".join(" / ".join(str(v) for v in grp.values()) for grp in block["failed_groups"])
+              for fam, block in audit["attributes"].items() if block["failed_groups"]]
+    if failed:
+        lines.append("Failing groups: " + "; ".join(failed) + ".")
+    flagged = audit.get("proxies", {}).get("flagged", [])
+    if flagged:
+        lines.append("Possible proxies of a protected attribute (Cramér's V ≥ "
+                     f"{audit['proxies']['threshold']}): "
+                     + ", ".join(f"`{p['feature']}`~{p['attribute']} ({p['cramers_v']:.2f})" for p in flagged) + ".")
+    else:
+        lines.append("No model feature is a likely proxy of a protected attribute.")
+    lines.append("Full tables: `fairness/audit.md` (and `fairness/audit.json`) in this run.")
+    return " ".join(lines)
+
+
+def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool,
+                   audit: dict | None = None) -> str:
     keep = [c for c in ("horizon", "method", "folds", "roc_auc", "pr_auc", "precision_at_top_10pct",
                         "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle") if c in summary.columns]
-    table = _table(summary[keep])
+    table = markdown_table(summary[keep])
     return render("Attrition risk (attrition)", {
         "Purpose": "Estimate each active employee's probability of leaving voluntarily within 1-12 months, "
                    "explain the drivers, and show model-based what-ifs, so HR partners can act early.",
@@ -53,6 +83,8 @@ def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Tim
                        "calibration error per horizon is in the table above. Alert policy: "
                        f"risk at h={model.policy_.horizon} ≥ {model.policy_.min_risk:.3f} or top "
                        f"{model.policy_.top_share:.0%} of an org unit.",
+        "Fairness audit": fairness_section(audit, "alerts (risk at the alert horizon ≥ min_risk) on the "
+                                                  "backtest's out-of-sample snapshots"),
         "Known limitations": "Associations, not causes: drivers and what-if levers describe the model, not the effect "
                              "of an intervention. Unobserved reasons to leave (outside offers, personal events) are "
                              "not in the data. Long horizons are scored on fewer folds. A company whose data differs "

@@ -46,6 +46,20 @@ def test_generic_file_job_logs_and_registers(tmp_path):
     assert "mase_h3_lightgbm" in result["metrics"] and "mase_h3_seasonal_naive" in result["metrics"]
     assert 0.0 <= result["metrics"]["coverage_80_h3_lightgbm"] <= 1.0
 
+    import mlflow
+    import pandas as pd
+
+    from evaluation.model_card import SECTIONS
+
+    card = mlflow.artifacts.load_text(f"runs:/{result['run_id']}/model_card.md")
+    assert all(f"## {section}\n" in card for section in SECTIONS) and "_Not recorded" not in card
+    units = pd.read_parquet(mlflow.artifacts.download_artifacts(f"runs:/{result['run_id']}/evaluation/units.parquet"))
+    assert list(units.columns) == ["unit", "key", "horizon", "value"] and units["key"].is_unique
+    assert set(units["horizon"]) == {1, 3} and (units["value"] >= 0).all()
+    # the mean scaled error of one origin is that origin's pooled MASE, which the job logged averaged over origins
+    per_origin = units[units["horizon"] == 3].assign(origin=units["key"].str.split("|").str[1])
+    assert per_origin.groupby("origin")["value"].mean().mean() == pytest.approx(result["metrics"]["mase_h3_lightgbm"])
+
 
 def test_job_end_to_end_on_a_small_simulation(tmp_path):
     simulator = pytest.importorskip("features.simulator")

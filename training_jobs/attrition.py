@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
@@ -14,6 +15,8 @@ import pandas as pd
 
 from evaluation import truth as truth_io
 from evaluation.attrition_backtest import backtest, flat_metrics, summarise
+from evaluation.compare import attrition_units
+from evaluation.fairness_audit import audit_attrition, min_impact_ratio, render_markdown
 from evaluation.model_card import attrition_card
 from evaluation.plots import roc_pr_calibration, shap_summary
 from features.offline import read_clean
@@ -61,10 +64,12 @@ def feature_window(settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict | None = None,
-        negative_rate: float = 0.2) -> dict:
+        negative_rate: float = 0.2, model_class: Callable[..., AttritionModel] = AttritionModel) -> dict:
     """Train, evaluate and register the attrition model; returns the summary metrics per horizon × method.
 
     Training rows keep every exit and a ``negative_rate`` share of the other employee-months, weighted back.
+    ``model_class`` builds the model from ``model_params`` (a subclass of ``AttritionModel`` lets a data
+    scientist try a variant through the same backtest, audit and registry).
     """
     started = time.time()
     params = {"random_state": seed, **(model_params or {})}
@@ -72,9 +77,10 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     rows = sample_negatives(rows, negative_rate, seed)
     truth_dir = truth_io.locate(settings)
 
-    metrics, preds = backtest(rows, snaps, events, end, columns, lambda: AttritionModel(**params), truth_dir, n_folds)
+    metrics, preds = backtest(rows, snaps, events, end, columns, lambda: model_class(**params), truth_dir, n_folds)
     summary = summarise(metrics)
-    model = AttritionModel(**params).fit(rows, columns)
+    model = model_class(**params).fit(rows, columns)
+    audit = fairness_audit(settings, model, preds, snaps, columns)
 
     experiment(settings, REGISTERED_NAME)
     with mlflow.start_run(run_name=f"attrition-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M}") as run:
@@ -85,6 +91,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
         for _, r in metrics.iterrows():
             mlflow.log_metrics({f"fold_{r['method']}_h{r['horizon']}_{m}": float(r[m]) for m in HEADLINE},
                                step=int(r["fold"]))
+        mlflow.log_metrics({"fairness_passed": float(audit["passed"]),
+                            "fairness_min_impact_ratio": min_impact_ratio(audit)})
         mlflow.log_metric("training_seconds", time.time() - started)
         with tempfile.TemporaryDirectory() as tmp:
             methods = [m for m in ("model", "logistic", "tenure_km", "oracle") if f"p_{m}" in preds]
@@ -98,10 +106,31 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
             summary.to_csv(Path(tmp) / "backtest_summary.csv", index=False)
             mlflow.log_artifact(str(Path(tmp) / "backtest_folds.csv"), artifact_path="evaluation")
             mlflow.log_artifact(str(Path(tmp) / "backtest_summary.csv"), artifact_path="evaluation")
+            attrition_units(preds).to_parquet(Path(tmp) / "units.parquet", index=False)
+            mlflow.log_artifact(str(Path(tmp) / "units.parquet"), artifact_path="evaluation")
         log_json({"threshold_policy": model.policy_.__dict__, "platt": model.platt_}, "model_policy.json")
-        card = attrition_card(model, summary, columns, end, truth_dir is not None)
+        log_json(audit, "fairness/audit.json")
+        log_markdown(render_markdown(audit), "fairness/audit.md")
+        card = attrition_card(model, summary, columns, end, truth_dir is not None, audit)
         log_markdown(card, "model_card.md")
         version = log_and_register(model, REGISTERED_NAME, snaps[columns].head(50).reset_index(drop=True),
                                    metadata={"data_end": str(end.date()), "run_id": run.info.run_id})
     return {"model": REGISTERED_NAME, "version": version, "run_id": run.info.run_id,
             "summary": summary.to_dict(orient="records"), "seconds": round(time.time() - started, 1)}
+
+
+def fairness_audit(settings: Settings, model: AttritionModel, preds: pd.DataFrame, snaps: pd.DataFrame,
+                   columns: list[str]) -> dict:
+    """The four-fifths audit of alerts on the backtest's out-of-sample predictions at the alert horizon.
+
+    Selection is the final model's alert threshold applied to each fold model's calibrated risk; the true
+    outcomes (exit within the horizon) let a gap be explained. The proxy check reads every employee's latest
+    snapshot of the model's features.
+    """
+    h = model.policy_.horizon
+    scored = preds.loc[preds["horizon"] == h, ["employee_id", "event_timestamp", "p_model", "label"]]
+    scored = scored.rename(columns={"p_model": "risk"}).reset_index(drop=True)
+    latest = snaps.sort_values("event_timestamp").groupby("employee_id", as_index=False).tail(1)
+    return audit_attrition(scored, read_clean(settings, "employees"), model.policy_.min_risk, outcome_col="label",
+                           features=latest, feature_columns=columns)
+

@@ -115,6 +115,7 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
                         ets_max_series) -> dict[str, Any]:
     import mlflow
 
+    from evaluation.compare import forecast_units
     from evaluation.forecast_baselines import baseline_backtest, score
     from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
@@ -130,18 +131,24 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
     table = score(pd.concat(forecasts, ignore_index=True), frame, ids, model.time_col, model.target_col)
     model.fit(frame)
 
-    summary = _summary(table, n_series, n_months) | {"n_windows": n_windows}
+    months = frame[model.time_col]
+    summary = _summary(table, n_series, n_months) | {"n_windows": n_windows, "first_month": f"{months.min():%Y-%m}",
+                                                      "last_month": f"{months.max():%Y-%m}"}
+    units = forecast_units(pd.concat(forecasts, ignore_index=True), frame, ids, model.time_col, model.target_col)
     experiment(settings, registered_name)
     with mlflow.start_run(run_name=f"{registered_name}-train", tags=tags) as active:
         mlflow.log_params({k: v for k, v in model.get_params().items() if not isinstance(v, tuple | list)}
                           | {"horizons_backtest": str(tuple(horizons)), "n_windows": n_windows, "n_series": n_series,
-                             "n_months": n_months})
+                             "n_months": n_months, "first_month": summary["first_month"],
+                             "last_month": summary["last_month"]})
         mlflow.log_metrics({k: v for k, v in summary["metrics"].items() if pd.notna(v)})
         log_json(table.to_dict(orient="records"), "evaluation/metrics.json")
         log_json({str(h): c["method"] for h, c in model.calibration_.items()}, "evaluation/calibration.json")
         with tempfile.TemporaryDirectory() as tmp:
             png = fan_chart(model, frame, Path(tmp) / "fan_chart.png")
             mlflow.log_artifact(str(png), artifact_path="plots")
+            units.to_parquet(Path(tmp) / "units.parquet", index=False)
+            mlflow.log_artifact(str(Path(tmp) / "units.parquet"), artifact_path="evaluation")
         log_markdown(model_card(registered_name, model, table, summary), "model_card.md")
         example = _input_example(frame, model, ids)
         version = log_and_register(model, registered_name, example,
@@ -180,49 +187,44 @@ def fan_chart(model: DemandForecaster, frame: pd.DataFrame, path: Path, n: int =
 
 
 def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary: dict[str, Any]) -> str:
-    """A Markdown model card: data, method, backtest metrics against baselines, targets, limits."""
-    metrics = _markdown_table(table)
+    """The Markdown model card: every section of ``evaluation.model_card.SECTIONS``."""
+    from evaluation.model_card import markdown_table, render
+
     targets = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in summary["targets"].items())
-    return f"""# Model card: {name}
-
-**What it forecasts**: `{model.target_col}` per {', '.join(model.id_cols_)} and month, {min(model.horizons_)}-\
-{max(model.horizons_)} months ahead, with P10 / P50 / P90; supply (holders − expected leavers + expected
-completions) and the gap when the input carries the supply columns.
-
-**Data**: {summary['series']} series × {summary['months']} months (feature service `{model.feature_service_}`).
-
-**Method**: global LightGBM, one direct model per horizon ({model.n_estimators} trees × {model.num_leaves}
-leaves); lags {list(model.lags)}, rolling means / std {list(model.windows)}, {model.trend_window}-month trend,
-calendar, static {list(model.static_cols)}, exogenous {list(model.exog_cols)}; split-conformal intervals from a
-purged time split. Explanations: exact TreeSHAP, drivers in English and Chinese.
-
-## Backtest ({summary['n_windows']} rolling origins per horizon, refit at each)
-
-{metrics}
-
-MASE is pooled per origin (scaled by the one-step naive error of the months before the origin) and averaged
-over origins. `auto_ets` runs on a random sample of series; compare it with `lightgbm_on_auto_ets_rows`.
-
-## Targets (h = 3)
-
-{targets}
-
-## Limits
-
-- Supply is an expectation: leavers from the unit's 12-month voluntary attrition rate unless per-employee
-  exit probabilities are passed; completions from people now in training only.
-- New series (no history) get forecasts from the size-free features only; series shorter than
-  {model.min_history} months do not train.
-"""
-
-
-def _markdown_table(table: pd.DataFrame) -> str:
-    def cell(v: object) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
+    cover = summary["metrics"].get("coverage_80_h3_lightgbm", float("nan"))
+    return render(f"Skill demand ({name})", {
+        "Purpose": f"Forecast `{model.target_col}` per {', '.join(model.id_cols_)} and month, "
+                   f"{min(model.horizons_)}-{max(model.horizons_)} months ahead with P10 / P50 / P90, and, with "
+                   "supply (holders − expected leavers + expected completions), the gap an org unit must close "
+                   "by hiring or training.",
+        "Data window": f"{summary['series']:,} series × {summary['months']} months, "
+                       f"{summary.get('first_month', '?')} to {summary.get('last_month', '?')} "
+                       f"(feature service `{model.feature_service_}`).",
+        "Features": f"Lags {list(model.lags)}, rolling means / std {list(model.windows)}, {model.trend_window}-month "
+                    f"trend, calendar, static {list(model.static_cols)}, exogenous {list(model.exog_cols)} (known "
+                    "up to the forecast origin only). No person-level data.",
+        "Training setup": f"Global LightGBM, one direct model per horizon ({model.n_estimators} trees × "
+                          f"{model.num_leaves} leaves), shared by every series; rolling-origin backtest with "
+                          f"{summary['n_windows']} origins per horizon, refit at each; the final model on every "
+                          "month. Explanations: exact TreeSHAP, drivers in English and Chinese.",
+        "Metrics vs baselines": markdown_table(table) + "\n\nMASE is pooled per origin (scaled by the one-step "
+                                "naive error of the months before the origin) and averaged over origins. "
+                                "`auto_ets` runs on a random sample of series; compare it with "
+                                "`lightgbm_on_auto_ets_rows`.\n\nTargets (h = 3):\n\n" + targets,
+        "Calibration": "Split-conformal intervals from a purged time split (no calibration target inside the "
+                       f"fitting window); backtest coverage of the 80% interval at h = 3: {cover:.1%}.",
+        "Fairness audit": "Not applicable: forecasts are per org unit × skill and score no individual; protected "
+                          "attributes are not read.",
+        "Known limitations": "Supply is an expectation: leavers from the unit's 12-month voluntary attrition rate "
+                             "unless per-employee exit probabilities are passed; completions from people now in "
+                             "training only. New series (no history) get forecasts from the size-free features "
+                             f"only; series shorter than {model.min_history} months do not train. A reorganisation "
+                             "(units merged or split) breaks series history.",
+        "Intended uses": "Workforce and training planning per org unit: how many people with which skill, where "
+                         "to hire and whom to train.",
+        "Out-of-scope uses": "Decisions about individuals; budgets without human review; units or skills far "
+                             "outside the history.",
+    })
 
 
 def _summary(table: pd.DataFrame, n_series: int, n_months: int) -> dict[str, Any]:

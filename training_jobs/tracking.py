@@ -14,11 +14,9 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
+from evaluation.compare import CHALLENGER, CHAMPION, aliases
 from features.settings import Settings
 from models.pyfunc import FrameModel, TalentLoopModel
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 
 PIP_REQUIREMENTS = [f"{p}=={pkg_version(p)}" for p in ("lightgbm", "numpy", "pandas", "scikit-learn", "mlflow")]
 
@@ -64,13 +62,9 @@ def log_and_register(
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(registered_name, CHALLENGER, version)
-    if CHAMPION not in _aliases(client, registered_name):
+    if CHAMPION not in aliases(client, registered_name):
         client.set_registered_model_alias(registered_name, CHAMPION, version)
     return version
-
-
-def _aliases(client: MlflowClient, name: str) -> dict[str, str]:
-    return dict(client.get_registered_model(name).aliases)
 
 
 def log_json(obj: Any, artifact_file: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from talentloop.cli import contract, erase, features, ingest, serve, simulate, train
+from talentloop.cli import contract, erase, features, governance, ingest, serve, simulate, train
 
 app = typer.Typer(
     name="talentloop",
@@ -20,5 +20,6 @@ ingest.register(app)
 features.register(app)
 contract.register(app)
 train.register(app)
+governance.register(app)
 erase.register(app)
 serve.register(app)

@@ -1,0 +1,144 @@
+"""Data scientists' workflow: ``compare``, ``promote``, ``deployments``, ``retrain`` and ``model-card``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from talentloop.cli._common import console, fail, settings, summary
+
+MODEL_HELP = "attrition, course-ranker or skill-demand."
+
+
+def _model(name: str) -> str:
+    from evaluation.compare import spec_for
+
+    try:
+        return spec_for(name).name
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compare")
+    def compare(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        versions: str = typer.Option(None, "--versions", help="Comma-separated versions to compare with the "
+                                     "champion (default: every version newer than the champion)."),
+        json_out: bool = typer.Option(False, "--json", help="Print the comparison as JSON on stdout."),
+    ) -> None:
+        """Champion and challengers side by side on the same out-of-sample rows, with bootstrap intervals;
+        the table is also logged to MLflow (a run tagged talentloop.kind=comparison)."""
+        from training_jobs.promotion import compare_versions
+
+        name = _model(model)
+        chosen = [v.strip() for v in versions.split(",") if v.strip()] if versions else None
+        try:
+            result = compare_versions(settings(), name, chosen)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        if json_out:
+            typer.echo(json.dumps({k: v for k, v in result.items() if k != "markdown"}, ensure_ascii=False))
+        else:
+            typer.echo(result["markdown"])
+            console.print(f"logged as MLflow run {result['comparison_run_id']}")
+
+    @app.command("promote")
+    def promote(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        version: str = typer.Option(..., "--version", help="The version to make champion."),
+        force: bool = typer.Option(False, "--force", help="Override a failing gate (needs --reason)."),
+        reason: str = typer.Option(None, "--reason", help="Why (required with --force; kept in the log)."),
+        by: str = typer.Option(None, "--by", help="Who promotes (default: $TALENTLOOP_USER or the login name)."),
+        json_out: bool = typer.Option(False, "--json", help="Print the deployment event as JSON on stdout."),
+    ) -> None:
+        """Move alias champion to VERSION when the gate passes (not worse on the primary metric beyond the
+        tolerance, fairness audit passed). Every attempt is appended to the deployment log. Exit 0 when moved,
+        3 when the gate refused."""
+        from training_jobs.promotion import REFUSED
+        from training_jobs.promotion import promote as do_promote
+
+        name = _model(model)
+        try:
+            event = do_promote(settings(), name, version, force=force, reason=reason, by=by)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        if json_out:
+            typer.echo(json.dumps(event, ensure_ascii=False, default=str))
+        else:
+            colour = "red" if event["action"] == REFUSED else "green"
+            console.print(f"[bold {colour}]{event['action']}[/]: {name} v{event['candidate']} "
+                          f"(champion was v{event['from_version'] or '-'}, now v{event['to_version'] or '-'})")
+            for line in event["gate"]["reasons"]:
+                console.print(f"  - {line}")
+        if event["action"] == REFUSED:
+            raise typer.Exit(3)
+
+    @app.command("deployments")
+    def deployments(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        json_out: bool = typer.Option(False, "--json", help="Print the log as JSON on stdout."),
+    ) -> None:
+        """The append-only deployment log: every promotion attempt (who, when, from, to, gate, reason)."""
+        from training_jobs.promotion import deployments as read_log
+
+        name = _model(model)
+        events = read_log(settings(), name)
+        if json_out:
+            typer.echo(json.dumps(events, ensure_ascii=False))
+            return
+        rows = [[e["seq"], e["at"][:19], e["by"], e["action"], e["from_version"] or "-", e["to_version"] or "-",
+                 "passed" if e["gate_passed"] else "failed", e["reason"] or "-"] for e in events]
+        console.print(summary(f"Deployments of {name}", ["#", "at (UTC)", "by", "action", "from", "to", "gate",
+                                                          "reason"], rows))
+        if not events:
+            console.print("no promotion attempts logged yet")
+
+    @app.command("retrain")
+    def retrain(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        feeds: Path = typer.Option(None, "--feeds", help="Folder of new feeds to ingest first (optional)."),
+        mapping: Path = typer.Option(None, "--mapping", help="Mapping file for the feeds."),
+        by: str = typer.Option(None, "--by", help="Who runs it (kept in the deployment log)."),
+        json_out: bool = typer.Option(False, "--json", help="Print the steps as JSON on stdout."),
+    ) -> None:
+        """Ingest new feeds (if given) → features → train → compare → promote if the gate passes.
+        Exit codes: 0 promoted, 3 trained but the gate kept the champion, 2 bad feeds, 1 failure."""
+        from training_jobs.retrain import Outcome, run
+
+        name = _model(model)
+        try:
+            result = run(settings(), name, feeds=feeds, mapping=mapping, by=by)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc), code=int(Outcome.BAD_INPUT)) from exc
+        except Exception as exc:  # a scheduler needs the code; the traceback goes to the log
+            console.print_exception()
+            raise fail(f"retrain failed: {exc}", code=int(Outcome.FAILED)) from exc
+        outcome = Outcome(result["outcome"])
+        if json_out:
+            typer.echo(json.dumps({**result, "outcome": outcome.name.lower(), "exit_code": int(outcome)},
+                                  ensure_ascii=False, default=str))
+        else:
+            if "compare" in result["steps"]:
+                typer.echo(result["steps"]["compare"]["markdown"])
+            console.print(f"retrain {name}: {outcome.name.lower()} (exit {int(outcome)})"
+                          + (f" — {result['message']}" if "message" in result else ""))
+        raise typer.Exit(int(outcome))
+
+    @app.command("model-card")
+    def model_card(
+        model: str = typer.Argument(..., help=MODEL_HELP),
+        version: str = typer.Option(None, "--version", help="Version (default: the champion)."),
+    ) -> None:
+        """Print a registered version's Markdown model card (as logged in MLflow with its run)."""
+        from training_jobs.promotion import model_card as read_card
+
+        name = _model(model)
+        try:
+            card = read_card(settings(), name, version)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        sys.stdout.write(card if card.endswith("\n") else card + "\n")

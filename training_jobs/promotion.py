@@ -1,0 +1,187 @@
+"""Compare, promote and the deployment log: the registry moves a data scientist makes after training.
+
+- :func:`compare_versions` compares the champion with its challengers (``evaluation.compare``) and logs the
+  table as a run of the model's experiment (tag ``talentloop.kind = comparison``), so the MLflow UI shows it.
+- :func:`promote` moves alias ``champion`` to a version only when the gate passes (or with ``force`` and a
+  reason), and appends the attempt to the deployment log whatever the outcome.
+- The deployment log is the MLflow experiment ``deployments``: one run per attempt, never edited, its tags
+  (model, sequence number, who, when, from, to, action, gate result, reason) forming the table the UI
+  shows, with the full gate report as ``gate.json``. The registered model's tags name the current
+  champion, since when and by whom.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+import mlflow
+import pandas as pd
+
+from evaluation.compare import (
+    CHALLENGER,
+    CHAMPION,
+    N_BOOT,
+    aliases,
+    compare,
+    gate,
+    render_markdown,
+    spec_for,
+    versions_to_compare,
+)
+from features.settings import Settings
+from training_jobs.tracking import configure, experiment, log_json, log_markdown
+
+DEPLOYMENTS_EXPERIMENT = "deployments"
+PROMOTED, REFUSED, FORCED = "promoted", "refused", "forced"
+EVENT_FIELDS = ("seq", "model", "at", "by", "action", "from_version", "to_version", "candidate", "gate_passed",
+                "reason", "gate_summary")
+
+
+def operator(by: str | None = None) -> str:
+    """Who acts: ``by``, else ``TALENTLOOP_USER``, else the login name."""
+    return by or os.environ.get("TALENTLOOP_USER") or getpass.getuser()
+
+
+# ---------------------------------------------------------------------------------------------- compare
+def compare_versions(settings: Settings, model: str, versions: list[str] | None = None, n_boot: int = N_BOOT,
+                     log: bool = True) -> dict:
+    """Champion vs challengers (or ``versions``) side by side; logged to MLflow unless ``log`` is False.
+
+    Returns the comparison with ``markdown`` (the table) and, when logged, ``comparison_run_id``.
+    """
+    spec = spec_for(model)
+    client = configure(settings)
+    chosen = versions_to_compare(client, spec.name, versions)
+    result = compare(spec, chosen, n_boot=n_boot)
+    result["markdown"] = render_markdown(result)
+    if log:
+        experiment(settings, spec.name)
+        names = " vs ".join(f"v{v.version}" for v in chosen)
+        with mlflow.start_run(run_name=f"compare {names}", tags={"talentloop.kind": "comparison"}) as run:
+            mlflow.log_params({"versions": ",".join(v.version for v in chosen), "primary": spec.primary,
+                               "tolerance": spec.tolerance, "n_boot": n_boot})
+            log_json({k: v for k, v in result.items() if k != "markdown"}, "comparison.json")
+            log_markdown(result["markdown"], "comparison.md")
+        result["comparison_run_id"] = run.info.run_id
+        for v in chosen:
+            client.set_model_version_tag(spec.name, v.version, "last_comparison_run", run.info.run_id)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- promote
+def promote(settings: Settings, model: str, version: str, force: bool = False, reason: str | None = None,
+            by: str | None = None, n_boot: int = N_BOOT) -> dict:
+    """Move ``champion`` to ``version`` if the gate passes (or ``force`` with a ``reason``); log the attempt.
+
+    Returns the deployment event (``action`` is ``promoted``, ``refused`` or ``forced``) with the gate report.
+    Raises ValueError for a version that does not exist, is already champion, or a force without a reason.
+    """
+    spec = spec_for(model)
+    version = str(version)
+    if force and not (reason or "").strip():
+        raise ValueError("--force needs --reason: say why the gate is overridden")
+    client = configure(settings)
+    if not _exists(client, spec.name, version):
+        raise ValueError(f"model {spec.name!r} has no version {version!r}: `talentloop compare` lists the versions")
+    current = aliases(client, spec.name)
+    champion = current.get(CHAMPION)
+    if champion == version:
+        raise ValueError(f"version {version} of {spec.name} is already the champion")
+
+    try:
+        comparison = compare(spec, versions_to_compare(client, spec.name, [version]), n_boot=n_boot)
+        report = gate(comparison, version)
+    except ValueError as exc:  # e.g. the candidate logged no evaluation units
+        comparison, report = None, {"candidate": version, "champion": champion, "passed": False,
+                                    "metric_passed": False, "fairness_passed": False, "improvement": None,
+                                    "reasons": [f"the gate could not be evaluated: {exc}"]}
+    action = PROMOTED if report["passed"] else (FORCED if force else REFUSED)
+    now = pd.Timestamp.now(tz="UTC")
+    who = operator(by)
+    if action != REFUSED:
+        client.set_registered_model_alias(spec.name, CHAMPION, version)
+        if current.get(CHALLENGER) == version:
+            client.delete_registered_model_alias(spec.name, CHALLENGER)
+        client.set_registered_model_tag(spec.name, "champion_since", now.isoformat())
+        client.set_registered_model_tag(spec.name, "champion_set_by", who)
+        client.set_model_version_tag(spec.name, version, "promoted_at", now.isoformat())
+        client.set_model_version_tag(spec.name, version, "promotion", action)
+    event = {
+        "model": spec.name, "at": now.isoformat(), "by": who, "action": action,
+        "from_version": champion or "", "to_version": version if action != REFUSED else (champion or ""),
+        "candidate": version, "gate_passed": report["passed"], "reason": (reason or "").strip(),
+        "gate_summary": "; ".join(report["reasons"]),
+    }
+    event["seq"] = _append(settings, event, {"gate": report, "comparison": comparison})
+    return {**event, "gate": report}
+
+
+def _exists(client, name: str, version: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_model_version(name, version)
+    except MlflowException:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the log
+def _append(settings: Settings, event: dict[str, Any], report: dict) -> int:
+    """Append one event as a new run of the ``deployments`` experiment; returns its sequence number."""
+    seq = len(deployments(settings, event["model"])) + 1
+    experiment(settings, DEPLOYMENTS_EXPERIMENT)
+    name = f"{event['model']} #{seq}: {event['action']} v{event['candidate']}"
+    tags = {f"talentloop.{k}": str(v) for k, v in {**event, "seq": seq}.items()}
+    with mlflow.start_run(run_name=name, tags={**tags, "talentloop.kind": "deployment"}):
+        mlflow.log_params({"model": event["model"], "candidate": event["candidate"], "action": event["action"]})
+        log_json({**event, "seq": seq, **report}, "gate.json")
+    return seq
+
+
+def deployments(settings: Settings, model: str) -> list[dict]:
+    """Every logged attempt for ``model``, oldest first."""
+    spec = spec_for(model)
+    client = configure(settings)
+    exp = client.get_experiment_by_name(DEPLOYMENTS_EXPERIMENT)
+    if exp is None:
+        return []
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`talentloop.model` = '{spec.name}'",
+                              max_results=50_000)
+    events = []
+    for run in runs:
+        tags = run.data.tags
+        event = {k: tags.get(f"talentloop.{k}", "") for k in EVENT_FIELDS}
+        event["seq"] = int(event["seq"])
+        event["gate_passed"] = event["gate_passed"] == "True"
+        event["run_id"] = run.info.run_id
+        events.append(event)
+    return sorted(events, key=lambda e: e["seq"])
+
+
+# ---------------------------------------------------------------------------------------------- cards
+def model_card(settings: Settings, model: str, version: str | None = None) -> str:
+    """The Markdown model card logged with ``version``'s run (default: the champion)."""
+    import tempfile
+    from pathlib import Path
+
+    spec = spec_for(model)
+    client = configure(settings)
+    if version is None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = aliases(client, spec.name).get(CHAMPION)
+        except MlflowException as exc:
+            raise ValueError(f"no registered model {spec.name!r}: train it first") from exc
+        if version is None:
+            raise ValueError(f"{spec.name} has no champion; pass --version")
+    if not _exists(client, spec.name, str(version)):
+        raise ValueError(f"model {spec.name!r} has no version {version!r}")
+    run_id = client.get_model_version(spec.name, str(version)).run_id
+    if "model_card.md" not in {a.path for a in client.list_artifacts(run_id)}:
+        raise ValueError(f"{spec.name} v{version} (run {run_id}) has no model_card.md")
+    with tempfile.TemporaryDirectory() as tmp:
+        return Path(client.download_artifacts(run_id, "model_card.md", tmp)).read_text(encoding="utf-8")
