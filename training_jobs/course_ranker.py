@@ -11,8 +11,11 @@ Reads top to bottom; I/O at the edges.
    score every candidate set at T_eval; NDCG@k and recall@k on the observed labels, catalogue coverage and
    diversity; the same for the baselines (popularity within the job, rule-based, item-item CF); on
    simulated data, uplift capture against the oracle (true gain of each candidate from the truth folder).
-4. Fit the final model on every origin with final labels; log params, metrics, plots and a model card;
-   register it (alias ``challenger``, and ``champion`` when there is none).
+   The four-fifths fairness audit of the backtest model's top-k per course format at the same origin
+   (outcomes from the oracle's true gains when known), and the per-query evaluation units.
+4. Fit the final model on every origin with final labels; log params, metrics, plots, the evaluation units
+   (``evaluation/units.parquet``), the audit (``fairness/audit.json``, ``fairness/audit.md``) and a model
+   card; register it (alias ``challenger``, and ``champion`` when there is none).
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ import pandas as pd
 
 from evaluation import course_ranker_baselines as baselines
 from evaluation import truth as truth_io
-from evaluation.metrics.ranking import catalog_coverage, intra_list_diversity, ndcg_at_k, recall_at_k
+from evaluation.course_ranker_oracle import observable_oracle, true_gains, uplift_report
+from evaluation.fairness_audit import audit_recommendations, gated_results, min_impact_ratio, render_markdown
+from evaluation.metrics.ranking import (
+    catalog_coverage,
+    intra_list_diversity,
+    ndcg_at_k,
+    ndcg_per_user,
+    recall_at_k,
+    uplift_capture_per_user,
+)
+from evaluation.model_card import render
 from features.offline import read_clean
 from features.settings import Settings
 from models.course_ranker import CourseRanker, candidate_pairs, employee_gaps_at, graded_labels
@@ -38,7 +51,7 @@ from training_jobs.tracking import experiment, log_and_register, log_json, log_m
 SERVICE = "course_ranker_v1"
 REGISTERED_NAME = "course_ranker"
 TABLES = ("employment_events", "jobs", "job_skill_requirements", "competency_ratings", "assessments", "candidates",
-          "courses", "course_skills", "enrollments")
+          "courses", "course_skills", "enrollments", "employees")
 METHODS = ("model", "popularity", "rule", "cf")
 
 
@@ -105,15 +118,19 @@ def score_methods(model: CourseRanker, frame: pd.DataFrame, history: pd.DataFram
                         rule=baselines.rule_based(frame), cf=cf.score(frame))
 
 
+def _long(scored: pd.DataFrame, col: str, name: str) -> pd.DataFrame:
+    """(user_id, item_id, ``name``) from the evaluation frame's ``col``, as the ranking metrics take it."""
+    return scored[["employee_id", "course_id", col]].rename(
+        columns={"employee_id": "user_id", "course_id": "item_id", col: name})
+
+
 def ranking_metrics(scored: pd.DataFrame, course_skills: pd.DataFrame, n_courses: int, k: int) -> dict[str, float]:
     """NDCG@k, recall@k (labels), catalogue coverage and intra-list diversity for every method."""
-    true = scored[["employee_id", "course_id", "label"]].rename(
-        columns={"employee_id": "user_id", "course_id": "item_id", "label": "relevance"})
+    true = _long(scored, "label", "relevance")
     items = course_skills[["course_id", "skill_id"]].rename(columns={"course_id": "item_id"})
     out: dict[str, float] = {}
     for m in METHODS:
-        pred = scored[["employee_id", "course_id", m]].rename(
-            columns={"employee_id": "user_id", "course_id": "item_id", m: "score"})
+        pred = _long(scored, m, "score")
         out[f"{m}_ndcg@{k}"] = ndcg_at_k(true, pred, k=k)
         out[f"{m}_recall@{k}"] = recall_at_k(true, pred, k=k)
         out[f"{m}_recall_improved@{k}"] = recall_at_k(true, pred, k=k, threshold=3)
@@ -123,20 +140,54 @@ def ranking_metrics(scored: pd.DataFrame, course_skills: pd.DataFrame, n_courses
 
 
 def oracle_metrics(scored: pd.DataFrame, truth_dir: Path, t: dict[str, pd.DataFrame], k: int) -> dict[str, float]:
-    """Uplift capture against the oracle for every method, and the ratios the targets are stated in."""
-    from evaluation.course_ranker_oracle import observable_oracle, true_gains, uplift_report
+    """Uplift capture against the oracle for every method, and the ratios the targets are stated in.
 
-    gains = true_gains(scored, truth_dir, t["job_skill_requirements"], t["course_skills"])
+    ``scored`` carries the true gain of each candidate in ``gain`` (``course_ranker_oracle.true_gains``).
+    """
     at = pd.Timestamp(scored["event_timestamp"].iloc[0]).tz_convert("UTC").tz_localize(None)
     seen = skill_levels_at(t["competency_ratings"], at, t["assessments"], t["candidates"])
     ceiling = observable_oracle(scored, truth_dir, seen, t["job_skill_requirements"], t["course_skills"])
-    out = uplift_report(scored.assign(gain=gains, observable_oracle=ceiling), [*METHODS, "observable_oracle"], k=k)
+    out = uplift_report(scored.assign(observable_oracle=ceiling), [*METHODS, "observable_oracle"], k=k)
     pop = out[f"popularity_uplift_capture@{k}"]
     out[f"model_vs_oracle@{k}"] = out[f"model_uplift_capture@{k}"] / out[f"oracle_uplift_capture@{k}"]
     out[f"model_vs_popularity@{k}"] = out[f"model_uplift_capture@{k}"] / pop if pop > 0 else float("nan")
     out[f"model_vs_observable_oracle@{k}"] = (out[f"model_uplift_capture@{k}"]
                                              / out[f"observable_oracle_uplift_capture@{k}"])
     return out
+
+
+def evaluation_units(scored: pd.DataFrame, eval_origin: pd.Timestamp, k: int) -> pd.DataFrame:
+    """One row per evaluated query (employee at ``eval_origin``): ``unit`` (employee_id), ``key``
+    (``employee_id|YYYY-MM``), ``value`` (the model's NDCG@k on the graded labels) and, when ``scored`` has
+    the true ``gain``, ``uplift_capture``.
+
+    Only queries with at least one label > 0 are units (NDCG is undefined without a relevant item), exactly
+    the queries behind ``model_ndcg@k``, so the mean of ``value`` is that metric. ``uplift_capture`` is NaN
+    where the best top-k true gain is 0; ``model_uplift_capture@k`` also averages over queries with no
+    relevant label, so the two means differ.
+    """
+    pred = _long(scored, "model", "score")
+    ndcg = ndcg_per_user(_long(scored, "label", "relevance"), pred, k=k)
+    users = ndcg.index.astype(str)
+    units = pd.DataFrame({"unit": users, "key": users + f"|{eval_origin:%Y-%m}",
+                          "value": ndcg.to_numpy(dtype=float)})
+    if "gain" in scored.columns:
+        uplift = uplift_capture_per_user(pred, _long(scored, "gain", "gain"), k=k)
+        units["uplift_capture"] = uplift.reindex(ndcg.index).to_numpy(dtype=float)
+    return units
+
+
+def fairness_audit(scored: pd.DataFrame, employees: pd.DataFrame, courses: pd.DataFrame, model: CourseRanker,
+                   eval_origin: pd.Timestamp, k: int) -> dict:
+    """The four-fifths audit of the backtest model's top-k per course format at the evaluation origin.
+
+    Outcomes, when ``scored`` has the true ``gain``: each employee's best top-k by true gain. The proxy check
+    reads the ranker's inputs on the evaluation candidates.
+    """
+    outcomes = scored[["employee_id", "course_id", "gain"]] if "gain" in scored.columns else None
+    return audit_recommendations(scored[["employee_id", "course_id", "model"]], employees, courses, k, eval_origin,
+                                 features=scored[["employee_id", *model.input_columns_]], outcomes=outcomes,
+                                 score_col="model")
 
 
 def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = None, *, window_months: int = 3,
@@ -177,11 +228,15 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
     live = t["courses"].loc[(t["courses"]["created_at"] < eval_origin) & ~t["courses"]["mandatory"].fillna(False)]
     metrics = ranking_metrics(scored, t["course_skills"], len(live), k)
     if truth_dir is not None:
+        scored = scored.assign(gain=true_gains(scored, truth_dir, t["job_skill_requirements"], t["course_skills"]))
         metrics.update(oracle_metrics(scored, truth_dir, t, k))
+    units = evaluation_units(scored, eval_origin, k)
+    audit = fairness_audit(scored, t["employees"], t["courses"], backtest_model, eval_origin, k)
     model = CourseRanker(**params).fit(final_f)
     metrics.update({"train_rows": float(len(train_f)), "final_rows": float(len(final_f)),
                     "eval_queries": float(eval_f["employee_id"].nunique()), "eval_rows": float(len(eval_f)),
-                    "best_iteration": float(model.best_iteration_), "n_trees": float(model.booster_.num_trees())})
+                    "best_iteration": float(model.best_iteration_), "n_trees": float(model.booster_.num_trees()),
+                    "fairness_passed": float(audit["passed"]), "fairness_min_impact_ratio": min_impact_ratio(audit)})
 
     experiment(settings, REGISTERED_NAME)
     with mlflow.start_run(run_name=f"course-ranker-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M}"):
@@ -195,9 +250,13 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
         with tempfile.TemporaryDirectory() as tmp:
             for path in _plots(metrics, model, Path(tmp), k):
                 mlflow.log_artifact(str(path), artifact_path="plots")
+            units.to_parquet(Path(tmp) / "units.parquet", index=False)
+            mlflow.log_artifact(str(Path(tmp) / "units.parquet"), artifact_path="evaluation")
         log_json(metrics, "evaluation/metrics.json")
-        log_markdown(model_card(model, metrics, eval_origin, cutoff, window_months, outcome_months, k,
-                                truth_dir is not None), "model_card.md")
+        log_json(audit, "fairness/audit.json")
+        log_markdown(render_markdown(audit), "fairness/audit.md")
+        log_markdown(model_card(model, metrics, audit, origins[0], eval_origin, cutoff, window_months,
+                                outcome_months, k, truth_dir is not None), "model_card.md")
         example = input_example(eval_f, model)
         version = log_and_register(model, REGISTERED_NAME, example,
                                    metadata={"eval_origin": str(eval_origin.date()), "k": k})
@@ -250,9 +309,33 @@ def _plots(metrics: dict[str, float], model: CourseRanker, out: Path, k: int) ->
     return [p1, p2]
 
 
-def model_card(model: CourseRanker, metrics: dict[str, float], eval_origin: pd.Timestamp, cutoff: pd.Timestamp,
-               window: int, outcome: int, k: int, has_oracle: bool) -> str:
-    """The Markdown model card logged with the run."""
+def fairness_summary(audit: dict) -> str:
+    """The model card's summary of the recommendation audit (the tables are the run's ``fairness/audit.md``)."""
+    lines = [f"Four-fifths audit of the backtest model's top-{audit['k']} recommendations per course format at "
+             f"{audit['as_of']} ({audit['n']:,} employees): **{'passed' if audit['passed'] else 'FAILED'}**. "
+             + ("A gap is explained when the oracle's best top-k by true gain shows the same gap."
+                if audit["labelled"] else "No true outcomes (real data): every gap below four-fifths fails.")]
+    gated = [(f"{where}: " + " / ".join(str(v) for v in g["group"].values()), g) for where, g in gated_results(audit)]
+    if not gated:
+        lines.append("No group could be gated (see the notes in the audit).")
+    else:
+        label, g = min(gated, key=lambda lg: lg[1]["impact_ratio"])
+        lines.append(f"Lowest impact ratio among gated groups: {g['impact_ratio']:.3f} ({label}, status {g['status']}).")
+    failed = [label for label, g in gated if g["status"] == "fail"]
+    if failed:
+        lines.append("Failing groups: " + "; ".join(failed) + ".")
+    flagged = audit.get("proxies", {}).get("flagged", [])
+    lines.append(f"Possible proxies of a protected attribute (Cramér's V ≥ {audit['rule']['proxy_threshold']}): "
+                 + (", ".join(f"`{p['feature']}`~{p['attribute']} ({p['cramers_v']:.2f})" for p in flagged)
+                    if flagged else "none") + ".")
+    lines.append("Full tables: `fairness/audit.md` (and `fairness/audit.json`) in this run.")
+    return " ".join(lines)
+
+
+def model_card(model: CourseRanker, metrics: dict[str, float], audit: dict, first_origin: pd.Timestamp,
+               eval_origin: pd.Timestamp, cutoff: pd.Timestamp, window: int, outcome: int, k: int,
+               has_oracle: bool) -> str:
+    """The Markdown model card logged with the run: every section of ``evaluation.model_card.SECTIONS``."""
     rows = []
     for m in METHODS:
         cells = [metrics.get(f"{m}_{n}@{k}", float("nan"))
@@ -260,39 +343,60 @@ def model_card(model: CourseRanker, metrics: dict[str, float], eval_origin: pd.T
         rows.append(f"| {m} | " + " | ".join(f"{v:.3f}" for v in cells) + " |")
     oracle = ""
     if has_oracle:
-        oracle = (f"\nOracle (true gains from the simulator): model captures "
+        oracle = (f"\n\nOracle (true gains from the simulator): model captures "
                   f"{metrics[f'model_vs_oracle@{k}']:.2f} of the oracle's top-{k} gain (target ≥ 0.85) and "
                   f"{metrics[f'model_vs_popularity@{k}']:.2f}× the popularity baseline's (target ≥ 1.5). "
                   f"Ranking by the true effects with the levels a model can see (ratings, assessments) "
                   f"captures {metrics[f'observable_oracle_uplift_capture@{k}']:.2f}: the ceiling for any "
-                  f"ranker on observable data.\n")
-    return f"""# Course ranker
-
-LightGBM LambdaRank over (employee, course) candidates; query = (employee, origin month).
-{model.booster_.num_trees()} trees × ≤ {model.num_leaves} leaves; feature service `{SERVICE}`.
-
-## Data and labels
-Candidates at each monthly origin T: courses teaching a skill the employee lacks for their job or their next
-job (latest competency rating, or the pre-hire assessment for new hires), not yet completed. Graded labels
-from the {window} months after T: 0 not taken, 1 enrolled, 2 completed (within {window}+{outcome} months),
-3 completed and a targeted competency rating rose at the next review. Mandatory courses are left out of the
-labelled sets (enrolment by rule carries no choice signal) and are placed first by the API when asked.
-
-## Enrollment bias
-The labels are observational: people enrolled because they chose to, a manager assigned them (often after a
-weak rating, picking a popular course), or a campaign made it mandatory. A 0 means "not taken", not "would
-not help", so courses few people chose are under-ranked; improvement is only seen for those who enrolled,
-and people who enrol may have improved anyway. Mitigations: features that say *why* a course helps (gap
-covered, takers' later rating change shrunk to a prior, level fit) rather than ids; monotone constraints on
-the gap features; the within-person "improved" grade. The remaining cost is measured on simulated data by
-the uplift capture against an oracle that knows each course's true effect.
-
-## Evaluation (origin {eval_origin:%Y-%m}, trained on origins ≤ {cutoff:%Y-%m})
-| method | NDCG@{k} | recall@{k} | recall of improved@{k} | uplift capture@{k} | coverage | diversity |
-|---|---|---|---|---|---|---|
-{chr(10).join(rows)}
-{oracle}
-## Limitations
-Scores rank; they are not probabilities. Uplift capture assumes completion (completion odds are not in the
-oracle). Protected attributes are never inputs; a fairness audit of who is recommended what is separate.
-"""
+                  f"ranker on observable data.")
+    return render("Course ranker (course_ranker)", {
+        "Purpose": "Rank, for each employee, the courses most likely to close their skill gaps and lift their "
+                   "next review (measured improvement, not popularity), with the gaps each course addresses as "
+                   "reasons in English or Chinese.",
+        "Data window": f"Monthly origins T from {first_origin:%Y-%m} to {eval_origin:%Y-%m}, each with labels "
+                       f"from the {window} months after T and outcomes up to {window}+{outcome} months later. "
+                       f"Backtest: trained on origins ≤ {cutoff:%Y-%m}, evaluated at {eval_origin:%Y-%m} "
+                       f"({int(metrics['eval_queries']):,} queries, {int(metrics['eval_rows']):,} candidates). "
+                       f"Final model: {int(metrics['final_rows']):,} rows of origins with final labels.\n\n"
+                       "Candidates at each origin: courses teaching a skill the employee lacks for their job or "
+                       "their next job (latest competency rating, or the pre-hire assessment for new hires), not "
+                       "yet completed. Graded labels: 0 not taken, 1 enrolled, 2 completed (within "
+                       f"{window}+{outcome} months), 3 completed and a targeted competency rating rose at the next "
+                       "review. Mandatory courses are left out of the labelled sets (enrolment by rule carries no "
+                       "choice signal) and are placed first by the API when asked.",
+        "Features": f"Feature service `{SERVICE}`; model columns: " + ", ".join(f"`{c}`" for c in model.columns_)
+                    + ". No ids, job or org-unit codes; protected attributes (sex, age, ethnicity, marital status, "
+                      "nationality) are never inputs.",
+        "Training setup": f"LightGBM LambdaRank over (employee, course) candidates; query = (employee, origin "
+                          f"month). {model.booster_.num_trees()} trees × ≤ {model.num_leaves} leaves, boosting "
+                          "from an uplift prior (takers' improvement capped by the gap covered); gap features "
+                          "monotone increasing.\n\n"
+                          "Enrollment bias: the labels are observational. People enrolled because they chose to, "
+                          "a manager assigned them (often after a weak rating, picking a popular course), or a "
+                          "campaign made it mandatory. A 0 means \"not taken\", not \"would not help\", so "
+                          "courses few people chose are under-ranked; improvement is only seen for those who "
+                          "enrolled, and people who enrol may have improved anyway. Mitigations: features that say "
+                          "*why* a course helps (gap covered, takers' later rating change shrunk to a prior, level "
+                          "fit) rather than ids; monotone constraints on the gap features; the within-person "
+                          "\"improved\" grade. The remaining cost is measured on simulated data by the uplift "
+                          "capture against an oracle that knows each course's true effect.",
+        "Metrics vs baselines": f"Evaluation origin {eval_origin:%Y-%m}, trained on origins ≤ {cutoff:%Y-%m}. "
+                                "Baselines: popularity within the job, rule-based (largest gap, most takers), "
+                                "item-item collaborative filtering. Per-query NDCG units: "
+                                "`evaluation/units.parquet`.\n\n"
+                                f"| method | NDCG@{k} | recall@{k} | recall of improved@{k} | uplift capture@{k} "
+                                "| coverage | diversity |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + oracle,
+        "Calibration": "Scores rank courses within one employee's candidates; they are not calibrated "
+                       "probabilities of enrolling, completing or improving, and are not comparable across "
+                       "employees. No probability is derived from them.",
+        "Fairness audit": fairness_summary(audit),
+        "Known limitations": "Uplift capture assumes completion (completion odds are not in the oracle). Labels "
+                             "carry enrollment bias (see Training setup). The evaluation and the fairness audit "
+                             "cover one origin. Courses without takers rank on a catalogue prior until they have "
+                             "some; reasons describe the model, not a causal effect of a course.",
+        "Intended uses": "Suggesting courses to an employee, their manager or HR partner, with the reasons in view "
+                         "and constraints (formats, hours, budget) applied; planning training offers.",
+        "Out-of-scope uses": "Mandatory assignment of training without human review; any decision about pay, "
+                             "promotion, performance rating or dismissal; use on populations or catalogues unlike "
+                             "the training data.",
+    })
