@@ -34,7 +34,9 @@ def fairness_section(audit: dict | None, what: str) -> str:
     """The card's summary of a fairness audit (the full tables are the run's ``fairness/audit.md``)."""
     if audit is None:
         return "_No fairness audit was recorded for this version._"
-    gated = [(fam, g) for fam, block in audit["attributes"].items() for g in block["groups"] if g.get("gated")]
+    from evaluation.fairness_audit import gated_results
+
+    gated = list(gated_results(audit))
     worst = min(gated, key=lambda fg: fg[1]["impact_ratio"], default=None)
     lines = [f"Four-fifths audit of {what}: **{'passed' if audit['passed'] else 'FAILED'}** "
              f"({audit['n']:,} rows, {audit['selected']:,} selected, as of {audit['as_of']})."]
