@@ -351,6 +351,12 @@ def gate(comparison: dict, candidate: str) -> dict:
         metric_ok, improvement = False, None
         reasons.append(f"only {comparison['common_units']} evaluation units in common with the champion "
                        f"(need {MIN_COMMON_UNITS}): the comparison cannot decide")
+    elif row["diff_vs_reference"] is None:
+        metric_ok, improvement = False, None
+        missing = [v["version"] for v in comparison["versions"]
+                   if v["version"] in (candidate, comparison["reference_version"]) and not v["has_units"]]
+        reasons.append(f"version(s) {', '.join(missing)} logged no evaluation units (trained before "
+                       "`talentloop compare` existed): the comparison cannot decide; retrain or use --force")
     else:
         d = row["diff_vs_reference"]
         sign = 1.0 if comparison["higher_is_better"] else -1.0

@@ -211,3 +211,14 @@ def test_retrain_trains_compares_and_reports_the_outcome_as_an_exit_code(governe
 
     bad = _cli(governed, "retrain", "attrition", "--feeds", str(governed.home / "no-such-folder"))
     assert bad.exit_code == 2 and "not a folder" in bad.output
+
+
+def test_a_champion_without_evaluation_units_cannot_be_beaten_only_overridden():
+    from evaluation.compare import gate
+
+    row = {"fairness": {"applicable": True, "passed": True, "min_impact_ratio": 0.9}, "diff_vs_reference": None}
+    comparison = {"reference_version": "1", "enough_common_data": True, "common_units": 500,
+                  "versions": [{**row, "version": "1", "has_units": False}, {**row, "version": "2", "has_units": True}]}
+    report = gate(comparison, "2")
+    assert not report["passed"] and report["fairness_passed"]
+    assert "version(s) 1 logged no evaluation units" in report["reasons"][0]
