@@ -163,9 +163,9 @@ def forecast_units(
 
 
 def _series_key(df: pd.DataFrame, ids: Sequence[str]) -> pd.Series:
-    cols = list(ids)
-    keys = df[cols[0]].astype(str) if len(cols) == 1 else df[cols].astype(str).agg("/".join, axis=1)
-    return keys.reset_index(drop=True)
+    from models.skill_demand.series import series_key
+
+    return series_key(df, list(ids), sep="/").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------- versions

@@ -16,15 +16,49 @@ The output has the backtest's columns: id columns, ``origin``, target month, ``h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from models.skill_demand.series import series_key
+
 BASELINES = ("seasonal_naive", "naive", "auto_ets")
 
 
-def _key(df: pd.DataFrame, ids: Sequence[str]) -> pd.Series:
-    return df[ids[0]].astype(str) if len(ids) == 1 else df[list(ids)].astype(str).agg("|".join, axis=1)
+@dataclass(frozen=True)
+class _Grid:
+    """The history as a series × months matrix (NaN where a series has no row), keyed by series."""
+
+    keys: pd.Index  # sorted series keys (``series_key`` of the id columns)
+    first: int  # month index (year * 12 + month - 1) of column 0
+    values: np.ndarray  # series × months
+
+    def codes(self, df: pd.DataFrame, ids: Sequence[str]) -> np.ndarray:
+        """Row of each of ``df``'s series in the grid (-1 for series the history does not hold)."""
+        return self.keys.get_indexer(series_key(df, ids))
+
+    def at(self, code: np.ndarray, month: np.ndarray) -> np.ndarray:
+        """``values[code, month - first]``, NaN outside the grid."""
+        col = np.asarray(month) - self.first
+        ok = (code >= 0) & (col >= 0) & (col < self.values.shape[1])
+        out = np.full(len(code), np.nan)
+        out[ok] = self.values[code[ok], col[ok]]
+        return out
+
+
+def _grid(history: pd.DataFrame, ids: Sequence[str], time_col: str, target_col: str) -> _Grid:
+    key = series_key(history, ids)
+    keys = pd.Index(np.sort(key.unique()))
+    month = _month_index(history[time_col]).to_numpy()
+    first = int(month.min())
+    row, col = keys.get_indexer(key), month - first
+    n_months = int(col.max()) + 1
+    if np.bincount(row * n_months + col).max() > 1:
+        raise ValueError(f"history has duplicate ({', '.join(ids)}, {time_col}) rows")
+    values = np.full((len(keys), n_months), np.nan)
+    values[row, col] = history[target_col].to_numpy(dtype=float)
+    return _Grid(keys, first, values)
 
 
 def baseline_backtest(
@@ -39,7 +73,10 @@ def baseline_backtest(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Baseline forecasts for every row of ``plan`` (id columns, ``origin``, ``time_col``, ``horizon``),
-    e.g. the backtest frame of ``DemandForecaster.cross_validation``; ``history`` is the long series."""
+    e.g. the backtest frame of ``DemandForecaster.cross_validation``; ``history`` is the long series.
+
+    The history is looked up as a series × months matrix (no per-row keys or copies of the plan), so
+    millions of backtest rows cost seconds and a few arrays of their length."""
     ids = [id_col] if isinstance(id_col, str) else list(id_col)
     unknown = sorted(set(models) - set(BASELINES))
     if unknown:
@@ -47,27 +84,25 @@ def baseline_backtest(
     missing = [c for c in [*ids, "origin", time_col, "horizon"] if c not in plan.columns]
     if missing:
         raise ValueError(f"plan is missing column(s) {missing}")
-    hist = history[[*ids, time_col, target_col]].copy()
-    hist["_key"] = _key(hist, ids)
-    hist["_m"] = _month_index(hist[time_col])
-    rows = plan[[*ids, "origin", time_col, "horizon"]].copy()
-    rows["_key"] = _key(rows, ids)
-    rows["_o"] = _month_index(rows["origin"])
-    rows["_m"] = _month_index(rows[time_col])
-    lookup = hist.set_index(["_key", "_m"])[target_col]
+    grid = _grid(history, ids, time_col, target_col)
+    rows = plan[[*ids, "origin", time_col, "horizon"]].reset_index(drop=True)
+    code = grid.codes(rows, ids)
+    origin = _month_index(rows["origin"]).to_numpy()
+    month = _month_index(rows[time_col]).to_numpy()
     frames = []
     if "seasonal_naive" in models:
         back = season * np.ceil(rows["horizon"].to_numpy() / season).astype(int)
-        frames.append(_lookup(rows, lookup, rows["_m"].to_numpy() - back, "seasonal_naive"))
+        frames.append(_forecast(rows, "seasonal_naive", grid.at(code, month - back)))
     if "naive" in models:
-        frames.append(_lookup(rows, lookup, rows["_o"].to_numpy() - 1, "naive"))
+        frames.append(_forecast(rows, "naive", grid.at(code, origin - 1)))
     if "auto_ets" in models:
-        keys = np.sort(rows["_key"].unique())
-        if ets_max_series is not None and len(keys) > ets_max_series:
-            keys = np.random.default_rng(seed).choice(keys, ets_max_series, replace=False)
-        frames.append(_auto_ets(hist, rows[rows["_key"].isin(keys)], season, target_col))
-    out = pd.concat(frames, ignore_index=True)
-    return out.drop(columns=["_key", "_o", "_m"])
+        codes = np.unique(code[code >= 0])
+        if ets_max_series is not None and len(codes) > ets_max_series:
+            # the same sample as drawing from the sorted keys: codes are positions in the sorted keys
+            codes = np.random.default_rng(seed).choice(codes, ets_max_series, replace=False)
+        sample = np.isin(code, codes)
+        frames.append(_auto_ets(grid, rows[sample], code[sample], origin[sample], month[sample], season))
+    return pd.concat(frames, ignore_index=True)
 
 
 def _month_index(s: pd.Series) -> pd.Series:
@@ -75,35 +110,38 @@ def _month_index(s: pd.Series) -> pd.Series:
     return ts.dt.year * 12 + ts.dt.month - 1
 
 
-def _lookup(rows: pd.DataFrame, lookup: pd.Series, month: np.ndarray, name: str) -> pd.DataFrame:
-    out = rows.copy()
-    idx = pd.MultiIndex.from_arrays([rows["_key"].to_numpy(), month])
-    out["model"] = name
-    out["p50"] = lookup.reindex(idx).to_numpy()
-    out["p10"] = np.nan
-    out["p90"] = np.nan
-    return out
+def _forecast(rows: pd.DataFrame, name: str, p50: np.ndarray, p10: np.ndarray | None = None,
+              p90: np.ndarray | None = None) -> pd.DataFrame:
+    nan = np.full(len(rows), np.nan)
+    return rows.assign(model=name, p50=p50, p10=nan if p10 is None else p10, p90=nan if p90 is None else p90)
 
 
-def _auto_ets(hist: pd.DataFrame, rows: pd.DataFrame, season: int, target_col: str) -> pd.DataFrame:
+def _auto_ets(grid: _Grid, rows: pd.DataFrame, code: np.ndarray, origin: np.ndarray, month: np.ndarray,
+              season: int) -> pd.DataFrame:
+    """AutoETS per series at each origin of ``rows``, fitted on the months before it, with its 80% interval."""
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
-    frames = []
-    for origin, block in rows.groupby("_o"):
-        h = int(block["horizon"].max())
-        train = hist[(hist["_m"] < origin) & hist["_key"].isin(block["_key"].unique())]
-        data = pd.DataFrame({"unique_id": train["_key"].to_numpy(),
-                             "ds": _from_index(train["_m"]).to_numpy(),
-                             "y": train[target_col].to_numpy(dtype=float)})
+    p10, p50, p90 = (np.full(len(rows), np.nan) for _ in range(3))
+    for o in np.unique(origin):
+        at = np.flatnonzero(origin == o)
+        h = int(rows["horizon"].to_numpy()[at].max())
+        series = np.unique(code[at])
+        block = grid.values[series, : max(o - grid.first, 0)]
+        s, t = np.nonzero(~np.isnan(block))
+        data = pd.DataFrame({"unique_id": grid.keys.to_numpy()[series][s],
+                             "ds": _from_index(pd.Series(t + grid.first)).to_numpy(),
+                             "y": block[s, t]})
         sf = StatsForecast(models=[AutoETS(season_length=season)], freq="MS", n_jobs=1)
         fc = sf.forecast(df=data, h=h, level=[80])
-        fc = fc.rename(columns={"AutoETS": "p50", "AutoETS-lo-80": "p10", "AutoETS-hi-80": "p90"})
-        fc["_key"] = fc["unique_id"].astype(str)
-        fc["_m"] = _month_index(fc["ds"]).to_numpy()
-        merged = block.merge(fc[["_key", "_m", "p10", "p50", "p90"]], on=["_key", "_m"], how="left")
-        frames.append(merged.assign(model="auto_ets"))
-    return pd.concat(frames, ignore_index=True)
+        fc_code = grid.keys.get_indexer(fc["unique_id"].astype(str))
+        fc_month = _month_index(fc["ds"]).to_numpy()
+        where = pd.MultiIndex.from_arrays([fc_code, fc_month]).get_indexer(
+            pd.MultiIndex.from_arrays([code[at], month[at]]))
+        found = where >= 0
+        for out, col in ((p10, "AutoETS-lo-80"), (p50, "AutoETS"), (p90, "AutoETS-hi-80")):
+            out[at[found]] = fc[col].to_numpy()[where[found]]
+    return _forecast(rows, "auto_ets", p50, p10, p90)
 
 
 def _from_index(m: pd.Series) -> pd.Series:
@@ -130,48 +168,87 @@ def score(
     MASE being undefined there); ``wape`` is sum |error| / sum |y|; ``wql`` and
     ``coverage_80`` need ``p10`` / ``p90``.
     """
-    from evaluation.metrics.forecasting import interval_coverage, pooled_mase, smape, weighted_quantile_loss
+    from evaluation.metrics.forecasting import interval_coverage, smape, weighted_quantile_loss
 
     ids = [id_col] if isinstance(id_col, str) else list(id_col)
-    keys = [*ids, "origin", "horizon"]
-    actual = history[[*ids, time_col, target_col]].rename(columns={target_col: "y"})
-    actual = actual.assign(**{c: actual[c].astype(str) for c in ids})
-    f = forecasts.assign(**{c: forecasts[c].astype(str) for c in ids})
-    f = f.merge(actual, on=[*ids, time_col], how="inner")
-    main = f[f["model"] != "auto_ets"]
-    complete = main.groupby(keys)["p50"].count() == main["model"].nunique()
-    main = main.merge(complete[complete].index.to_frame(index=False), on=keys)
-    ets = f[(f["model"] == "auto_ets") & f["p50"].notna()]
-    ref = f[f["model"] == reference].merge(ets[keys], on=keys).assign(model=f"{reference}_on_auto_ets_rows")
-    scored = pd.concat([main, ets, ref], ignore_index=True)
-    series = actual.assign(series_id=_key(actual, ids))[["series_id", time_col, "y"]].sort_values(
-        ["series_id", time_col], kind="mergesort")
-    scored = scored.assign(series_id=_key(scored, ids), y_hat=scored["p50"])
-    trains = {}
-    for origin, block in scored.groupby("origin"):
-        train = series[(series[time_col] < origin) & series["series_id"].isin(block["series_id"].unique())]
-        enough = train.groupby("series_id").size()
-        trains[origin] = train[train["series_id"].isin(enough.index[enough > season])]
+    grid = _grid(history, ids, time_col, target_col)
+    code = grid.codes(forecasts, ids)
+    y = grid.at(code, _month_index(forecasts[time_col]).to_numpy())  # NaN: no actual value, not scored
+    origin = _month_index(forecasts["origin"]).to_numpy()
+    horizon = forecasts["horizon"].to_numpy().astype(np.int64)
+    nan = np.full(len(forecasts), np.nan)
+    p10, p50, p90 = (forecasts[q].to_numpy(dtype=float) if q in forecasts else nan for q in ("p10", "p50", "p90"))
+    model, names = pd.factorize(forecasts["model"])
+    names = [*names, f"{reference}_on_auto_ets_rows"]
+    # rows are selected by index (no copies of the forecasts): one integer per (series, origin, horizon)
+    key = (code * (origin.max(initial=0) - origin.min(initial=0) + 1) + origin - origin.min(initial=0)) * (
+        horizon.max(initial=0) + 1) + horizon
+    has_y = ~np.isnan(y)
+    is_ets = model == (names.index("auto_ets") if "auto_ets" in names else -1)
+    main = np.flatnonzero(has_y & ~is_ets)
+    with_p50 = main[~np.isnan(p50[main])]
+    keys, count = np.unique(key[with_p50], return_counts=True)
+    main = main[np.isin(key[main], keys[count == len(np.unique(model[main]))])]
+    ets = np.flatnonzero(has_y & is_ets & ~np.isnan(p50))
+    ref = np.flatnonzero(has_y & (model == (names.index(reference) if reference in names[:-1] else -1)))
+    ref = ref[np.isin(key[ref], key[ets])]
+    rows_at = np.concatenate([main, ets, ref])
+    label = np.concatenate([model[main], model[ets], np.full(len(ref), len(names) - 1)])
+    naive = _NaiveErrors(grid, season)
     rows = []
-    for (model, h), g in scored.groupby(["model", "horizon"], sort=True):
-        mases = []
-        for origin, block in g.groupby("origin"):
-            train = trains[origin]
-            block = block[block["series_id"].isin(train["series_id"].unique())]
-            train = train[train["series_id"].isin(block["series_id"].unique())]
-            naive_error = train.groupby("series_id")["y"].diff(season).abs().sum()
-            if len(block) and naive_error > 0:  # origins whose training months never change are left out
-                mases.append(pooled_mase(block[["series_id", time_col, "y", "y_hat"]], train,
-                                         season=season, col_time=time_col))
-        has_interval = "p10" in g and g["p10"].notna().all() and g["p90"].notna().all()
-        y, p50 = g["y"].to_numpy(float), g["p50"].to_numpy(float)
-        has_interval = has_interval and bool(np.abs(y).sum() > 0)  # wql is undefined when every y is 0
-        rows.append({
-            "model": model, "horizon": int(h), "rows": len(g),
-            "mase": float(np.mean(mases)) if mases else np.nan,
-            "smape": smape(y, p50),
-            "wape": float(np.abs(y - p50).sum() / max(np.abs(y).sum(), 1e-12)),
-            "wql": weighted_quantile_loss(y, {0.1: g["p10"], 0.5: p50, 0.9: g["p90"]}) if has_interval else np.nan,
-            "coverage_80": interval_coverage(y, g["p10"], g["p90"]) if has_interval else np.nan,
-        })
+    for name in sorted(set(np.asarray(names)[np.unique(label)])):
+        of_model = rows_at[label == names.index(name)]
+        for h in np.unique(horizon[of_model]):
+            g = of_model[horizon[of_model] == h]
+            mases = []
+            for o in np.unique(origin[g]):
+                block = g[origin[g] == o]
+                total, n_errors, enough = naive[int(o)]
+                series = np.unique(code[block])
+                series = series[enough[series]]
+                naive_error = total[series].sum()
+                block = block[np.isin(code[block], series)]
+                if len(block) and naive_error > 0:  # origins whose training months never change are left out
+                    mae = float(np.abs(y[block] - p50[block]).mean())
+                    mases.append(mae / (naive_error / n_errors[series].sum()))
+            yv, q10, q50, q90 = y[g], p10[g], p50[g], p90[g]
+            # wql is undefined when every y is 0
+            has_interval = not (np.isnan(q10).any() or np.isnan(q90).any()) and bool(np.abs(yv).sum() > 0)
+            rows.append({
+                "model": name, "horizon": int(h), "rows": len(g),
+                "mase": float(np.mean(mases)) if mases else np.nan,
+                "smape": smape(yv, q50),
+                "wape": float(np.abs(yv - q50).sum() / max(np.abs(yv).sum(), 1e-12)),
+                "wql": weighted_quantile_loss(yv, {0.1: q10, 0.5: q50, 0.9: q90}) if has_interval else np.nan,
+                "coverage_80": interval_coverage(yv, q10, q90) if has_interval else np.nan,
+            })
     return pd.DataFrame(rows)
+
+
+class _NaiveErrors:
+    """Per origin (a month index): each series' sum and count of |y_t - y_{t - season}| over its rows
+    before the origin (t counted in rows, as a sorted long frame would), and whether it has more than
+    ``season`` such rows (MASE needs at least one naive error)."""
+
+    def __init__(self, grid: _Grid, season: int):
+        self.grid, self.season, self.cache = grid, season, {}
+        seen = ~np.isnan(grid.values)
+        self.s, self.t = np.nonzero(seen)  # row-major: sorted by series, then month
+        v = grid.values[self.s, self.t]
+        err = np.full(len(v), np.nan)
+        same = np.zeros(len(v), dtype=bool)
+        same[season:] = self.s[season:] == self.s[:-season]
+        err[season:] = np.where(same[season:], np.abs(v[season:] - v[:-season]), np.nan)
+        self.err = err
+
+    def __getitem__(self, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if origin not in self.cache:
+            n = len(self.grid.keys)
+            before = self.t < origin - self.grid.first
+            s, e = self.s[before], self.err[before]
+            ok = ~np.isnan(e)
+            total = np.bincount(s[ok], weights=e[ok], minlength=n)
+            count = np.bincount(s[ok], minlength=n)
+            enough = np.bincount(s, minlength=n) > self.season
+            self.cache[origin] = (total, count, enough)
+        return self.cache[origin]

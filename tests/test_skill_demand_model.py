@@ -68,6 +68,16 @@ def test_unfitted_horizon_and_unfitted_model_are_refused(fitted, data):
         DemandForecaster().predict(data)
 
 
+def test_row_cap_samples_training_rows_but_calibrates_on_every_row(fitted, data):
+    # the cap is above this data: the same model as without one
+    pd.testing.assert_frame_equal(model(max_train_rows=None).fit(data).predict(data), fitted.predict(data))
+    capped = model(max_train_rows=300).fit(data)
+    assert not capped.predict(data).equals(fitted.predict(data))
+    assert all(capped.calibration_[h]["n"] == fitted.calibration_[h]["n"] for h in fitted.horizons_)
+    with pytest.raises(ValueError, match="max_train_rows"):
+        model(max_train_rows=10).fit(data)
+
+
 def test_generic_long_format_works_and_malformed_input_is_refused():
     df = make_series(n_series=12)[["org_unit_id", "skill_id", "month", "value"]]
     generic = df.assign(series_id=df["org_unit_id"] + "-" + df["skill_id"])[["series_id", "month", "value"]]

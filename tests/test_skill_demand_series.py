@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.skill_demand.series import Panel, origin_features, to_panel, validate_long
+from models.skill_demand.series import Panel, origin_features, series_key, to_panel, validate_long
 
 
 def _frame(**extra) -> pd.DataFrame:
@@ -28,6 +28,15 @@ def test_several_id_columns_make_one_key():
     df = _frame(org_unit_id="u1", skill_id=["s1", "s1", "s1", "s2", "s2"]).drop(columns="series_id")
     out = validate_long(df, id_col=("org_unit_id", "skill_id"))
     assert set(out["_series_key"]) == {"u1|s1", "u1|s2"}
+
+
+def test_series_key_joins_ids_per_row_and_shares_one_string_per_series():
+    df = pd.DataFrame({"unit": ["u1", "u2", "u1", "u1"], "skill": ["s1", "s1", "s2", "s1"], "n": [1, 2, 3, 4]},
+                      index=[10, 11, 12, 13])
+    key = series_key(df, ["unit", "skill"])
+    assert key.tolist() == ["u1|s1", "u2|s1", "u1|s2", "u1|s1"] and key.index.tolist() == [10, 11, 12, 13]
+    assert key.iat[0] is key.iat[3]  # one object per series, not per row
+    assert series_key(df, ["n"]).tolist() == ["1", "2", "3", "4"]
 
 
 def test_utc_months_are_accepted():

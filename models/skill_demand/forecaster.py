@@ -9,10 +9,11 @@ rolling-origin backtest refits only the horizons it scores.
 Features at an origin T (the first month not seen) use months < T only (:func:`series.origin_features`):
 lags, rolling means / std, the slope of the last 6 months, the mean absolute monthly change, series
 size, the calendar of the target month (month of year, quarter), static attributes (categorical) and
-exogenous leading indicators. Values are divided by the series' recent mean level so one model serves
-series of every size; the model predicts the scaled change from the last value with an L1 objective
-(the median change: flat series stay exactly flat, and on the demo company L1 halved the 12-month MASE
-of L2, which extrapolated early growth).
+exogenous leading indicators (one float64 matrix per horizon, filled in place; each horizon trains on at
+most ``max_train_rows`` rows, a uniform sample on large companies). Values are divided by the series'
+recent mean level so one model serves series of every size; the model predicts the scaled change from
+the last value with an L1 objective (the median change: flat series stay exactly flat, and on the demo
+company L1 halved the 12-month MASE of L2, which extrapolated early growth).
 
 Intervals are split-conformal: each horizon's model is first fitted on origins whose target month lies
 before the last ``calibration_windows`` origins (a purged split, no target of the calibration window
@@ -25,6 +26,9 @@ training target is non-negative.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -40,9 +44,9 @@ from models.skill_demand.series import (
     Fill,
     Panel,
     id_columns,
-    long_actuals,
     month_at,
     origin_features,
+    series_key,
     to_panel,
     truncate,
     validate_long,
@@ -76,6 +80,7 @@ class DemandForecaster(BaseEstimator):
         min_child_samples: int = 40,
         calibration_windows: int = 3,
         calibration_bins: int = 4,
+        max_train_rows: int | None = 1_000_000,
         nonnegative: bool | Literal["auto"] = "auto",
         completion_rate: float = 0.7,
         months_to_complete: float = 3.0,
@@ -102,6 +107,7 @@ class DemandForecaster(BaseEstimator):
         self.min_child_samples = min_child_samples
         self.calibration_windows = calibration_windows
         self.calibration_bins = calibration_bins
+        self.max_train_rows = max_train_rows
         self.nonnegative = nonnegative
         self.completion_rate = completion_rate
         self.months_to_complete = months_to_complete
@@ -121,6 +127,8 @@ class DemandForecaster(BaseEstimator):
             raise ValueError(f"min_history must be >= 1, got {self.min_history}")
         if self.calibration_windows < 1:
             raise ValueError(f"calibration_windows must be >= 1, got {self.calibration_windows}")
+        if self.max_train_rows is not None and self.max_train_rows < 5 * self.min_child_samples:
+            raise ValueError(f"max_train_rows must be None or >= 5 * min_child_samples, got {self.max_train_rows}")
 
     def _panel(self, df: pd.DataFrame, known_static: bool = False) -> Panel:
         """Validate ``df`` into a panel. With ``known_static`` (predicting), static columns absent from
@@ -128,7 +136,7 @@ class DemandForecaster(BaseEstimator):
         ids = id_columns(self.id_col)
         absent = [c for c in self.static_cols if c not in df.columns and c not in ids]
         if known_static and absent and all(c in df.columns for c in ids):
-            key = df[ids[0]].astype(str) if len(ids) == 1 else df[ids].astype(str).agg("|".join, axis=1)
+            key = series_key(df, ids)
             df = df.assign(**{c: key.map(self.static_values_[c]).to_numpy() for c in absent})
         clean = validate_long(df, ids, self.time_col, self.target_col, self.exog_cols, self.static_cols, self.fill)
         return to_panel(clean, ids, self.time_col, self.target_col, self.exog_cols, self.static_cols)
@@ -136,22 +144,37 @@ class DemandForecaster(BaseEstimator):
     def _features(self, panel: Panel) -> dict[str, np.ndarray]:
         return origin_features(panel, self.lags, self.windows, self.trend_window)
 
-    def _design(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray, h: int
-                ) -> pd.DataFrame:
-        """Model inputs for rows (series ``s``, origin ``o``) at horizon ``h``, columns in ``feature_names_``."""
-        cols: dict[str, Any] = {n: a[s, o] for n, a in feats.items() if n not in _NOT_FEATURES}
+    def _matrix(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray, h: int
+                ) -> np.ndarray:
+        """Model inputs for rows (series ``s``, origin ``o``) at horizon ``h``: one C-ordered float64 matrix,
+        columns in ``feature_names_``, filled in place (LightGBM reads it without a copy)."""
+        X = np.empty((len(s), len(self.feature_names_)), dtype=np.float64)
         month0 = panel.months[0].month - 1
         moy = (month0 + o + h - 1) % 12 + 1
-        cols["month_of_year"] = moy
-        cols["quarter"] = (moy - 1) // 3 + 1
+        static = {}
         for c in self.static_cols:
-            values = panel.static[c].to_numpy()[s]
+            values = panel.static[c].to_numpy()
             if c in self.categories_:
                 codes = pd.Categorical(values.astype(str), categories=self.categories_[c]).codes
-                cols[c] = np.where(codes < 0, np.nan, codes)
+                static[c] = np.where(codes < 0, np.nan, codes)
             else:
-                cols[c] = pd.to_numeric(values, errors="raise").astype(float)
-        return pd.DataFrame(cols)[self.feature_names_]
+                static[c] = pd.to_numeric(values, errors="raise").astype(float)
+        for j, name in enumerate(self.feature_names_):
+            if name == "month_of_year":
+                X[:, j] = moy
+            elif name == "quarter":
+                X[:, j] = (moy - 1) // 3 + 1
+            elif name in static:
+                X[:, j] = static[name][s]
+            else:
+                X[:, j] = feats[name][s, o]
+        return X
+
+    def _design(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray, h: int
+                ) -> pd.DataFrame:
+        """:meth:`_matrix` as a frame (calendar columns as integers), for predictions and explanations."""
+        X = pd.DataFrame(self._matrix(panel, feats, s, o, h), columns=self.feature_names_)
+        return X.astype({"month_of_year": "int64", "quarter": "int64"})
 
     def _lgb_params(self) -> dict[str, Any]:
         return {
@@ -170,11 +193,13 @@ class DemandForecaster(BaseEstimator):
             "verbosity": -1,
         }
 
-    def _dataset(self, X: pd.DataFrame, y: np.ndarray) -> lgb.Dataset:
+    def _dataset(self, X: np.ndarray, y: np.ndarray) -> lgb.Dataset:
+        """The binned training set; its raw matrix is released once constructed (subsets share the bins)."""
         cats = [c for c in self.static_cols if c in self.categories_]
         params = {"max_bin": 63, "bin_construct_sample_cnt": 50_000, "min_data_in_leaf": self.min_child_samples,
                   "verbosity": -1, "num_threads": 1}
-        return lgb.Dataset(X, y, categorical_feature=cats or "auto", params=params, free_raw_data=False)
+        return lgb.Dataset(X, y, feature_name=list(self.feature_names_), categorical_feature=cats or "auto",
+                           params=params, free_raw_data=True)
 
     def _train(self, data: lgb.Dataset, rows: np.ndarray | None = None) -> lgb.Booster:
         """Train on ``data`` (or the subset ``rows`` of it, sharing its bins)."""
@@ -186,7 +211,9 @@ class DemandForecaster(BaseEstimator):
     def fit(self, df: pd.DataFrame) -> DemandForecaster:
         """Fit one model per horizon on every (series, origin) of ``df`` and calibrate its intervals."""
         self._check_params()
-        return self._fit_panel(self._panel(df))
+        self._fit_panel(self._panel(df))
+        _release_freed_memory()
+        return self
 
     def _fit_panel(self, panel: Panel) -> DemandForecaster:
         self.categories_ = {
@@ -227,32 +254,43 @@ class DemandForecaster(BaseEstimator):
                 f"horizon {h} has {len(s)} training rows; series need at least min_history="
                 f"{self.min_history} + {h} months (the data spans {n_months} months)"
             )
-        X = self._design(panel, feats, s, o, h)
-        level, scale = feats["level"][s, o], feats["scale"][s, o]
-        target = (y[s, o + h - 1] - level) / scale
-        data = self._dataset(X, target).construct()
-        return self._train(data), self._calibrate(data, X, target, s, o, h)
-
-    def _calibrate(self, data: lgb.Dataset, X: pd.DataFrame, target: np.ndarray, s: np.ndarray, o: np.ndarray, h: int
-                   ) -> dict[str, Any]:
-        """Scaled residual quantiles on the last ``calibration_windows`` origins, per volatility bin."""
+        target = (y[s, o + h - 1] - feats["level"][s, o]) / feats["scale"][s, o]
         start = o.max() - self.calibration_windows + 1
         cal = o >= start
+        s_cal, X_cal, target_cal = s[cal], self._matrix(panel, feats, s[cal], o[cal], h), target[cal]
+        keep = self._sample(len(s), h)
+        if keep is not None:
+            s, o, target = s[keep], o[keep], target[keep]
+        data = self._dataset(self._matrix(panel, feats, s, o, h), target).construct()
+        return self._train(data), self._calibrate(data, s, o, h, start, s_cal, X_cal, target_cal)
+
+    def _sample(self, n_rows: int, h: int) -> np.ndarray | None:
+        """Sorted indices of a uniform sample of ``max_train_rows`` rows (seeded per horizon), None for all rows
+        (a 20,000-employee company has up to 3 M rows per horizon; the demo company ~300,000)."""
+        if self.max_train_rows is None or n_rows <= self.max_train_rows:
+            return None
+        rng = np.random.default_rng([self.random_state, h])
+        return np.sort(rng.choice(n_rows, self.max_train_rows, replace=False))
+
+    def _calibrate(self, data: lgb.Dataset, s: np.ndarray, o: np.ndarray, h: int, start: int, s_cal: np.ndarray,
+                   X_cal: np.ndarray, target_cal: np.ndarray) -> dict[str, Any]:
+        """Scaled residual quantiles on every row of the last ``calibration_windows`` origins (from ``start``:
+        series ``s_cal``, inputs ``X_cal``, targets ``target_cal``), per volatility bin, from models fitted on
+        rows of ``data`` (series ``s``, origin ``o``)."""
         train = o + h - 1 < start
-        residuals = np.full(len(target), np.nan)
-        if train.sum() >= max(_MIN_CAL_ROWS, 5 * self.min_child_samples) and cal.sum() >= _MIN_CAL_ROWS:
+        if train.sum() >= max(_MIN_CAL_ROWS, 5 * self.min_child_samples) and len(target_cal) >= _MIN_CAL_ROWS:
             method = "purged time split"
-            residuals[cal] = target[cal] - self._train(data, train).predict(X[cal])
+            res = target_cal - self._train(data, train).predict(X_cal)
         else:
             method = "2-fold series cross-fit"
-            fold = s % 2
+            res = np.full(len(target_cal), np.nan)
+            fold, fold_cal = s % 2, s_cal % 2
             for f in (0, 1):
-                fit_rows, out_rows = fold != f, cal & (fold == f)
+                fit_rows, out_rows = fold != f, fold_cal == f
                 if fit_rows.sum() < _MIN_CAL_ROWS or not out_rows.any():
                     raise ValueError(f"horizon {h}: too few series or months to calibrate intervals")
-                residuals[out_rows] = target[out_rows] - self._train(data, fit_rows).predict(X[out_rows])
-        vol = X["abs_change_12"].to_numpy()[cal]
-        res = residuals[cal]
+                res[out_rows] = target_cal[out_rows] - self._train(data, fit_rows).predict(X_cal[out_rows])
+        vol = X_cal[:, self.feature_names_.index("abs_change_12")]
         n_bins = int(max(1, min(self.calibration_bins, len(res) // 200)))
         edges = np.nanquantile(vol, np.linspace(0, 1, n_bins + 1)[1:-1]) if n_bins > 1 else np.array([])
         bins = np.digitize(np.nan_to_num(vol, nan=-1.0), edges)
@@ -361,6 +399,7 @@ class DemandForecaster(BaseEstimator):
         ``value`` (``target_col``) and the quantile columns."""
         self._check_params()
         panel = self._panel(df)
+        _release_freed_memory()
         plan: dict[int, list[int]] = {}
         n_months = len(panel.months)
         for h in horizons:
@@ -374,15 +413,18 @@ class DemandForecaster(BaseEstimator):
             hs = sorted(plan[o])
             model = self.__class__(**{**self.get_params(), "horizons": tuple(hs), "n_jobs": 1})
             model._fit_panel(truncate(panel, o, alive_only=False))
-            fc = model._predict_panel(truncate(panel, o, alive_only=True), hs)
+            seen = truncate(panel, o, alive_only=True)
+            fc = model._predict_panel(seen, hs)
             fc.insert(len(model.id_cols_), "origin", panel.months[o])
-            return fc
+            # the actual value of each forecast row (rows come per horizon, series in panel order)
+            rows = np.searchsorted(panel.keys, seen.keys)
+            fc[self.target_col] = np.concatenate([panel.values[rows, o + h - 1] for h in hs])
+            del model, seen
+            _release_freed_memory()
+            return fc[fc[self.target_col].notna()]
 
         frames = _parallel(at_origin, sorted(plan), self.n_jobs)
-        out = pd.concat(frames, ignore_index=True)
-        actual = long_actuals(panel, id_columns(self.id_col), self.time_col, self.target_col)
-        out = out.merge(actual, on=[*id_columns(self.id_col), self.time_col], how="inner")
-        return out
+        return pd.concat(frames, ignore_index=True)
 
 
 def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> list[Any]:
@@ -391,6 +433,22 @@ def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> li
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:
         return list(pool.map(fn, items))
+
+
+def _release_freed_memory() -> None:
+    """Return the memory numpy and pandas have freed to the operating system. glibc keeps freed blocks
+    under 32 MB (a feature array of 86,000 series) in each thread's heap: after the backtest of a
+    20,000-employee company that is over 1 GiB the next stage cannot use for its large arrays. No-op
+    without glibc's ``malloc_trim``."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
 
 
 def _qname(q: float) -> str:

@@ -44,6 +44,24 @@ def id_columns(id_col: str | Sequence[str]) -> list[str]:
     return cols
 
 
+def series_key(df: pd.DataFrame, ids: Sequence[str], sep: str = "|") -> pd.Series:
+    """One string per row naming its series: the id columns as strings joined by ``sep``.
+
+    Built once per distinct series and shared by its rows (a per-row join of 3 M rows costs minutes and
+    a string object per row)."""
+    cols = [df[c].astype(str) for c in ids]
+    if len(cols) == 1:
+        return cols[0]
+    code = np.zeros(len(df), dtype=np.int64)
+    for c in cols:
+        part, uniques = pd.factorize(c)
+        code = pd.factorize(code * len(uniques) + part)[0]
+    first = np.zeros(code.max() + 1 if len(code) else 0, dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code))[::-1]
+    labels = np.array([sep.join(c.iat[i] for c in cols) for i in first], dtype=object)
+    return pd.Series(labels[code], index=df.index, name=None)
+
+
 def _rows(mask: pd.Series | np.ndarray, df: pd.DataFrame) -> list:
     return list(df.index[np.asarray(mask)][:_SHOW])
 
@@ -117,7 +135,7 @@ def validate_long(
         if empty.any():
             raise ValueError(f"id column {c!r} is empty at rows {_rows(empty, df)}")
         out[c] = df[c].astype(str)
-    out[KEY] = out[ids[0]] if len(ids) == 1 else out[ids].agg("|".join, axis=1)
+    out[KEY] = series_key(out, ids)
     out[time_col] = to_month(df[time_col], time_col)
     if target_col:
         out[target_col] = _numeric(df, target_col, allow_missing=True)
@@ -320,12 +338,3 @@ def truncate(panel: Panel, origin: int, alive_only: bool) -> Panel:
         panel.keys[alive], panel.months[:origin], values[alive],
         {c: x[alive, :origin] for c, x in panel.exog.items()}, panel.static[alive],
     )
-
-
-def long_actuals(panel: Panel, ids: list[str], time_col: str, target_col: str) -> pd.DataFrame:
-    """Observed values as a long frame: id columns, month, target."""
-    s, t = np.nonzero(~np.isnan(panel.values))
-    out = panel.static.iloc[s][ids].reset_index(drop=True)
-    out[time_col] = panel.months[t]
-    out[target_col] = panel.values[s, t]
-    return out
