@@ -2,7 +2,8 @@
 
 Run with ``talentloop serve`` (uvicorn with ``factory=True``). ``reload_seconds`` (or the environment
 variable ``TALENTLOOP_RELOAD_SECONDS``) polls the ``champion`` aliases and swaps in new versions; an admin
-can also ``POST /v1/admin/models/reload``.
+can also ``POST /v1/admin/models/reload``, which reaches every worker through the workspace's reload signal
+file (``serving.services.reload_signal``, read by each worker about once a second).
 """
 
 from __future__ import annotations
@@ -42,7 +43,16 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
         active = app.state.settings or app.dependency_overrides.get(get_settings, get_settings)()
         svc = await asyncio.to_thread(services.build, active, reload_seconds, registry)
         app.state.services = svc
-        app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
+
+        def publish() -> None:
+            app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
+
+        def reloaded(_report: dict[str, str]) -> None:  # after a reload signalled by another worker
+            svc.refresh_views()
+            publish()
+
+        publish()
+        svc.registry.watch(services.reload_signal(active), then=reloaded)
         try:
             yield
         finally:

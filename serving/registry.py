@@ -5,20 +5,28 @@ never at import). A reload resolves the alias again; when it points to a new ver
 loaded fully first and then published by replacing one dictionary reference, so a request keeps the
 :class:`LoadedModel` it started with and never sees a half-loaded model. A model that is not registered
 (or fails to load) is recorded as missing with the reason; its endpoints answer 503 and ``/readyz`` names it.
+
+With several worker processes, a reload asked of one worker reaches the others through a signal file in the
+workspace: :meth:`ModelRegistry.announce` writes a new token to it, and every worker's registry
+(:meth:`ModelRegistry.watch`) reads the file about once a second and reloads when the token changed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 CHAMPION = "champion"  # the serving alias (same name as training_jobs.tracking.CHAMPION)
 MODEL_NAMES = ("attrition", "course_ranker", "skill_demand")
+WATCH_SECONDS = 1.0  # how often every worker reads the reload signal file
 log = logging.getLogger("talentloop.serving")
 
 
@@ -118,6 +126,9 @@ class ModelRegistry:
         self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
+        self._signal: Path | None = None
+        self._seen: str | None = None  # the last token of the signal file this worker acted on
 
     # ------------------------------------------------------------------ read
     def get(self, name: str) -> LoadedModel:
@@ -189,8 +200,57 @@ class ModelRegistry:
         self._poller = threading.Thread(target=loop, name="model-reload", daemon=True)
         self._poller.start()
 
+    # ------------------------------------------------------------------ every worker
+    def announce(self) -> None:
+        """Ask every worker watching the signal file to reload (this one has just done so itself)."""
+        if self._signal is None:
+            return
+        token = uuid.uuid4().hex
+        tmp = self._signal.with_name(f".{self._signal.name}.{token}")
+        tmp.write_text(token)
+        os.replace(tmp, self._signal)  # atomic: a reader sees the old token or the new one
+        self._seen = token
+
+    def watch(self, signal: Path, then: Callable[[dict[str, str]], None] | None = None,
+              seconds: float = WATCH_SECONDS) -> None:
+        """Reload (then call ``then`` with the report) whenever ``signal`` holds a token not seen yet.
+
+        Reading a few bytes once a second costs nothing next to a request; a reload loads the new version
+        fully before swapping it in, so requests in flight are never dropped.
+        """
+        if self._watcher is not None:
+            return
+        self._signal, self._seen = signal, _token(signal)
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                token = _token(signal)
+                if token is None or token == self._seen:
+                    continue
+                self._seen = token
+                try:
+                    report = self.reload()
+                    log.info("reload signalled by another worker: %s", report)
+                    if then is not None:
+                        then(report)
+                except Exception:  # the watcher must outlive one failed reload: logged, next signal retries
+                    log.exception("reload signalled by another worker failed")
+
+        self._watcher = threading.Thread(target=loop, name="model-reload-signal", daemon=True)
+        self._watcher.start()
+
     def stop(self) -> None:
         self._stop.set()
-        if self._poller is not None:
-            self._poller.join(timeout=5)
-            self._poller = None
+        for thread in (self._poller, self._watcher):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._poller = self._watcher = None
+
+
+def _token(signal: Path) -> str | None:
+    """The token in the signal file (None before the first announcement)."""
+    try:
+        return signal.read_text().strip() or None
+    except FileNotFoundError:
+        return None

@@ -10,11 +10,13 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from features.settings import Settings
 from serving import audit
 from serving import auth as auth_mod
+from serving.ranker_inputs import RankerInputs
 from serving.registry import ModelRegistry, mlflow_loader, mlflow_resolver
 
 log = logging.getLogger("talentloop.serving")
@@ -63,6 +65,35 @@ class Services:
     catalog: Any = None  # course catalog for candidate generation (see routers.recommendations)
     demand_history: Any = None  # skill_demand_v1 series history (see routers.skill_demand)
     db_lock: threading.Lock = field(default_factory=threading.Lock)
+    _ranker_inputs: dict[str, RankerInputs] = field(default_factory=dict, init=False, repr=False)
+    _inputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def ranker_inputs(self, service_name: str) -> RankerInputs:
+        """The course ranker's input builder for ``service_name`` (made once per service: reads the course
+        views online, ~1 s; the champion's is made at start-up)."""
+        found = self._ranker_inputs.get(service_name)
+        if found is None:
+            if self.store is None:
+                raise RuntimeError(f"the feature store is not available: {self.store_error}")
+            with self._inputs_lock:
+                found = self._ranker_inputs.get(service_name)
+                if found is None:
+                    online = getattr(self.store.config.online_store, "path", None)  # SQLite only
+                    found = RankerInputs(self.store, service_name, self.catalog.course_ids, self.catalog.job_ids,
+                                         Path(online) if online else None)
+                    self._ranker_inputs = {**self._ranker_inputs, service_name: found}
+        return found
+
+    def refresh_views(self) -> None:
+        """Read the cached online views again (after a materialize into a store without a file to watch)."""
+        for inputs in self._ranker_inputs.values():
+            inputs.refresh()
+
+    def reload(self) -> dict[str, str]:
+        """In this worker: load the models whose alias moved and read the cached views again."""
+        report = self.registry.reload()
+        self.refresh_views()
+        return report
 
     def stores(self) -> dict[str, str]:
         """Each store's state: 'ok' or why it is not usable."""
@@ -93,6 +124,11 @@ def _feature_store(settings: Settings) -> tuple[CachedFeatureStore | None, str |
         return None, str(exc).splitlines()[0][:300]
 
 
+def reload_signal(settings: Settings) -> Path:
+    """The workspace file through which a reload asked of one worker reaches every worker."""
+    return settings.home / "serving-reload.token"
+
+
 def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegistry | None = None) -> Services:
     """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
     from features.offline import read_clean
@@ -114,6 +150,8 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     from serving.routers.recommendations import load_catalog
 
     svc.catalog = load_catalog(settings)
+    if store is not None and "course_ranker" in registry.loaded():
+        svc.ranker_inputs(registry.get("course_ranker").model.feature_service_)
     if "skill_demand" in registry.loaded():
         svc.demand_history = load_demand_history(settings, registry.get("skill_demand").model)
     return svc

@@ -225,6 +225,28 @@ def test_explanations_are_additive(ranker, data):
     np.testing.assert_allclose([e.raw_score for e in top], recs["score"], rtol=1e-6, atol=1e-6)
 
 
+def as_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The frame as serving passes it: column → numpy array (object arrays for lists and text)."""
+    return {c: frame[c].to_numpy() for c in frame.columns}
+
+
+@pytest.mark.parametrize("constraints", [{}, {"formats": ["online", "workshop"], "max_hours": 30, "budget": 900},
+                                         {"mandatory_first": True, "exclude": ["c005"]}])
+def test_columns_rank_and_explain_like_the_frame(ranker, data, constraints):
+    """Serving's column mapping gives the same ranking, scores and explanations as the DataFrame."""
+    frame = one_employee(data).reset_index(drop=True)
+    columns = as_columns(frame)
+    recs = ranker.recommend(frame, k=10, **constraints)
+    same = ranker.recommend(columns, k=10, **constraints)
+    pd.testing.assert_frame_equal(recs, same)
+    ids = recs["course_id"].tolist()
+    for lang in ("en", "zh"):
+        a = ranker.explain(frame, lang=lang, course_ids=ids, skill_names=SKILL_NAMES)
+        b = ranker.explain(columns, lang=lang, course_ids=ids, skill_names=SKILL_NAMES)
+        assert a == b
+    np.testing.assert_array_equal(ranker.score(frame), ranker.score(columns))
+
+
 def test_predict_frame_scores_rows(ranker, data):
     out = ranker.predict_frame(data.head(50))
     assert list(out.columns) == ["employee_id", "course_id", "score", "rank"]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from models.course_ranker import candidate_courses, candidate_pairs, employee_gaps_at, graded_labels
+from models.course_ranker import (
+    CandidateIndex,
+    candidate_courses,
+    candidate_pairs,
+    employee_gaps_at,
+    graded_labels,
+)
 
 D = pd.Timestamp
 
@@ -25,6 +32,24 @@ def test_candidates_are_gap_courses_plus_mandatory_minus_completed():
 
 def test_no_gap_and_nothing_mandatory_means_no_candidates():
     assert candidate_courses({"nego": 0.0}, COURSE_SKILLS).empty
+
+
+def test_candidate_index_gives_the_candidates_of_candidate_courses():
+    """The request-time index and the frame rule agree, on the hand-made case and on random ones."""
+    index = CandidateIndex(COURSE_SKILLS, mandatory=["ethics", "safety", "not-in-catalog"])
+    assert index.candidates({"nego": 2.0, "excel": 0.0, "lead": 1.0}, ["nego1", "safety"]) == ["ethics", "lead", "nego2"]
+    assert index.candidates({"nego": None, "lead": float("nan"), "excel": "1"}) == ["ethics", "excel", "safety"]
+    rng = np.random.default_rng(0)
+    skills = [f"s{i}" for i in range(15)]
+    catalog = pd.DataFrame([(f"c{c:02d}", s) for c in range(40) for s in rng.choice(skills, 2, replace=False)],
+                           columns=["course_id", "skill_id"])
+    mandatory = ["c03", "c17"]
+    index = CandidateIndex(catalog, mandatory)
+    for _ in range(50):
+        gaps = {s: float(rng.choice([0.0, 0.5, 1.0, 2.0, np.nan])) for s in rng.choice(skills, 8, replace=False)}
+        done = [f"c{c:02d}" for c in rng.choice(40, 5, replace=False)]
+        expected = candidate_courses(gaps, catalog, done, mandatory)["course_id"].tolist()
+        assert index.candidates(gaps, done) == expected
 
 
 def test_candidate_pairs_for_many_employees_take_the_larger_of_job_and_next_job_gaps():

@@ -82,6 +82,51 @@ def test_reload_under_load_drops_nothing(own_workspace):
     assert versions[0] == before and versions[-1] == new  # requests before and after the swap both answered
 
 
+def test_reload_reaches_every_worker_without_dropping_requests(own_workspace):
+    """Two apps on one workspace stand for two uvicorn workers: a reload posted to one reaches the other
+    (through the workspace's signal file) while the other keeps answering."""
+    from serving.app import create_app
+
+    ws = own_workspace
+    admin, reader = ws.key("admin"), ws.key("hr_system")
+    employees = ws.employees()["employee_id"].tolist()[:20]
+    results: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+
+    def version(client: TestClient) -> str:
+        models = client.get("/v1/models", headers=auth(admin)).json()["models"]
+        return next(m for m in models if m["name"] == "attrition")["version"]
+
+    with TestClient(create_app(ws.settings), raise_server_exceptions=False) as first, \
+            TestClient(create_app(ws.settings), raise_server_exceptions=False) as second:
+        before = version(second)
+
+        def hammer() -> None:
+            i = 0
+            while not stop.is_set():
+                r = second.get(f"/v1/employees/{employees[i % len(employees)]}/attrition-risk",
+                               params={"levers": "false"}, headers=auth(reader))
+                results.append((r.status_code, r.json().get("model", {}).get("version")))
+                i += 1
+
+        thread = threading.Thread(target=hammer)
+        thread.start()
+        new = _new_champion_version(ws.settings)
+        assert first.post("/v1/admin/models/reload", headers=auth(admin)).status_code == 200
+        assert version(first) == new
+        deadline = time.time() + 60
+        while version(second) != new and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.3)
+        stop.set()
+        thread.join(timeout=30)
+        assert version(second) == new, "the reload did not reach the other worker"
+        assert f'model="attrition",version="{new}"}} 1.0' in second.get("/metrics").text
+    statuses = [s for s, _ in results]
+    assert len(results) > 10 and set(statuses) == {200}, set(statuses)
+    assert results[0][1] == before and results[-1][1] == new
+
+
 def test_polling_picks_up_a_new_champion(own_workspace):
     from serving.app import create_app
 

@@ -37,6 +37,41 @@ def candidate_courses(
     return pairs.drop(columns="employee_id").reset_index(drop=True)
 
 
+class CandidateIndex:
+    """:func:`candidate_courses` for one employee at request time: the catalog indexed by skill once.
+
+    ``candidates(gaps, completed)`` returns the course ids of
+    ``candidate_courses(gaps, course_skills, completed, mandatory)``, in the same (sorted) order, in
+    microseconds instead of a few pandas merges.
+    """
+
+    def __init__(self, course_skills: pd.DataFrame, mandatory: Iterable[str] = ()):
+        pairs = _keys(course_skills[["course_id", "skill_id"]], ("course_id", "skill_id")).drop_duplicates()
+        by_skill: dict[object, set[object]] = {}
+        for course, skill in zip(pairs["course_id"], pairs["skill_id"], strict=True):
+            by_skill.setdefault(skill, set()).add(course)
+        self.by_skill = {s: frozenset(c) for s, c in by_skill.items()}
+        available = set(pairs["course_id"])
+        self.mandatory = frozenset(c for c in mandatory if c in available)
+
+    def candidates(self, gaps: Mapping[str, float], completed: Iterable[str] = ()) -> list[str]:
+        """Courses teaching a skill with a gap (> 0), plus mandatory ones, minus ``completed``; sorted."""
+        found = set(self.mandatory)
+        for skill, gap in gaps.items():
+            if _positive(gap):
+                found.update(self.by_skill.get(skill, ()))
+        found.difference_update(completed)
+        return sorted(found)
+
+
+def _positive(gap: object) -> bool:
+    """``gap > 0`` the way :func:`candidate_pairs` reads it (numbers or numeric text; missing is no gap)."""
+    try:
+        return float(gap) > 0  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
 def candidate_pairs(
     gaps: pd.DataFrame,
     course_skills: pd.DataFrame,
@@ -144,17 +179,12 @@ def employee_gaps_at(
     return need[GAP_COLUMNS].reset_index(drop=True)
 
 
-def addressed_skills(frame: pd.DataFrame, one_employee: bool = False) -> list[list[str]]:
-    """Per row: the gap skills the course teaches, largest gap first.
+def gap_skills(skill_ids: Iterable[str], skill_gaps: Iterable[float]) -> dict[str, float]:
+    """An employee's skills with a gap (> 0; unknown levels have none) → the gap."""
+    return {s: g for s, g in zip(skill_ids, skill_gaps, strict=True) if g and g > 0}
 
-    ``one_employee``: every row holds the same employee's gaps (as in ``recommend``); read them once.
-    """
-    out = []
-    gap: dict[str, float] = {}
-    for r, (skills, gaps, taught) in enumerate(zip(frame["skill_ids"], frame["skill_gaps"],
-                                                   frame["course_skill_ids"], strict=True)):
-        if r == 0 or not one_employee:
-            gap = {s: g for s, g in zip(skills, gaps, strict=True) if g and g > 0}
-        hit = [s for s in taught if s in gap]
-        out.append(sorted(hit, key=lambda s: (-gap[s], s)) if len(hit) > 1 else hit)
-    return out
+
+def addressed_skills(gap: Mapping[str, float], taught: Iterable[str]) -> list[str]:
+    """The gap skills (of :func:`gap_skills`) a course teaches, largest gap first."""
+    hit = [s for s in taught if s in gap]
+    return sorted(hit, key=lambda s: (-gap[s], s)) if len(hit) > 1 else hit

@@ -1,12 +1,13 @@
 """CourseRanker: LightGBM LambdaRank over (employee, course) candidates, with constraints and reasons.
 
 Input is the frame of the Feast feature service ``course_ranker_v1`` (one row per candidate course, the
-employee's features repeated on every row). The model reads only behavioural columns: no ids, no job or org
-unit codes and never a protected attribute. The employee's aggregate gap columns (``mean_skill_gap``,
-``max_skill_gap``, ``n_skills_below_required``) are constant within a query, so they could act only
-through interactions, which would let a larger gap on one skill reshuffle unrelated courses: they are left
-out, and the pair gap columns are monotone increasing, so a larger gap on a skill never lowers the rank of
-the course that teaches it (all else equal).
+employee's features repeated on every row). ``recommend`` and ``explain`` also take it as a mapping of
+column → numpy array (see ``training``), which is how serving passes one employee's candidates. The model
+reads only behavioural columns: no ids, no job or org unit codes and never a protected attribute. The
+employee's aggregate gap columns (``mean_skill_gap``, ``max_skill_gap``, ``n_skills_below_required``) are
+constant within a query, so they could act only through interactions, which would let a larger gap on one
+skill reshuffle unrelated courses: they are left out, and the pair gap columns are monotone increasing, so a
+larger gap on a skill never lowers the rank of the course that teaches it (all else equal).
 
 Cold start: new hires carry their pre-hire assessment gaps in ``skill_gaps`` already. New courses have no
 takers: their ``avg_rating_change`` and ``completion_rate`` are shrunk towards the catalogue prior learned
@@ -35,7 +36,7 @@ import pandas as pd
 from features.contract import COURSE_FORMATS
 from models.course_ranker import reasons as R
 from models.course_ranker import training as T
-from models.course_ranker.candidates import addressed_skills
+from models.course_ranker.candidates import addressed_skills, gap_skills
 from models.explanation import Explanation, explain_rows, tree_contributions
 
 FEATURE_SERVICE = "course_ranker_v1"
@@ -212,7 +213,7 @@ class CourseRanker:
         """The prior the boosting starts from: ``prior_weight`` × expected gain (centred on the training mean)."""
         return self.prior_weight * (out["expected_gain"] - self.prior_center_)
 
-    def _inputs(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _inputs(self, df: T.Frame) -> dict[str, np.ndarray]:
         """Every derived input column as an array.
 
         ``expected_gain`` = min(takers' improvement (shrunk, ≥ 0) × gap skills covered, gap covered): what
@@ -221,7 +222,7 @@ class CourseRanker:
         T.require(df, INPUT_COLUMNS, "df")
         block = T.block(df, NUMERIC_INPUTS)
         out = {c: block[:, i] for i, c in enumerate(NUMERIC_INPUTS)}
-        fmt = df["format"].astype(object).to_numpy()
+        fmt = T.column(df, "format").astype(object)
         for c, name in zip(R.FORMAT_COLUMNS, COURSE_FORMATS, strict=True):
             out[c] = (fmt == name).astype(float)
         n = np.nan_to_num(out["takers_total"], nan=0.0)
@@ -243,11 +244,11 @@ class CourseRanker:
         drop = set(self.exclude_columns) | (set() if self.popularity_features else set(POPULARITY_COLUMNS))
         return [c for c in MODEL_COLUMNS if c not in drop]
 
-    def score(self, df: pd.DataFrame) -> np.ndarray:
+    def score(self, df: T.Frame) -> np.ndarray:
         """Raw ranking scores (higher ranks first) for each row."""
         self._check_fitted()
         inputs = self._inputs(df)
-        X = self._frame(inputs, df.index).to_numpy()
+        X = np.column_stack([inputs[c] for c in self._model_columns()])
         raw = self.booster_.predict(X, raw_score=True, num_threads=1 if len(X) < 5000 else self.n_jobs)
         return raw + self._offset(inputs)
 
@@ -263,7 +264,7 @@ class CourseRanker:
         return out
 
     # ------------------------------------------------------------------ recommend
-    def recommend(self, frame: pd.DataFrame, k: int = 10, formats: Iterable[str] | None = None,
+    def recommend(self, frame: T.Frame, k: int = 10, formats: Iterable[str] | None = None,
                   max_hours: float | None = None, budget: float | None = None,
                   exclude: Iterable[str] | None = None, mandatory_first: bool = False,
                   diversify: bool = True) -> pd.DataFrame:
@@ -284,23 +285,31 @@ class CourseRanker:
             if v is not None and not v >= 0:
                 raise ValueError(f"{name} must be >= 0, got {v!r}")
         T.require(frame, ("course_id", "skill_ids", "skill_gaps", "course_skill_ids"), "frame")
-        if "employee_id" in frame.columns and frame["employee_id"].nunique() > 1:
+        if "employee_id" in frame and len(set(T.column(frame, "employee_id"))) > 1:
             raise ValueError("frame must hold the candidates of one employee; use predict_frame for many")
-        if frame.empty:
+        if T.n_rows(frame) == 0:
             return pd.DataFrame(columns=["course_id", "score", "rank", "skills_addressed", "mandatory", "format",
                                          "hours", "cost"])
         scores = self.score(frame)
-        course = frame["course_id"].astype(str).to_numpy()
-        hours = np.nan_to_num(T.as_float(frame["hours"]))
-        cost = np.nan_to_num(T.as_float(frame["cost"]))
-        mandatory = frame["mandatory"].fillna(False).astype(bool).to_numpy()
-        fmt = frame["format"].astype(object).to_numpy()
+        course = T.column(frame, "course_id").astype(str).astype(object)
+        hours = np.nan_to_num(T.as_float(T.column(frame, "hours")))
+        cost = np.nan_to_num(T.as_float(T.column(frame, "cost")))
+        mandatory = T.as_bool(T.column(frame, "mandatory"))
+        fmt = T.column(frame, "format").astype(object)
         ok = ~np.isin(course, list(exclude or ()))
-        if "already_completed" in frame.columns:
-            ok &= ~frame["already_completed"].fillna(False).astype(bool).to_numpy()
+        if "already_completed" in frame:
+            ok &= ~T.as_bool(T.column(frame, "already_completed"))
         if allowed is not None:
             ok &= np.isin(fmt, list(allowed))
-        addressed = addressed_skills(frame, one_employee=True)
+        gap = gap_skills(T.column(frame, "skill_ids")[0], T.column(frame, "skill_gaps")[0])  # one employee
+        taught = T.column(frame, "course_skill_ids")
+        found: dict[int, list[str]] = {}
+
+        def addressed(i: int) -> list[str]:  # only for the rows the selection looks at
+            if i not in found:
+                found[i] = addressed_skills(gap, taught[i])
+            return found[i]
+
         order = np.lexsort((course, -scores))
         if mandatory_first:
             order = np.concatenate([order[mandatory[order]], order[~mandatory[order]]])
@@ -320,7 +329,7 @@ class CourseRanker:
         for i in order:  # top 3: distinct main skills when diversifying
             if len(chosen) == min(3, k):
                 break
-            main = addressed[i][0] if addressed[i] else None
+            main = addressed(i)[0] if addressed(i) else None
             repeat = diversify and main is not None and main in main_skills
             if ok[i] and fits(i) and not (repeat and not (mandatory_first and mandatory[i])):
                 take(i)
@@ -334,12 +343,12 @@ class CourseRanker:
         idx = np.asarray(chosen, dtype=int)
         return pd.DataFrame({
             "course_id": course[idx], "score": scores[idx], "rank": np.arange(1, len(idx) + 1),
-            "skills_addressed": [addressed[i] for i in idx], "mandatory": mandatory[idx], "format": fmt[idx],
+            "skills_addressed": [addressed(i) for i in idx], "mandatory": mandatory[idx], "format": fmt[idx],
             "hours": hours[idx], "cost": cost[idx],
         })
 
     # ------------------------------------------------------------------ explain
-    def explain(self, frame: pd.DataFrame, lang: str = "en", top: int = 5,
+    def explain(self, frame: T.Frame, lang: str = "en", top: int = 5,
                 skill_names: Mapping[str, Mapping[str, str]] | None = None,
                 course_ids: Sequence[str] | None = None) -> list[Explanation]:
         """Exact TreeSHAP per row (or per course in ``course_ids``, in that order), with reasons a person reads.
@@ -350,22 +359,22 @@ class CourseRanker:
         """
         self._check_fitted()
         if course_ids is not None:
-            pos = pd.Index(frame["course_id"].astype(str)).get_indexer([str(c) for c in course_ids])
+            pos = pd.Index(T.column(frame, "course_id").astype(str)).get_indexer([str(c) for c in course_ids])
             if (pos < 0).any():
                 missing = [c for c, p in zip(course_ids, pos, strict=True) if p < 0]
                 raise ValueError(f"course_ids not in frame: {missing}")
-            keep = [c for c in frame.columns if c in EXPLAIN_COLUMNS]  # take only what is read: faster
-            frame = frame[keep].iloc[pos]
+            frame = T.rows(frame, pos, EXPLAIN_COLUMNS)  # take only what is read: faster
         inputs = self._inputs(frame)
-        X = self._frame(inputs, frame.index)
+        X = self._frame(inputs, pd.RangeIndex(T.n_rows(frame)))
         base, contrib = tree_contributions(T.SingleThread(self.booster_), X)
         contrib[:, self.columns_.index("expected_gain")] += self._offset(inputs)  # the prior is its own term
         found = explain_rows(base, contrib, X, R.DRIVERS, lang=lang, top=top, groups=R.GROUPS, direction=1)
-        gaps = R.gap_details(frame) if {"skill_ids", "skill_gaps", "course_skill_ids"} <= set(frame.columns) else None
-        fmt = frame["format"].astype(object).to_numpy()
-        raw_change = T.as_float(frame["avg_rating_change"])
-        takers = np.nan_to_num(T.as_float(frame["takers_total"]))
-        affinity = T.as_float(frame["format_affinity"])
+        has_gaps = all(c in frame for c in ("skill_ids", "skill_gaps", "course_skill_ids"))
+        gaps = R.gap_details(frame) if has_gaps else None
+        fmt = T.column(frame, "format").astype(object)
+        raw_change = T.as_float(T.column(frame, "avg_rating_change"))
+        takers = np.nan_to_num(T.as_float(T.column(frame, "takers_total")))
+        affinity = T.as_float(T.column(frame, "format_affinity"))
         special = {"takers_improvement", "format", "format_affinity"} | ({"skill_gap"} if gaps is not None else set())
         out = []
         for r, e in enumerate(found):

@@ -166,14 +166,16 @@ def format_reason(fmt: str | None, affinity: float | None, lang: str) -> str | N
     return f"{name} format, like {affinity:.0%} of your training"
 
 
-def gap_details(frame: pd.DataFrame) -> list[list[tuple[str, float, float]]]:
-    """Per row: (skill_id, level, required_level) of the gap skills the course teaches, largest gap first."""
+def gap_details(frame: pd.DataFrame | Mapping[str, np.ndarray]) -> list[list[tuple[str, float, float]]]:
+    """Per row: (skill_id, level, required_level) of the gap skills the course teaches, largest gap first.
+
+    ``frame`` is a DataFrame or a mapping of column → one value per row.
+    """
     out = []
-    has_req = "skill_required_levels" in frame.columns
     cols = [frame["skill_ids"], frame["skill_gaps"], frame["course_skill_ids"]]
-    cols.append(frame["skill_required_levels"] if has_req else pd.Series([None] * len(frame), index=frame.index))
+    cols.append(frame["skill_required_levels"] if "skill_required_levels" in frame else [None] * len(cols[0]))
     for skills, gaps, taught, required in zip(*cols, strict=True):
-        req = list(required) if required is not None and has_req else [np.nan] * len(skills)
+        req = list(required) if required is not None else [np.nan] * len(skills)
         info = {s: (float(g), float(q)) for s, g, q in zip(skills, gaps, req, strict=True) if g and g > 0}
         rows = [(s, info[s][1] - info[s][0], info[s][1]) for s in taught if s in info]
         out.append(sorted(rows, key=lambda t: (t[1] - t[2], t[0])))

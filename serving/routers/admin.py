@@ -2,7 +2,8 @@
 
 A plain ``def`` handler: it runs in the thread pool, so loading a model (seconds) never blocks the event
 loop; requests in flight keep the model object they started with, new ones get the new version once it
-is fully loaded.
+is fully loaded. The worker that receives the request reloads (models and cached online views) and answers
+with its report; it then signals every other worker of the workspace, which reloads within about a second.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
 @router.post("/admin/models/reload", response_model=ReloadResponse, summary="Reload models whose alias moved")
 def reload_models(request: Request, who: Admin, svc: Svc) -> ReloadResponse:
-    report = svc.registry.reload()
+    report = svc.reload()
+    svc.registry.announce()
     loaded = svc.registry.loaded()
     request.app.state.metrics.set_models({n: (m.version, m.alias) for n, m in loaded.items()})
     return ReloadResponse(report=report, models=[ModelRef(name=n, version=m.version) for n, m in loaded.items()])
