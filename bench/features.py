@@ -1,6 +1,6 @@
 """Benchmark: simulate → ingest → build → apply → materialize → online reads (→ one training set).
 
-    .venv/bin/python bench/feature_store.py --employees 100000 --months 36
+    .venv/bin/python bench/features.py --employees 100000 --months 36
 
 Each heavy stage runs in its own subprocess so its peak memory (``ru_maxrss``) is its own. Prints one table:
 seconds and peak RSS per stage, and the latency of single-employee online reads (p50 / p99 over 1,000
@@ -19,6 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, sys.path[0] is bench/, where this very file would shadow the ``features`` package:
+# put the repository root there instead, before anything imports ``features``.
+sys.path[:1] = [str(ROOT)]
 
 STAGES = ("simulate", "ingest", "build", "apply", "materialize", "online", "historical")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ import pandas as pd
 from features.build.base import create_base_tables, register_clean_tables
 from features.build.calendar import snapshot_months
 from features.build.course import course_stats_sql, job_course_stats_sql
-from features.build.employee import employee_monthly_sql
+from features.build.employee import EMPLOYEE_HELPERS, employee_monthly_sql
 from features.build.org_unit import create_closure, org_unit_monthly_sql
 from features.build.unit_skill import unit_skill_monthly_sql
 from features.settings import Settings
@@ -43,6 +44,23 @@ def feature_path(feature_dir: Path, table: str) -> Path:
     return Path(feature_dir) / f"{table}.parquet"
 
 
+def _write_sorted(con: duckdb.DuckDBPyConnection, sql: str, keys: tuple[str, ...], path: Path) -> int:
+    """Write the rows of ``sql`` sorted by ``keys`` and ``event_timestamp`` to ``path``; returns the row count.
+
+    Joining into a table and then sorting that table is much faster than sorting the join's output in the
+    same statement (unit_skill_monthly, 100k employees × 36 months: 10 s against 17 s).
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _out AS {sql}")
+    try:
+        written = con.execute(
+            f"COPY (SELECT * FROM _out ORDER BY {', '.join(keys)}, event_timestamp) TO '{path}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE _out")
+    return int(written[0][0]) if written else 0
+
+
 def build_features(settings: Settings, as_of: pd.Timestamp | str | None = None) -> dict[str, int]:
     """Build every feature table from the clean tables; returns rows written per table.
 
@@ -59,22 +77,23 @@ def build_features(settings: Settings, as_of: pd.Timestamp | str | None = None) 
         months = snapshot_months(con, as_of)
         create_base_tables(con, months)
         create_closure(con)
-        queries = {"employee_monthly": employee_monthly_sql(con)}
-        queries["course_stats"] = course_stats_sql(con)
-        queries["job_course_stats"] = job_course_stats_sql(con)
-        queries["org_unit_monthly"] = org_unit_monthly_sql(con)
-        queries["unit_skill_monthly"] = unit_skill_monthly_sql(con)
+        # Each table is prepared and written in turn, so its output is sorted while the helper tables of
+        # later tables do not exist yet; employee_monthly's helpers are dropped once it is written.
+        builders: dict[str, Callable[[duckdb.DuckDBPyConnection], str]] = {
+            "employee_monthly": employee_monthly_sql,
+            "course_stats": course_stats_sql,
+            "job_course_stats": job_course_stats_sql,
+            "org_unit_monthly": org_unit_monthly_sql,
+            "unit_skill_monthly": unit_skill_monthly_sql,
+        }
         rows: dict[str, int] = {}
-        for table, sql in queries.items():
-            keys = ", ".join(FEATURE_TABLES[table])
+        for table, builder in builders.items():
             target = feature_path(settings.feature_dir, table)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-            staged[table] = tmp
-            written = con.execute(
-                f"COPY (SELECT * FROM ({sql}) ORDER BY {keys}, event_timestamp) TO '{tmp}' "
-                "(FORMAT parquet, COMPRESSION zstd)"
-            ).fetchall()
-            rows[table] = int(written[0][0]) if written else 0
+            staged[table] = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            rows[table] = _write_sorted(con, builder(con), FEATURE_TABLES[table], staged[table])
+            if table == "employee_monthly":
+                for helper in EMPLOYEE_HELPERS:
+                    con.execute(f"DROP TABLE {helper}")
         for table, tmp in staged.items():
             os.replace(tmp, feature_path(settings.feature_dir, table))
         staged.clear()

@@ -20,6 +20,10 @@ _EMP_SUMS = ("hours", "done", "n_online", "n_workshop", "n_mentoring", "points",
              "assess_sum", "assess_n", "mgr", "transfers")
 _EMP_MAXES = ("last_promotion", "last_pay_change", "last_manager_change")
 
+# Temp tables only ``employee_monthly`` reads: the build drops them once it is written.
+EMPLOYEE_HELPERS = ("cum_emp", "done_lists", "rev", "emp_skill_agg", "job_skill_lists", "emp_running", "emp_rev",
+                    "emp_done")
+
 
 def _emp_source() -> str:
     """Every dated employee fact as (employee_id, d, one column per running total)."""
@@ -103,20 +107,6 @@ def _prepare(con: duckdb.DuckDBPyConnection) -> None:
                    row_number() OVER (PARTITION BY employee_id, review_date ORDER BY cycle_id DESC) AS rn
             FROM reviews)
         WHERE rn = 1
-    """)
-    # Gap arrays by position (conditional aggregates: ordered list aggregation is far slower).
-    (max_pos,), = con.execute("SELECT coalesce(max(pos), 0) FROM job_skill_pos").fetchall()
-    gaps = ", ".join(f"max(CASE WHEN pos = {i} THEN coalesce(gap, 'NaN'::DOUBLE) END)::FLOAT"
-                     for i in range(1, max_pos + 1))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE emp_skill_agg AS
-        SELECT e, T,
-               count(*) AS n_required_skills,
-               count(*) FILTER (WHERE gap > 0) AS n_skills_below_required,
-               avg(gap) AS mean_skill_gap,
-               max(gap) AS max_skill_gap,
-               [{gaps}][1:count(*)] AS skill_gaps
-        FROM emp_skill GROUP BY ALL
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE job_skill_lists AS

@@ -23,7 +23,7 @@ from features.build.employee import DROPPED_VISIBLE
 def unit_skill_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Prepare leaf and subtree totals and return the SELECT that yields ``unit_skill_monthly``.
 
-    Needs ``emp_skill``, ``grid``, ``unit_closure`` and ``unit_tree``.
+    Needs ``unit_skill_head``, ``grid``, ``unit_closure`` and ``unit_tree``.
     """
     con.execute("""
         CREATE OR REPLACE TEMP TABLE req_skill AS
@@ -60,8 +60,7 @@ def unit_skill_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
         SELECT org_unit_id, skill_id, T,
                sum(slots) AS head_slots, sum(holders) AS holders, sum(in_training) AS in_training
         FROM (SELECT uc.org_unit_id, sc.skill_id, x.T, x.slots, x.holders, 0 AS in_training
-              FROM (SELECT u, s, T, count(*) AS slots, count(*) FILTER (WHERE level >= required_level) AS holders
-                    FROM emp_skill GROUP BY ALL) x
+              FROM unit_skill_head x
               JOIN unit_code uc ON uc.u = x.u JOIN skill_code sc ON sc.s = x.s
               UNION ALL
               SELECT org_unit_id, skill_id, T, 0, 0, in_training FROM in_training_leaf)
