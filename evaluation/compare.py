@@ -50,6 +50,7 @@ class ModelSpec:
     name: str
     primary: str
     primary_label: str
+    logged_primary: str  # the run metric holding the primary metric on the run's own backtest
     higher_is_better: bool
     tolerance: float
     kind: Literal["auc", "mean"]
@@ -63,7 +64,8 @@ class ModelSpec:
 
 SPECS: dict[str, ModelSpec] = {
     "attrition": ModelSpec(
-        name="attrition", primary="roc_auc_h3", primary_label="ROC-AUC at h=3", higher_is_better=True,
+        name="attrition", primary="roc_auc_h3", primary_label="ROC-AUC at h=3", logged_primary="model_h3_roc_auc",
+        higher_is_better=True,
         tolerance=0.01, kind="auc", filters=(("horizon", 3),),
         secondary=(("PR-AUC h3", "model_h3_pr_auc"), ("ECE h3", "model_h3_ece"), ("Brier h3", "model_h3_brier"),
                    ("recall@top10% h3", "model_h3_recall_at_top_10pct")),
@@ -72,7 +74,8 @@ SPECS: dict[str, ModelSpec] = {
         window=("data_end",),
     ),
     "course_ranker": ModelSpec(
-        name="course_ranker", primary="ndcg_at_10", primary_label="NDCG@10", higher_is_better=True,
+        name="course_ranker", primary="ndcg_at_10", primary_label="NDCG@10", logged_primary="model_ndcg_at_10",
+        higher_is_better=True,
         tolerance=0.01, kind="mean",
         secondary=(("recall@10", "model_recall_at_10"), ("uplift capture@10", "model_uplift_capture_at_10")),
         baselines=(("popularity NDCG@10", "popularity_ndcg_at_10"), ("rule NDCG@10", "rule_ndcg_at_10"),
@@ -81,7 +84,8 @@ SPECS: dict[str, ModelSpec] = {
         window=("first_origin", "eval_origin"),
     ),
     "skill_demand": ModelSpec(
-        name="skill_demand", primary="mase_h3", primary_label="MASE at h=3", higher_is_better=False,
+        name="skill_demand", primary="mase_h3", primary_label="MASE at h=3", logged_primary="mase_h3_lightgbm",
+        higher_is_better=False,
         tolerance=0.05, kind="mean", filters=(("horizon", 3),),
         secondary=(("80% coverage h3", "coverage_80_h3_lightgbm"), ("sMAPE h3", "smape_h3_lightgbm"),
                    ("MASE h12", "mase_h12_lightgbm")),
@@ -309,7 +313,7 @@ def compare(spec: ModelSpec, versions: Sequence[Version], n_boot: int = N_BOOT, 
             "data_window": {p: v.params.get(p) for p in spec.window},
             "training_seconds": v.metrics.get("training_seconds"),
             "primary": primary, "diff_vs_reference": diff,
-            "logged_primary": v.metrics.get(_logged_primary(spec)),
+            "logged_primary": v.metrics.get(spec.logged_primary),
             "secondary": {label: v.metrics.get(key) for label, key in spec.secondary},
             "baselines": {label: v.metrics.get(key) for label, key in spec.baselines},
             "oracle": ({spec.oracle[0]: v.metrics.get(spec.oracle[1])} if spec.oracle else {}),
@@ -322,11 +326,6 @@ def compare(spec: ModelSpec, versions: Sequence[Version], n_boot: int = N_BOOT, 
         "reference_version": reference.version, "common_rows": len(rows), "common_units": n_units,
         "enough_common_data": enough, "n_boot": n_boot, "alpha": alpha, "versions": out_rows,
     })
-
-
-def _logged_primary(spec: ModelSpec) -> str:
-    return {"attrition": "model_h3_roc_auc", "course_ranker": "model_ndcg_at_10",
-            "skill_demand": "mase_h3_lightgbm"}[spec.name]
 
 
 def _fairness(spec: ModelSpec, v: Version) -> dict:

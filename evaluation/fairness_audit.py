@@ -236,14 +236,10 @@ def audit_attrition(
         "selected": int(frame["selected"].sum()),
         "selection_rate": float(frame["selected"].mean()),
         "labelled": labelled,
-        "unmatched_employees": int(people["_matched"].isna().sum()),
-        "protected_attributes": {a: ("age_band" if a == "birth_year" else a) for a in attrs},
         "attributes": results,
         "passed": all(r["passed"] for r in results.values()),
     }
-    if features is not None:
-        audit["proxies"] = proxy_check(features, employees, proxy_threshold, columns=feature_columns)
-    return to_jsonable(audit)
+    return _finish(audit, people, attrs, employees, features, feature_columns, proxy_threshold)
 
 
 def audit_recommendations(
@@ -315,11 +311,17 @@ def audit_recommendations(
         "as_of": str(pd.Timestamp(as_of).date()),
         "n": len(ids),
         "labelled": best is not None,
-        "unmatched_employees": int(people["_matched"].isna().sum()),
-        "protected_attributes": {a: ("age_band" if a == "birth_year" else a) for a in attrs},
         "course_types": blocks,
         "passed": all(b["passed"] for b in blocks.values()),
     }
+    return _finish(audit, people, attrs, employees, features, feature_columns, proxy_threshold)
+
+
+def _finish(audit: dict, people: pd.DataFrame, attrs: list[str], employees: pd.DataFrame,
+            features: pd.DataFrame | None, feature_columns: Sequence[str] | None, proxy_threshold: float) -> dict:
+    """What both audits add last: unmatched people, the attributes audited, the proxy check; JSON-ready."""
+    audit["unmatched_employees"] = int(people["_matched"].isna().sum())
+    audit["protected_attributes"] = {a: ("age_band" if a == "birth_year" else a) for a in attrs}
     if features is not None:
         audit["proxies"] = proxy_check(features, employees, proxy_threshold, columns=feature_columns)
     return to_jsonable(audit)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from evaluation.fairness_audit import gated_results
+
 SECTIONS = (
     "Purpose", "Data window", "Features", "Training setup", "Metrics vs baselines", "Calibration",
     "Fairness audit", "Known limitations", "Intended uses", "Out-of-scope uses",
@@ -34,8 +36,6 @@ def fairness_section(audit: dict | None, what: str) -> str:
     """The card's summary of a fairness audit (the full tables are the run's ``fairness/audit.md``)."""
     if audit is None:
         return "_No fairness audit was recorded for this version._"
-    from evaluation.fairness_audit import gated_results
-
     gated = list(gated_results(audit))
     worst = min(gated, key=lambda fg: fg[1]["impact_ratio"], default=None)
     lines = [f"Four-fifths audit of {what}: **{'passed' if audit['passed'] else 'FAILED'}** "
