@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from talentloop.cli import contract, erase, features, governance, ingest, serve, simulate, train
+from talentloop.cli import contract, demo, erase, features, governance, ingest, serve, simulate, train
 
 app = typer.Typer(
     name="talentloop",
@@ -23,3 +23,4 @@ train.register(app)
 governance.register(app)
 erase.register(app)
 serve.register(app)
+demo.register(app)

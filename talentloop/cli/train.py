@@ -38,7 +38,10 @@ def register(app: typer.Typer) -> None:
         from evaluation.truth import locate
         from talentloop.cli.train_course_ranker import train_course_ranker_command
 
-        train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
+        try:
+            train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
 
     @train.command("skill-demand")
     def train_skill_demand(
