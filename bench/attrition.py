@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+# Run as a script, sys.path[0] is bench/, whose features.py would shadow the ``features`` package: put the
+# repository root there instead, before anything imports ``features``.
+sys.path[:1] = [str(Path(__file__).resolve().parents[1])]
 
 
 def prepare(home: Path, employees: int, months: int, seed: int) -> None:

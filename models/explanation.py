@@ -69,13 +69,13 @@ class Driver:
         return fn(value)
 
 
-def tree_contributions(booster, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def tree_contributions(booster, X: pd.DataFrame | np.ndarray, **predict_params) -> tuple[np.ndarray, np.ndarray]:
     """Exact TreeSHAP from LightGBM: returns (base values per row, contributions rows × columns).
 
     Additive by construction: ``base + contrib.sum(axis=1) == booster.predict(X, raw_score=True)``.
-    Multi-output models are not used here.
+    Multi-output models are not used here. ``predict_params`` go to ``booster.predict`` (e.g. ``num_threads``).
     """
-    out = booster.predict(X, pred_contrib=True)
+    out = booster.predict(X, pred_contrib=True, **predict_params)
     out = np.asarray(out, dtype=float)
     if out.ndim != 2 or out.shape[1] != X.shape[1] + 1:
         raise ValueError(f"pred_contrib returned shape {out.shape} for {X.shape[1]} columns")
@@ -98,9 +98,26 @@ def explain_rows(
     ``direction`` > 0 keeps only drivers that raise the score in ``reasons`` (what pushes risk up);
     contributions always list the top drivers by absolute size.
     """
+    return explain_values(base, contrib, list(X.columns), X.to_numpy(dtype=object), drivers, lang=lang, top=top,
+                          groups=groups, direction=direction)
+
+
+def explain_values(
+    base: np.ndarray,
+    contrib: np.ndarray,
+    columns: Sequence[str],
+    values: np.ndarray,
+    drivers: Mapping[str, Driver],
+    lang: str = "en",
+    top: int = 5,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    direction: int = 0,
+) -> list[Explanation]:
+    """:func:`explain_rows` with the inputs given as column names and a rows × columns object array of values
+    (what ``X.to_numpy(dtype=object)`` gives), for callers that hold no frame."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    columns = list(X.columns)
+    columns = list(columns)
     grouped: dict[str, list[int]] = {}
     member = {c for cols in (groups or {}).values() for c in cols}
     for name, cols in (groups or {}).items():
@@ -109,13 +126,15 @@ def explain_rows(
         if c not in member:
             grouped[c] = [i]
     names = list(grouped)
-    G = np.column_stack([contrib[:, idx].sum(axis=1) for idx in grouped.values()])
-    values = X.to_numpy(dtype=object)
+    if groups:
+        G = np.column_stack([contrib[:, idx].sum(axis=1) for idx in grouped.values()])
+    else:  # every column its own driver: a sum of one term is 0.0 + the term (so -0.0 becomes 0.0 as it did)
+        G = 0.0 + np.asarray(contrib, dtype=float)[:, [idx[0] for idx in grouped.values()]]
     tops = np.argsort(-np.abs(G), axis=1, kind="stable")[:, :top]
     driver_of = [drivers.get(n) for n in names]
     display_of = [d.name(lang) if d else n for d, n in zip(driver_of, names, strict=True)]
     explanations = []
-    for r in range(len(X)):
+    for r in range(len(values)):
         items, reasons = [], []
         for j in tops[r]:
             name = names[j]

@@ -102,6 +102,8 @@ class AttritionRisk(BaseModel):
     alert_policy: AlertPolicy | None = None
     explanation: ExplanationOut
     levers: list[Lever] = Field(description="Model-based what-if re-scores, not causal effects.")
+    levers_source: Literal["live", "precomputed"] | None = Field(
+        None, description="precomputed: levers stored by batch scoring at this horizon; None when not asked for.")
     model: ModelRef
     features_as_of: datetime | None
     stale: bool
@@ -117,6 +119,8 @@ class AlertOut(BaseModel):
     model_version: str
     status: str
     explanation: ExplanationOut
+    levers: list[Lever] = Field(default_factory=list, description="Model-based what-ifs stored by batch scoring "
+                                "(not causal effects); empty for alerts scored before levers were stored.")
     created_at: str
     updated_at: str
 
@@ -265,6 +269,13 @@ def explanation_out(e, complete: bool = False, source: str = "live") -> Explanat
         contributions=[ContributionOut(feature=c.feature, display_name=c.display_name, value=_scalar(c.value),
                                        contribution=c.contribution) for c in e.contributions],
         reasons=list(e.reasons), raw_score=e.raw_score, complete=complete, source=source)
+
+
+def levers_out(levers: list[dict], lang: str) -> list[Lever]:
+    """What-if levers (as ``AttritionModel.levers`` returns them, live or stored) in ``lang``."""
+    return [Lever(lever=r["lever"], description=r["description"].get(lang) or r["description"]["en"],
+                  kind=r["kind"], risk_before=r["risk_before"], risk_after=r["risk_after"], change=r["change"])
+            for r in levers]
 
 
 def stored_explanation_out(stored: dict, lang: str, drivers: dict | None = None) -> ExplanationOut:

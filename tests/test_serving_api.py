@@ -190,6 +190,40 @@ def test_explanation_is_additive_and_precomputed_matches_live(client, keys):  # 
     assert h6["explanation"]["source"] == "live"
 
 
+def test_default_request_is_answered_from_batch_scores_with_the_same_levers(client, keys):  # noqa: F811
+    from features.store import online_features
+
+    svc = client.app.state.services
+    model = svc.registry.get("attrition").model
+    h = auth(keys["hr_system"])
+    answered = 0
+    for emp in keys["in_a"][:5]:
+        body = client.get(f"/v1/employees/{emp}/attrition-risk", params={"lang": "zh"}, headers=h).json()
+        if body["risk_source"] != "precomputed":
+            continue  # not active at the scored month
+        answered += 1
+        assert body["explanation"]["source"] == "precomputed" and body["levers_source"] == "precomputed"
+        frame = online_features(svc.store, model.feature_service_, [{"employee_id": emp}]).frame()
+        live = model.levers(frame, body["horizon_months"])[0]
+        assert [lv["lever"] for lv in body["levers"]] == [lv["lever"] for lv in live]
+        assert [lv["change"] for lv in body["levers"]] == pytest.approx([lv["change"] for lv in live], abs=1e-9)
+        assert [lv["description"] for lv in body["levers"]] == [lv["description"]["zh"] for lv in live]
+        other = client.get(f"/v1/employees/{emp}/attrition-risk", params={"horizon_months": 5}, headers=h).json()
+        assert other["levers_source"] == "live"
+        off = client.get(f"/v1/employees/{emp}/attrition-risk", params={"levers": "false"}, headers=h).json()
+        assert off["levers"] == [] and off["levers_source"] is None
+    assert answered >= 3
+
+
+def test_alerts_carry_the_stored_levers(client, keys):  # noqa: F811
+    page = client.get("/v1/attrition-alerts", params={"page_size": 20}, headers=auth(keys["hr_system"])).json()
+    assert page["items"]
+    for item in page["items"]:
+        assert item["levers"], item["alert_id"]
+        assert all(lv["kind"] == "model-based what-if, not causal" for lv in item["levers"])
+        assert all(lv["risk_before"] == pytest.approx(item["risk"], abs=1e-9) for lv in item["levers"])
+
+
 def test_chinese_names_and_reasons(client, keys):  # noqa: F811
     emp = keys["in_a"][0]
     body = client.get(f"/v1/employees/{emp}/attrition-risk", params={"lang": "zh"},

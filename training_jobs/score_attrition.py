@@ -1,8 +1,9 @@
 """``talentloop score attrition [--as-of DATE]``: score every active employee with the champion model.
 
-Stores risk per horizon with the top drivers (English and Chinese) and raises alerts by the threshold policy
-versioned with the model: risk at the policy horizon ≥ ``min_risk`` (``rule="risk"``), or the top
-``top_share`` of each org unit (``rule="top-share"``). Re-running the same month never duplicates alerts.
+Stores risk per horizon with the top drivers (English and Chinese) and the what-if levers, and raises alerts
+by the threshold policy versioned with the model: risk at the policy horizon ≥ ``min_risk``
+(``rule="risk"``), or the top ``top_share`` of each org unit (``rule="top-share"``). Re-running the same
+month never duplicates alerts.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ def run(settings: Settings, as_of: str | None = None, rule: str = "risk") -> dic
         "model_version": version, "horizon": h, "alert_risk": risk[:, HORIZONS.index(h)],
     })
     scored["risks"] = [{f"h{hh}": float(r[i]) for i, hh in enumerate(HORIZONS)} for r in risk]
-    scored["explanation"] = explanations(model, feats, h)
+    # the what-if levers at the policy horizon are stored with the explanation, so the API answers the
+    # default request (that horizon, levers on) without re-scoring
+    scored["explanation"] = [{**e, "levers": lv} for e, lv in zip(explanations(model, feats, h),
+                                                                   model.levers(feats, h), strict=True)]
     mask = select_alerts(scored, model.policy_, rule)
     alerts = scored[mask].rename(columns={"alert_risk": "risk"})
     with closing(connect(settings.app_db)) as con:

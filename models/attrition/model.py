@@ -14,6 +14,7 @@ row ``base + sum(contributions) == mean_k raw_score(x, k)`` (the quantity the co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import lightgbm as lgb
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from models.attrition.reasons import DRIVERS, LEVERS
-from models.explanation import Explanation, explain_rows, tree_contributions
+from models.explanation import Explanation, explain_values, tree_contributions
 
 HORIZONS = tuple(range(1, 13))
 MONTHS_AHEAD = "months_ahead"
@@ -52,6 +53,8 @@ class AttritionModel:
         alert_horizon: int = 3,
         num_threads: int = 0,
         random_state: int = 0,
+        extra_trees: bool = False,
+        max_cat_to_onehot: int = 4,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -64,6 +67,8 @@ class AttritionModel:
         self.alert_horizon = alert_horizon
         self.num_threads = num_threads  # 0: OpenMP's default (OMP_NUM_THREADS, else every core)
         self.random_state = random_state
+        self.extra_trees = extra_trees  # LightGBM's own defaults for these two: a model made without them is as before
+        self.max_cat_to_onehot = max_cat_to_onehot
 
     # ------------------------------------------------------------------ fit
     def fit(self, rows: pd.DataFrame, feature_columns: list[str]) -> AttritionModel:
@@ -92,6 +97,7 @@ class AttritionModel:
             "objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples, "feature_fraction": 0.9, "bagging_fraction": 0.8,
             "bagging_freq": 1, "lambda_l2": 1.0, "seed": self.random_state, "verbose": -1, "num_threads": self.num_threads,
+            "extra_trees": self.extra_trees, "max_cat_to_onehot": self.max_cat_to_onehot,
         }
         train = lgb.Dataset(X[~late], y[~late], weight=w[~late], categorical_feature=list(self.categories_) or "auto")
         valid = lgb.Dataset(X[late], y[late], weight=w[late], reference=train)
@@ -117,6 +123,8 @@ class AttritionModel:
 
     # ------------------------------------------------------------------ predict
     def _matrix(self, df: pd.DataFrame, months_ahead: int | None = None) -> pd.DataFrame:
+        """The model's input frame (categoricals as ``pd.Categorical``): what ``fit`` trains on and what
+        ``contributions`` returns. Prediction goes through :meth:`_array`, the same numbers as float64."""
         X = pd.DataFrame(index=range(len(df)))
         for c in self.feature_columns_:
             if c in getattr(self, "categories_", {}):
@@ -126,22 +134,77 @@ class AttritionModel:
         X[MONTHS_AHEAD] = months_ahead if months_ahead is not None else df[MONTHS_AHEAD].to_numpy()
         return X
 
+    def _array(self, df: pd.DataFrame, months_ahead: int | None = None) -> np.ndarray:
+        """``_matrix(df, months_ahead)`` as the float64 matrix LightGBM itself makes of that frame, bit for bit.
+
+        LightGBM turns a pandas frame into float64 with each categorical as its code in the booster's
+        ``pandas_categorical`` (NaN when unknown); doing it here skips building the frame and LightGBM's
+        per-call pandas handling. A request's few rows are read from one object view of the frame (looking up
+        each column of a fresh frame costs ~10 µs); a column with values other than Python numbers, None or
+        text is converted as a column. A subclass that overrides ``_matrix`` keeps it: its frame is converted
+        the way LightGBM would convert it.
+        """
+        n = len(df)
+        if n == 0:  # as LightGBM says of an empty frame
+            raise ValueError("Input data must be 2 dimensional and non empty.")
+        if type(self)._matrix is not AttritionModel._matrix:
+            return _lightgbm_array(self._matrix(df, months_ahead), self.booster_)
+        codes = self._category_codes()
+        view = _value_columns(df, self.feature_columns_) if n <= _SMALL_ROWS else None
+        columns = []
+        for j, c in enumerate(self.feature_columns_):
+            column = None
+            if view is not None:
+                column = _codes_of(view[j], codes[c]) if c in codes else _plain_floats(view[j])
+            if column is None:
+                column = _codes(df[c], codes[c]) if c in codes else _floats(df[c])
+            columns.append(column)
+        X = np.empty((n, len(self.feature_columns_) + 1))
+        if view is not None:
+            X[:, :-1] = np.array(columns, dtype=np.float64).T  # None -> NaN
+        else:
+            for j, column in enumerate(columns):
+                X[:, j] = column
+        X[:, -1] = months_ahead if months_ahead is not None else df[MONTHS_AHEAD].to_numpy()
+        return X
+
+    def _category_codes(self) -> dict[str, dict[str, int]]:
+        """Per categorical column, category -> the code LightGBM gives it (derived, not a fitted attribute, so
+        models pickled before it existed work): the position in the booster's ``pandas_categorical`` of the
+        categories ``_matrix`` keeps (``categories_``)."""
+        categories = getattr(self, "categories_", {})
+        names = [c for c in self.feature_columns_ if c in categories]
+        if not names:
+            return {}
+        lgb_categories = getattr(self.booster_, "pandas_categorical", None)
+        if lgb_categories is None:  # LightGBM then takes the frame's own categories
+            lgb_categories = [categories[c] for c in names]
+        if len(lgb_categories) != len(names):
+            raise ValueError("train and valid dataset categorical_feature do not match.")
+        out = {}
+        for c, lgb_cats in zip(names, lgb_categories, strict=True):
+            kept = set(categories[c])
+            out[c] = {v: i for i, v in enumerate(lgb_cats) if v in kept}
+        return out
+
+    def _raw(self, X: np.ndarray, **kwargs) -> np.ndarray:
+        """``booster_.predict`` on a float64 matrix (threads by :func:`_threads`)."""
+        return self.booster_.predict(X, **kwargs, **_threads(len(X)))
+
     def _hazards(self, df: pd.DataFrame, max_h: int) -> np.ndarray:
         """Calibrated monthly hazards, rows × max_h."""
-        n = len(df)
-        X = self._matrix(df, 0)
-        stacked = pd.concat([X.assign(**{MONTHS_AHEAD: k}) for k in range(max_h)], ignore_index=True)
-        raw = self.booster_.predict(stacked, raw_score=True).reshape(max_h, n).T
+        return self._hazards_of(self._array(df, 0), max_h)
+
+    def _hazards_of(self, X0: np.ndarray, max_h: int) -> np.ndarray:
+        """``_hazards`` of the rows of ``_array(df, 0)``: the max_h months of every row in one prediction."""
+        n = len(X0)
+        raw = self._raw(_months_stacked(X0, max_h), raw_score=True).reshape(max_h, n).T
         return _sigmoid(self.platt_[0] * raw + self.platt_[1])
 
     def predict_risk(self, df: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS) -> np.ndarray:
         """P(voluntary exit within h months) per row and horizon (rows × len(horizons))."""
-        bad = [h for h in horizons if h not in HORIZONS]
-        if bad:
-            raise ValueError(f"horizon_months must be between 1 and 12, got {bad}")
-        q = self._hazards(df, max(horizons))
-        survival = np.cumprod(1.0 - q, axis=1)
-        return np.column_stack([1.0 - survival[:, h - 1] for h in horizons])
+        _check_horizons(horizons)
+        return _compose(self._hazards(df, max(horizons)), horizons)
 
     def predict_frame(self, df: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
         """The pyfunc output: one ``risk_h<h>`` column per horizon."""
@@ -151,14 +214,24 @@ class AttritionModel:
     # ------------------------------------------------------------------ explain
     def contributions(self, df: pd.DataFrame, horizon: int = 3) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
         """Exact TreeSHAP averaged over the horizon's months: (base, contributions, X at k=0)."""
-        X0 = self._matrix(df, 0)
-        base = np.zeros(len(df))
-        contrib = np.zeros((len(df), X0.shape[1]))
-        for k in range(horizon):
-            b, c = tree_contributions(self.booster_, X0.assign(**{MONTHS_AHEAD: k}))
-            base += b / horizon
-            contrib += c / horizon
-        return base, contrib, X0
+        base, contrib = self._contributions_of(self._array(df, 0), horizon)
+        return base, contrib, self._matrix(df, 0)
+
+    def _contributions_of(self, X0: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean over k < horizon of TreeSHAP at ``months_ahead = k``: one ``pred_contrib`` call for the k
+        copies of the rows (TreeSHAP is per row, so the values are those of k calls), summed in k order."""
+        n = len(X0)
+        base = np.zeros(n)
+        contrib = np.zeros((n, X0.shape[1]))
+        per_call = max(1, _STACK_ROWS // max(n, 1))
+        for k0 in range(0, horizon, per_call):
+            ks = range(k0, min(horizon, k0 + per_call))
+            stacked = _months_stacked(X0, len(ks), first=k0)
+            b, c = tree_contributions(self.booster_, stacked, **_threads(len(stacked)))
+            for i in range(len(ks)):
+                base += b[i * n:(i + 1) * n] / horizon
+                contrib += c[i * n:(i + 1) * n] / horizon
+        return base, contrib
 
     def explain(self, df: pd.DataFrame, horizon: int = 3, lang: str = "en", top: int = 5) -> list[Explanation]:
         """Top drivers with reasons; ``months_ahead`` is part of the baseline, not a driver."""
@@ -167,23 +240,57 @@ class AttritionModel:
     def explain_langs(self, df: pd.DataFrame, horizon: int = 3, langs: tuple[str, ...] = ("en", "zh"),
                       top: int = 5) -> dict[str, list[Explanation]]:
         """The same contributions worded in several languages (TreeSHAP computed once)."""
-        base, contrib, X0 = self.contributions(df, horizon)
-        k_col = X0.columns.get_loc(MONTHS_AHEAD)
+        own = type(self).contributions is not AttritionModel.contributions or type(self)._matrix is not AttritionModel._matrix
+        if own:  # a subclass's own contributions or frame: its frame's columns and values
+            base, contrib, X0 = self.contributions(df, horizon)
+            columns, values = list(X0.columns), X0.to_numpy(dtype=object)
+        else:
+            X0 = self._array(df, 0)
+            base, contrib = self._contributions_of(X0, horizon)
+            columns, values = [*self.feature_columns_, MONTHS_AHEAD], self._values(X0)
+        k_col = columns.index(MONTHS_AHEAD)
         base = base + contrib[:, k_col]
         contrib = np.delete(contrib, k_col, axis=1)
-        X = X0.drop(columns=[MONTHS_AHEAD])
-        return {lang: explain_rows(base, contrib, X, DRIVERS, lang=lang, top=top, direction=1) for lang in langs}
+        columns = [c for c in columns if c != MONTHS_AHEAD]
+        values = np.delete(values, k_col, axis=1)
+        return {lang: explain_values(base, contrib, columns, values, DRIVERS, lang=lang, top=top, direction=1)
+                for lang in langs}
+
+    def _values(self, X0: np.ndarray) -> np.ndarray:
+        """``_matrix(df, 0).to_numpy(dtype=object)`` from the float64 matrix: numbers as floats, a category
+        as its name (NaN when unknown)."""
+        values = X0.astype(object)
+        for c, codes in self._category_codes().items():
+            j = self.feature_columns_.index(c)
+            name = {i: v for v, i in codes.items()}
+            values[:, j] = [name.get(int(x), np.nan) if x == x else np.nan for x in X0[:, j]]
+        return values
 
     # ------------------------------------------------------------------ what-if levers
     def levers(self, df: pd.DataFrame, horizon: int = 3) -> list[list[dict]]:
         """Model-based what-ifs (not causal effects): risk after each actionable change, per row."""
-        before = self.predict_risk(df, (horizon,))[:, 0]
-        per_lever = {}
-        for name, lever in LEVERS.items():
-            if not set(lever.needs) <= set(self.feature_columns_):
-                continue
-            changed = lever.apply(df.reset_index(drop=True))
-            per_lever[name] = (lever, self.predict_risk(changed, (horizon,))[:, 0], lever.applies(df))
+        own = type(self).predict_risk is not AttritionModel.predict_risk or type(self)._hazards is not AttritionModel._hazards
+        if own:  # a subclass's own risks: one call per lever, as before
+            before = self.predict_risk(df, (horizon,))[:, 0]
+            per_lever = {}
+            for name, lever in LEVERS.items():
+                if not set(lever.needs) <= set(self.feature_columns_):
+                    continue
+                changed = lever.apply(df.reset_index(drop=True))
+                per_lever[name] = (lever, self.predict_risk(changed, (horizon,))[:, 0], lever.applies(df))
+        else:  # every variant of every row in one prediction
+            _check_horizons((horizon,))
+            n = len(df)
+            active = [(name, lever) for name, lever in LEVERS.items() if set(lever.needs) <= set(self.feature_columns_)]
+            shown = {name: lever.applies(df) for name, lever in active}
+            active = [(name, lever) for name, lever in active if shown[name].any()]  # the others are not shown
+            plain = df.reset_index(drop=True)
+            X0 = self._array(df, 0)
+            blocks = [X0, *(self._array(lever.apply(plain), 0) for _, lever in active)]
+            risk = _compose(self._hazards_of(np.concatenate(blocks), horizon), (horizon,))[:, 0]
+            before = risk[:n]
+            per_lever = {name: (lever, risk[(i + 1) * n:(i + 2) * n], shown[name])
+                         for i, (name, lever) in enumerate(active)}
         out = []
         for i in range(len(df)):
             rows = []
@@ -197,6 +304,105 @@ class AttritionModel:
                 })
             out.append(sorted(rows, key=lambda r: r["change"]))
         return out
+
+
+_SMALL_ROWS = 64  # frames up to this many rows are read through one object view
+_ONE_THREAD_ROWS = 2048  # predict calls up to this many rows run on one thread
+_STACK_ROWS = 65536  # rows per pred_contrib call when the months of a horizon are stacked
+
+
+def _threads(rows: int) -> dict:
+    """A request's few rows predict on one thread: an OpenMP team per call only costs time there (and its
+    spinning threads take the core of the other worker). Larger calls keep LightGBM's default."""
+    return {"num_threads": 1} if rows <= _ONE_THREAD_ROWS else {}
+
+
+def _months_stacked(X0: np.ndarray, months: int, first: int = 0) -> np.ndarray:
+    """``months`` copies of X0 one under the other, ``months_ahead`` (last column) = first, first + 1, ..."""
+    n = len(X0)
+    stacked = np.tile(X0, (months, 1))
+    stacked[:, -1] = np.repeat(np.arange(first, first + months, dtype=np.float64), n)
+    return stacked
+
+
+_EXACT_INT = 2**53  # integers up to this size are floats exactly, however converted
+
+
+def _floats(col: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(col, errors="raise").astype("float64").to_numpy()``, without pandas for the column types
+    the online store and the offline features hand over (numpy numbers; Python numbers with None; nullable
+    integers and floats). Anything else takes that very expression."""
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        return col.to_numpy()  # cast to float64 where it is stored, as astype("float64") casts
+    if isinstance(dtype, np.dtype) and dtype.kind == "O":
+        values = col.to_numpy()
+        if _plain_floats(values) is not None:
+            return np.array(values, dtype=np.float64)
+    elif isinstance(col.array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return pd.to_numeric(col, errors="raise").astype("float64").to_numpy()
+
+
+def _plain_floats(values: Sequence) -> Sequence | None:
+    """``values`` when all are Python floats, integers exact as floats, or None (float64 makes them exactly
+    what ``pd.to_numeric(...).astype("float64")`` makes, None -> NaN); None when some value is anything else."""
+    if all(v is None or type(v) is float or (type(v) is int and -_EXACT_INT <= v <= _EXACT_INT) for v in values):
+        return values
+    return None
+
+
+def _value_columns(df: pd.DataFrame, names: list[str]) -> list[list] | None:
+    """The values of the columns ``names``, one list per column, from one object view of the frame (exact:
+    numbers become Python numbers); None when a name is missing or repeated (column lookups then say why)."""
+    at = {c: i for i, c in enumerate(df.columns)}
+    if len(at) != df.shape[1] or any(c not in at for c in names):
+        return None
+    try:
+        values = df.to_numpy(dtype=object)
+    except (TypeError, ValueError):  # a column that has no object view: column by column
+        return None
+    return values[:, [at[c] for c in names]].T.tolist()
+
+
+def _codes(col: pd.Series, codes: dict[str, int]) -> np.ndarray:
+    """Category codes as float64 (NaN: missing or unknown), matching ``col.astype("string")`` categories."""
+    found = _codes_of(col.to_numpy(), codes) if isinstance(col.dtype, np.dtype) and col.dtype.kind == "O" else None
+    if found is None:  # numbers etc.: as pandas words them (missing -> pd.NA)
+        found = [codes.get(v, np.nan) if isinstance(v, str) else np.nan for v in col.astype("string").to_numpy()]
+    return np.array(found, dtype=np.float64)
+
+
+def _codes_of(values: Sequence, codes: dict[str, int]) -> list[float] | None:
+    """Codes of text values (None, NaN and pd.NA missing); None when some value is not text (pandas words it)."""
+    out = []
+    for v in values:
+        if type(v) is str:
+            out.append(codes.get(v, np.nan))
+        elif v is None or v is pd.NA or (type(v) is float and v != v):
+            out.append(np.nan)
+        else:
+            return None
+    return out
+
+
+def _lightgbm_array(X: pd.DataFrame, booster) -> np.ndarray:
+    """The float64 matrix LightGBM's predict makes of a frame (for a subclass's own ``_matrix``)."""
+    from lightgbm.basic import _data_from_pandas
+
+    return np.ascontiguousarray(_data_from_pandas(X, "auto", "auto", booster.pandas_categorical)[0], dtype=np.float64)
+
+
+def _check_horizons(horizons: tuple[int, ...]) -> None:
+    bad = [h for h in horizons if h not in HORIZONS]
+    if bad:
+        raise ValueError(f"horizon_months must be between 1 and 12, got {bad}")
+
+
+def _compose(q: np.ndarray, horizons: tuple[int, ...]) -> np.ndarray:
+    """P(exit within h) from monthly hazards q (rows × months), per row and horizon."""
+    survival = np.cumprod(1.0 - q, axis=1)
+    return np.column_stack([1.0 - survival[:, h - 1] for h in horizons])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

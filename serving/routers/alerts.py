@@ -26,6 +26,7 @@ from serving.schemas import (
     ReviewOut,
     ReviewRequest,
     ReviewResponse,
+    levers_out,
     stored_explanation_out,
 )
 
@@ -36,7 +37,8 @@ AlertId = Annotated[str, Path(min_length=1, max_length=100, description="Alert i
 def _alert_out(a: store.Alert, lang: str) -> AlertOut:
     return AlertOut(alert_id=a.alert_id, as_of=a.as_of, employee_id=a.employee_id, org_unit_id=a.org_unit_id,
                     horizon_months=a.horizon, risk=a.risk, model_version=a.model_version, status=a.status,
-                    explanation=stored_explanation_out(a.explanation, lang, DRIVERS), created_at=a.created_at,
+                    explanation=stored_explanation_out(a.explanation, lang, DRIVERS),
+                    levers=levers_out(a.explanation.get("levers", []), lang), created_at=a.created_at,
                     updated_at=a.updated_at)
 
 

@@ -2,9 +2,10 @@
 
 One online read (the model's feature service). When batch scoring stored this employee's score with the
 same model version on the same feature month, the risk curve comes from it (``risk_source: precomputed``)
-and so does the explanation at the scored horizon (``explanation.source: precomputed``); otherwise the
-model predicts, and exact TreeSHAP is computed, for the request (``live``). The inputs are the same, so
-the numbers are the same either way; only the cost differs. ``contributions=all`` always computes live and returns every input, so
+and so do the explanation and the what-if levers at the scored horizon (``explanation.source``,
+``levers_source``: ``precomputed``); otherwise the model predicts, and exact TreeSHAP and the levers are
+computed, for the request (``live``). The inputs are the same, so the numbers are the same either way; only
+the cost differs. ``contributions=all`` always computes live and returns every input, so
 ``base_value + sum(contributions) == raw_score`` can be checked.
 """
 
@@ -24,10 +25,10 @@ from serving.schemas import (
     AlertPolicy,
     AttritionRisk,
     Lang,
-    Lever,
     ModelRef,
     RiskPoint,
     explanation_out,
+    levers_out,
     stored_explanation_out,
 )
 
@@ -66,20 +67,27 @@ async def attrition_risk(
     model = champion.model
     feats = employee_features(svc, store, who, employee_id, model.feature_service_)
     stored = _batch_score(svc, employee_id, champion.version, feats.features_as_of)
-    frame = None if stored is not None and not levers else feats.frame()  # a frame costs ~1 ms: only when used
+    frame = None  # built only when something is computed for this request (~0.4 ms)
     if stored is not None:
         curve, risk_source = [stored["risks"][f"h{h}"] for h in HORIZONS], "precomputed"
     else:
+        frame = feats.frame()
         curve, risk_source = model.predict_risk(frame, HORIZONS)[0], "live"
+    at_scored_horizon = stored is not None and stored["explanation"].get("horizon") == horizon_months
     explanation = None
-    if stored is not None and contributions == "top" and stored["explanation"].get("horizon") == horizon_months:
+    if at_scored_horizon and contributions == "top":
         explanation = stored_explanation_out(stored["explanation"], lang, DRIVERS)
     if explanation is None:
         frame = feats.frame() if frame is None else frame
         top = TOP if contributions == "top" else len(model.feature_columns_)
         live = model.explain(frame, horizon=horizon_months, lang=lang, top=top)[0]
         explanation = explanation_out(live, complete=contributions == "all", source="live")
-    what_if = model.levers(frame, horizon_months)[0] if levers else []
+    what_if, levers_source = [], None
+    if levers and at_scored_horizon and "levers" in stored["explanation"]:
+        what_if, levers_source = stored["explanation"]["levers"], "precomputed"
+    elif levers:
+        frame = feats.frame() if frame is None else frame
+        what_if, levers_source = model.levers(frame, horizon_months)[0], "live"
     risk = float(curve[horizon_months - 1])
     policy = getattr(model, "policy_", None)
     svc.audit.append([Entry(who.key_id, who.role, employee_id, "attrition-risk", champion.name, champion.version,
@@ -91,9 +99,8 @@ async def attrition_risk(
         alert_policy=None if policy is None else AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk,
                                                              top_share=policy.top_share),
         explanation=explanation,
-        levers=[Lever(lever=r["lever"], description=r["description"].get(lang) or r["description"]["en"],
-                      kind=r["kind"], risk_before=r["risk_before"], risk_after=r["risk_after"], change=r["change"])
-                for r in what_if],
+        levers=levers_out(what_if, lang),
+        levers_source=levers_source,
         model=ModelRef(name=champion.name, version=champion.version),
         features_as_of=feats.features_as_of, stale=feats.stale,
     )
