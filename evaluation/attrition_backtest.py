@@ -1,4 +1,4 @@
-"""Rolling-origin backtest for attrition: the model, its baselines and the oracle on the same folds.
+"""Rolling-origin backtest for attrition: the model, its baselines and the oracles on the same folds.
 
 Fold with origin T: train on hazard rows whose outcome month ends by T (no label from T on is seen),
 evaluate on the snapshots at T, T+1, T+2 with the label "voluntary exit within h months", censored as in
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.attrition_baselines import LogisticHazard, TenureKaplanMeier
-from evaluation.attrition_oracle import oracle_risk
+from evaluation.attrition_oracle import has_process_truth, oracle_risk, process_oracle_risk
 from evaluation.metrics import classification_report
 from models.attrition.labels import KEYS, horizon_labels, month_index
 
@@ -44,6 +44,7 @@ def backtest(
     """Returns (metrics: one row per fold × horizon × method, predictions: one row per scored snapshot)."""
     outcome_end = month_index(rows["event_timestamp"].dt.tz_convert(None)) + rows["months_ahead"].to_numpy() + 1
     metrics, preds = [], []
+    process = has_process_truth(truth_dir)
     for fold, origin in enumerate(origins(end, n_folds, min_horizon=min(horizons))):
         o = month_index(pd.Series([origin.tz_convert(None)]))[0]
         train = rows[outcome_end <= o]
@@ -62,6 +63,8 @@ def backtest(
             scored = {name: m.predict_risk(X, (h,))[:, 0] for name, m in methods.items()}
             if truth_dir is not None:
                 scored["oracle"] = oracle_risk(truth_dir, labelled, (h,))[:, 0]
+            if process:
+                scored["process_oracle"] = process_oracle_risk(truth_dir, labelled, (h,))[:, 0]
             for name, p in scored.items():
                 metrics.append({"fold": fold, "origin": origin, "horizon": h, "method": name,
                                 **classification_report(labelled["label"].to_numpy(), p)})
@@ -72,15 +75,17 @@ def backtest(
 
 
 def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Mean over folds per horizon × method, with the number of folds and ratios to the oracle."""
+    """Mean over folds per horizon × method, with the number of folds and ratios to the oracles
+    (``*_vs_oracle``: the full-information oracle; ``*_vs_process_oracle``: the process oracle)."""
     cols = [c for c in metrics.columns if c not in ("fold", "origin", "horizon", "method")]
     table = metrics.groupby(["horizon", "method"])[cols].mean()
     table["folds"] = metrics.groupby(["horizon", "method"]).size()
     table = table.reset_index()
-    if (table["method"] == "oracle").any():
-        oracle = table[table["method"] == "oracle"].set_index("horizon")
-        for m in ("roc_auc", "pr_auc"):
-            table[f"{m}_vs_oracle"] = table[m] / table["horizon"].map(oracle[m]).to_numpy()
+    for name in ("oracle", "process_oracle"):
+        if (table["method"] == name).any():
+            oracle = table[table["method"] == name].set_index("horizon")
+            for m in ("roc_auc", "pr_auc"):
+                table[f"{m}_vs_{name}"] = table[m] / table["horizon"].map(oracle[m]).to_numpy()
     return table
 
 

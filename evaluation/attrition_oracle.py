@@ -1,24 +1,50 @@
-"""The oracle for attrition: the simulator's true monthly hazard composed to the horizon.
+"""The oracles for attrition, both from the simulator's truth folder.
 
-For a snapshot (employee, T) and horizon h: P = 1 - prod_{k<h} (1 - hazard(employee, T + k)), over the
-months of the window. The truth records a hazard only while the person is employed, so after an exit the
-last recorded hazard is carried forward (counting those months as zero would make leavers look safe). This
-is the best any model could do knowing the generating process, including the unobserved outside pull.
+**Full-information oracle** (:func:`oracle_risk`, method ``oracle``): the simulator's true monthly hazard
+composed to the horizon. For a snapshot (employee, T) and horizon h: P = 1 - prod_{k<h} (1 - hazard(employee,
+T + k)), over the months of the window. The truth records a hazard only while the person is employed, so
+after an exit the last recorded hazard is carried forward (counting those months as zero would make leavers
+look safe). It knows each person's *realised* latent terms (outside pull, engagement), which no model can
+observe: a ceiling no model can reach.
+
+**Process oracle** (:func:`process_oracle_risk`, method ``process_oracle``): knows the generating process
+(the logit's formula and coefficients, the laws of the two latent processes) but of each person only the
+observable part of the logit (``attrition_hazard.logit_observable``: every term but the latent ones, with
+engagement's shifts after observable events — promotion, manager change, weak review, completion). The
+latent terms are integrated out by Monte Carlo over their law, conditioned on what the process implies about
+a person still employed at T: latent paths are drawn from the person's first month, and
+
+    P(exit within h | employed at T) = 1 - E[S(T + h)] / E[S(T)],   S(m) = prod_{m' < m} (1 - q(m')),
+
+the expectation over latent paths (survival up to T re-weights them: those still here tend to have a lower
+pull). It does not use the behaviour through which engagement also shows (enrolments, KPI), so a model
+might in principle beat it a little; it is the ceiling of "perfect knowledge of the process, only the
+observable state". Like the full oracle it reads the observable terms of the months T..T+h-1 from the truth
+(future pay reviews, manager changes, team exits), which a model cannot know either.
+
+Both are scored on the same backtest rows; the training job reports both, and the ratios to each.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from evaluation.truth import read
+
+HAZARD = "attrition_hazard"
+OBSERVABLE = "logit_observable"
+MAX_HORIZON = 12
 
 
 def oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int, ...]) -> np.ndarray:
     """rows: ``employee_id, event_timestamp``; returns rows × len(horizons) true probabilities."""
-    hz = read(truth_dir, "attrition_hazard")[["employee_id", "month", "hazard"]].copy()
+    hz = read(truth_dir, HAZARD)[["employee_id", "month", "hazard"]].copy()
     hz["employee_id"] = hz["employee_id"].astype(str)
     hz["m"] = _month_index(hz["month"])
     table = hz.set_index(["employee_id", "m"])["hazard"]
@@ -32,6 +58,118 @@ def oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int, ...]) 
     q = pd.DataFrame(q).ffill(axis=1).fillna(0.0).to_numpy()
     surv = np.cumprod(1 - q, axis=1)
     return np.column_stack([1 - surv[:, h - 1] for h in horizons])
+
+
+# --------------------------------------------------------------------------------------- process oracle
+@dataclass(frozen=True)
+class LatentTerm:
+    """One latent term of the logit: ``coefficient`` × (mean + dev); mean ~ N(0, mean_sd) per person,
+    dev(first month) = rho·dev0 + N(0, sd) with dev0 ~ N(0, start_sd), then dev(m + 1) = rho·dev(m) + N(0, sd)."""
+
+    coefficient: float
+    mean_sd: float
+    start_sd: float
+    rho: float
+    sd: float
+
+
+def latent_terms(truth_dir: Path) -> dict[str, LatentTerm] | None:
+    """The latent process stored with the hazard truth, or None for a truth folder written without it."""
+    path = Path(truth_dir) / f"{HAZARD}.parquet"
+    if not path.exists():
+        return None
+    schema = pq.read_schema(path)
+    law = ((schema.pandas_metadata or {}).get("attributes") or {}).get("latent_process")
+    if not law or OBSERVABLE not in schema.names:
+        return None
+    return {name: LatentTerm(**{k: float(v) for k, v in p.items()}) for name, p in law.items()}
+
+
+def has_process_truth(truth_dir: Path | None) -> bool:
+    """Whether the truth folder lets the process oracle be scored (simulations from before it was added do not)."""
+    return truth_dir is not None and latent_terms(truth_dir) is not None
+
+
+def process_oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int, ...], draws: int = 1000,
+                        seed: int = 0) -> np.ndarray:
+    """rows: ``employee_id, event_timestamp``; returns rows × len(horizons) probabilities of the process oracle."""
+    terms = latent_terms(truth_dir)
+    if terms is None:
+        raise ValueError(f"the truth at {truth_dir} has no observable logit / latent process; re-run the simulator")
+    path = Path(truth_dir) / f"{HAZARD}.parquet"
+    ids, start, surv = _cached_survival(str(path), path.stat().st_mtime_ns, draws, seed)
+    return _risk_from_survival(ids, start, surv, rows, horizons)
+
+
+@lru_cache(maxsize=4)
+def _cached_survival(path: str, mtime_ns: int, draws: int, seed: int) -> tuple[pd.Index, int, np.ndarray]:
+    hz = pd.read_parquet(path, columns=["employee_id", "month", OBSERVABLE])
+    terms = latent_terms(Path(path).parent)
+    return observable_survival(hz, terms, draws, seed)
+
+
+def observable_survival(hz: pd.DataFrame, terms: dict[str, LatentTerm], draws: int = 1000, seed: int = 0,
+                        chunk: int = 1024) -> tuple[pd.Index, int, np.ndarray]:
+    """Expected survival E[S(m)] per employee and month of the truth's grid (extended by 12 months).
+
+    ``hz``: ``employee_id, month, logit_observable``, one row per month employed. Returns (employee ids,
+    first month index of the grid, array employees × (months + 1)) with column j = E[S(start + j)].
+    Months before a person's first month have hazard 0; after the last, the observable logit is carried
+    forward (as the full oracle carries its hazard).
+    """
+    emp = hz["employee_id"].astype(str).to_numpy()
+    m = _month_index(hz["month"])
+    start = int(m.min())
+    n_months = int(m.max()) - start + 1 + MAX_HORIZON
+    ids, row = np.unique(emp, return_inverse=True)
+    obs = np.full((len(ids), n_months), np.nan)
+    obs[row, m - start] = hz[OBSERVABLE].to_numpy(dtype=float)
+    first = np.full(len(ids), n_months, np.int64)
+    np.minimum.at(first, row, m - start)
+    obs = pd.DataFrame(obs).ffill(axis=1).to_numpy()
+    rng = np.random.default_rng(seed)
+    out = np.ones((len(ids), n_months + 1))
+    for lo in range(0, len(ids), chunk):
+        sl = slice(lo, min(lo + chunk, len(ids)))
+        out[sl] = _expected_survival(obs[sl], first[sl], list(terms.values()), draws, rng)
+    return pd.Index(ids), start, out
+
+
+def _expected_survival(obs: np.ndarray, first: np.ndarray, terms: list[LatentTerm], draws: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    n, n_months = obs.shape
+    shape = (n, draws)
+    mean = [rng.normal(0.0, t.mean_sd, shape) for t in terms]
+    dev0 = [rng.normal(0.0, t.start_sd, shape) for t in terms]
+    dev = [np.zeros(shape) for _ in terms]
+    log_s = np.zeros(shape)
+    out = np.ones((n, n_months + 1))
+    for j in range(n_months):
+        at_start = (first == j)[:, None]
+        logit = np.nan_to_num(obs[:, j], nan=0.0)[:, None] + np.zeros(shape)
+        for i, t in enumerate(terms):
+            eps = rng.normal(0.0, t.sd, shape)
+            dev[i] = np.where(at_start, t.rho * dev0[i], t.rho * dev[i]) + eps
+            logit += t.coefficient * (mean[i] + dev[i])
+        employed = (j >= first)[:, None]
+        log_s -= np.where(employed, np.logaddexp(0.0, logit), 0.0)  # log(1 − sigmoid(logit))
+        out[:, j + 1] = np.exp(log_s).mean(axis=1)
+    return out
+
+
+def _risk_from_survival(ids: pd.Index, start: int, surv: np.ndarray, rows: pd.DataFrame,
+                        horizons: tuple[int, ...]) -> np.ndarray:
+    """1 − E[S(T + h)] / E[S(T)] per row; 0 for an employee the truth does not know (as the full oracle)."""
+    pos = ids.get_indexer(rows["employee_id"].astype(str))
+    t = np.clip(_month_index(rows["event_timestamp"]) - start, 0, surv.shape[1] - 1)
+    known = pos >= 0
+    p = np.maximum(pos, 0)
+    out = np.zeros((len(rows), len(horizons)))
+    for c, h in enumerate(horizons):
+        th = np.minimum(t + h, surv.shape[1] - 1)
+        risk = 1.0 - surv[p, th] / np.maximum(surv[p, t], 1e-300)
+        out[:, c] = np.where(known, np.clip(risk, 0.0, 1.0), 0.0)
+    return out
 
 
 def _month_index(s: pd.Series) -> np.ndarray:

@@ -60,10 +60,17 @@ def fairness_section(audit: dict | None, what: str) -> str:
     return " ".join(lines)
 
 
+ORACLES = ("; `oracle`: the simulator's true hazard, which knows each person's realised latent outside pull and "
+           "engagement (a ceiling no model can reach); `process_oracle` (when the truth allows it): the generating "
+           "process with those latent terms integrated out over their law, given only the observable state "
+           "(the fair ceiling). `roc_auc_vs_oracle` and `roc_auc_vs_process_oracle` are the ratios to each.")
+
+
 def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool,
                    audit: dict | None = None) -> str:
     keep = [c for c in ("horizon", "method", "folds", "roc_auc", "pr_auc", "precision_at_top_10pct",
-                        "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle") if c in summary.columns]
+                        "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle", "roc_auc_vs_process_oracle")
+            if c in summary.columns]
     table = markdown_table(summary[keep])
     return render("Attrition risk (attrition)", {
         "Purpose": "Estimate each active employee's probability of leaving voluntarily within 1-12 months, "
@@ -79,7 +86,7 @@ def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Tim
                           f"early stopping on the last {model.calibration_months} outcome months.",
         "Metrics vs baselines": "Rolling-origin backtest (mean over folds). Baselines: logistic regression on the "
                                 "same features; tenure-only Kaplan-Meier hazard"
-                                + ("; oracle: the simulator's true hazard." if has_oracle else ".") + "\n\n" + table,
+                                + (ORACLES if has_oracle else ".") + "\n\n" + table,
         "Calibration": f"Platt map on the hazard log-odds, fitted on the time-latest {model.calibration_months} "
                        f"outcome months: slope {model.platt_[0]:.3f}, intercept {model.platt_[1]:.3f}. Expected "
                        "calibration error per horizon is in the table above. Alert policy: "

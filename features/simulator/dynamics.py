@@ -52,6 +52,11 @@ class History:
     rev: Reviews
     hazard: list[dict[str, np.ndarray]] = field(default_factory=list)
     demand: list[dict[str, np.ndarray]] = field(default_factory=list)
+    # truth only: the part of each person's engagement that no observable event explains (the initial draw
+    # and the monthly AR noise); engagement − this = the shifts from promotions, manager changes, weak reviews
+    # and completions. Tracking it draws no random number, so the feeds do not change.
+    eng_noise: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    eng_tracked: int = 0
 
 
 def _initial_workforce(n: int, cal: Calendar, tax: Taxonomy, rng: np.random.Generator
@@ -124,7 +129,8 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         manager = _fit(manager, wf.cap)
         day_of_unit = np.full(len(org.parent), cal.first_day(m), np.int64)
         h.learn.apply_completions(wf, cal, m, rng)
-        _drift(wf, tax, rng)
+        _track_new_hires(h)
+        _drift(wf, tax, rng, h.eng_noise)
         _record_skills(wf, tax, m, on_skills)
         mobility.pay_review(wf, h.log, m, cal, rng, manager)
         manager = _exits(h, m, rng, team_exits, day_of_unit, manager)
@@ -146,10 +152,23 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     return h
 
 
-def _drift(wf: Workforce, tax: Taxonomy, rng: np.random.Generator) -> None:
+def _track_new_hires(h: History) -> None:
+    """Truth: start the latent engagement of people added since the last month at their initial draw."""
+    wf = h.wf
+    if len(h.eng_noise) < wf.cap:
+        h.eng_noise = np.r_[h.eng_noise, np.zeros(wf.cap - len(h.eng_noise))]
+    new = np.arange(h.eng_tracked, wf.n)
+    h.eng_noise[new] = wf.arrays["engagement0"][new]
+    h.eng_tracked = wf.n
+
+
+def _drift(wf: Workforce, tax: Taxonomy, rng: np.random.Generator, eng_noise: np.ndarray | None = None) -> None:
     a = wf.arrays
     act = wf.active_idx()
-    a["engagement"][act] = ENGAGEMENT_RHO * a["engagement"][act] + rng.normal(0, ENGAGEMENT_SD, len(act))
+    noise = rng.normal(0, ENGAGEMENT_SD, len(act))
+    a["engagement"][act] = ENGAGEMENT_RHO * a["engagement"][act] + noise
+    if eng_noise is not None:
+        eng_noise[act] = ENGAGEMENT_RHO * eng_noise[act] + noise
     mean = a["pull_mean"][act]
     a["pull"][act] = mean + PULL_RHO * (a["pull"][act] - mean) + rng.normal(0, PULL_SD, len(act))
     rs = tax.req_skills[a["job"][act]]
@@ -178,8 +197,14 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     u = rng.random(len(act))
     vol = u < hz
     inv = ~vol & (rng.random(len(act)) < attrition.involuntary_probability(wf, act))
+    # truth: the logit split into what the observable state determines and the two latent processes
+    eng_latent = h.eng_noise[act]
+    observable = sum(v for k, v in terms.items() if k not in ("engagement", "pull"))
+    observable = observable + attrition.COEF["engagement"] * (a["engagement"][act] - eng_latent)
     h.hazard.append({"emp": act, "m": np.full(len(act), m, np.int32), "hazard": hz.astype(np.float64),
-                     "involuntary": inv, "voluntary": vol})
+                     "involuntary": inv, "voluntary": vol, "logit_observable": observable.astype(np.float64),
+                     "engagement_latent": eng_latent.astype(np.float64),
+                     "pull": a["pull"][act].astype(np.float64)})
     reason_v = attrition.voluntary_reason(terms, rng)
     reason_i = np.where(rng.random(len(act)) < 0.8, 0, rng.integers(1, 3, len(act)))
     leaving = vol | inv

@@ -8,7 +8,7 @@ import pandas as pd
 from features.contract import CONTRACT
 from features.simulator import attrition
 from features.simulator.catalog import FORMATS, effects_table
-from features.simulator.dynamics import History
+from features.simulator.dynamics import ENGAGEMENT_RHO, ENGAGEMENT_SD, PULL_RHO, PULL_SD, History
 from features.simulator.learning import ACTIVITIES, SOURCES
 from features.simulator.people import ETHNICITIES, MARITAL, NATIONALITIES, SEXES
 from features.simulator.recruiting import CANDIDATE_SOURCES, STAGES
@@ -16,6 +16,9 @@ from features.simulator.state import EVENT_CODES, employee_ids
 from features.simulator.taxonomy import requirement_table
 
 REQUISITION_REASONS = ("growth", "backfill")
+# (person-level mean sd, start deviation sd) of the latent terms as drawn in people.add_people
+ENGAGEMENT_START = (0.0, 1.0)
+PULL_START = (0.35, 0.3)
 
 
 def iso(days: np.ndarray) -> pd.Categorical:
@@ -197,10 +200,15 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
     cal, a, n = h.cal, h.wf.arrays, h.wf.n
     emp_ids = employee_ids(np.arange(n)).astype(object)
     months = cal.month_start[:-1].astype("datetime64[D]").astype("datetime64[us]")
-    z = _concat(h.hazard, ("emp", "m", "hazard", "involuntary", "voluntary"))
+    z = _concat(h.hazard, ("emp", "m", "hazard", "involuntary", "voluntary", "logit_observable",
+                           "engagement_latent", "pull"))
     hazard = pd.DataFrame({"employee_id": _cat_unique(z["emp"], emp_ids), "month": months[z["m"]],
                            "hazard": z["hazard"], "involuntary": z["involuntary"].astype(bool),
-                           "exited_voluntarily": z["voluntary"].astype(bool)})
+                           "exited_voluntarily": z["voluntary"].astype(bool),
+                           # logit(hazard) = logit_observable + c_e·engagement_latent + c_p·pull (see latent_process)
+                           "logit_observable": z["logit_observable"], "engagement_latent": z["engagement_latent"],
+                           "outside_pull": z["pull"]})
+    hazard.attrs["latent_process"] = latent_process()
     d = _concat(h.demand, ("unit", "skill", "m", "demand", "supply"))
     demand = pd.DataFrame({"org_unit_id": _cat(h.org.units["org_unit_id"].to_numpy(dtype=object), d["unit"]),
                            "skill_id": _cat(h.tax.skills["skill_id"].to_numpy(dtype=object), d["skill"]),
@@ -213,3 +221,20 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
                            "manager_leniency": a["leniency"][:n].astype(float)})
     return {"attrition_hazard": hazard, "course_effects": effects_table(h.cat), "skill_demand": demand,
             "latent": latent}
+
+
+def latent_process() -> dict[str, dict[str, float]]:
+    """The law of the two latent terms of the voluntary-exit logit (kept with ``attrition_hazard`` as
+    ``DataFrame.attrs["latent_process"]``, i.e. in the Parquet file's pandas metadata).
+
+    value(first month employed) = mean + rho·dev0 + N(0, sd), dev0 ~ N(0, start_sd), mean ~ N(0, mean_sd);
+    then dev(m + 1) = rho·dev(m) + N(0, sd), value = mean + dev; the logit gets ``coefficient`` × value.
+    Engagement here is its unexplained part (``attrition_hazard.engagement_latent``): the shifts that follow
+    observable events (promotion, manager change, weak review, completion) are in ``logit_observable``.
+    """
+    return {
+        "engagement": {"coefficient": attrition.COEF["engagement"], "mean_sd": ENGAGEMENT_START[0],
+                       "start_sd": ENGAGEMENT_START[1], "rho": ENGAGEMENT_RHO, "sd": ENGAGEMENT_SD},
+        "outside_pull": {"coefficient": attrition.COEF["outside_pull"], "mean_sd": PULL_START[0],
+                         "start_sd": PULL_START[1], "rho": PULL_RHO, "sd": PULL_SD},
+    }
