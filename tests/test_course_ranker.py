@@ -251,3 +251,94 @@ def test_predict_frame_scores_rows(ranker, data):
     out = ranker.predict_frame(data.head(50))
     assert list(out.columns) == ["employee_id", "course_id", "score", "rank"]
     assert len(out) == 50 and out.groupby("employee_id")["rank"].min().eq(1).all()
+
+
+def test_empirical_bayes_splits_spread_into_effects_and_noise():
+    from models.course_ranker.training import empirical_bayes
+
+    rng = np.random.default_rng(0)
+    n = rng.integers(1, 80, 4000).astype(float)
+    true = rng.normal(0.4, 0.3, len(n))  # tau = 0.3
+    observed = true + rng.normal(0, 0.9, len(n)) / np.sqrt(n)  # sigma = 0.9
+    eb = empirical_bayes(observed, n)
+    assert eb["mean"] == pytest.approx(0.4, abs=0.03)
+    assert eb["tau2"] == pytest.approx(0.09, rel=0.25) and eb["sigma2"] == pytest.approx(0.81, rel=0.25)
+    assert eb["strength"] == pytest.approx(0.81 / 0.09, rel=0.4)
+    assert empirical_bayes(observed[:5], n[:5]) is None  # too few courses: the fixed prior strength is used
+    assert empirical_bayes(np.full(3, np.nan), np.ones(3)) is None
+
+
+def test_fit_estimates_the_shrinkage_unless_given(data):
+    fitted = CourseRanker(n_estimators=10, n_jobs=1).fit(data)
+    assert fitted.eb_ is not None and fitted.prior_strength_ == pytest.approx(fitted.eb_["strength"])
+    assert fitted.priors_["avg_rating_change"] == pytest.approx(fitted.eb_["mean"])
+    fixed = CourseRanker(n_estimators=10, n_jobs=1, prior_strength=5.0).fit(data)
+    assert fixed.eb_ is None and fixed.prior_strength_ == 5.0
+    with pytest.raises(ValueError, match="prior_strength"):
+        CourseRanker(prior_strength=-1.0).fit(data)
+    with pytest.raises(ValueError, match="tree_weight"):
+        CourseRanker(tree_weight=-0.1).fit(data)
+    with pytest.raises(ValueError, match="expected_gain"):
+        CourseRanker(exclude_columns=["expected_gain"]).fit(data)
+
+
+def test_lowest_output_bounds_the_trees(ranker, data):
+    from models.course_ranker.training import lowest_output
+
+    raw = ranker.booster_.predict(ranker._matrix(data).to_numpy(), raw_score=True)
+    assert ranker.tree_floor_ == pytest.approx(lowest_output(ranker.booster_))
+    assert ranker.tree_floor_ <= raw.min() + 1e-9
+
+
+def test_score_is_the_uplift_estimate_plus_the_gated_trees(ranker, data):
+    frame = one_employee(data)
+    inputs = ranker._inputs(frame)
+    raw = ranker.booster_.predict(ranker._matrix(frame).to_numpy(), raw_score=True)
+    covers = frame["gap_match"].to_numpy() > 0
+    assert covers.any() and (~covers).any()  # mandatory courses cover no gap
+    uplift = ((inputs["expected_gain"] - ranker.gain_center_) / ranker.gain_scale_
+              + ranker.effect_weight * inputs["avg_rating_change"])
+    trees = np.where(covers, raw, ranker.tree_floor_) * ranker.tree_weight / ranker.tree_scale_
+    np.testing.assert_allclose(ranker.score(frame), uplift + trees, rtol=1e-9, atol=1e-9)
+    # courses covering no gap of the current job are ordered by their takers' improvement alone
+    rest = np.flatnonzero(~covers)
+    order = np.argsort(-ranker.score(frame)[rest], kind="stable")
+    assert np.all(np.diff(inputs["avg_rating_change"][rest][order]) <= 1e-12)
+
+
+def test_takers_improvement_never_lowers_a_course(ranker, data):
+    frame = one_employee(data)
+    row = frame[(frame["gap_match"] > 0) & (frame["takers_total"] > 0)].head(1)
+    scores = [ranker.score(row.assign(avg_rating_change=v))[0] for v in (-0.5, 0.0, 0.3, 0.6, 1.0, 2.0)]
+    assert all(b >= a - 1e-12 for a, b in zip(scores, scores[1:], strict=False)), scores
+    assert scores[-1] > scores[0]
+
+
+def test_without_trees_the_score_is_the_uplift_estimate(data):
+    model = CourseRanker(n_estimators=10, n_jobs=1, tree_weight=0.0).fit(data)
+    frame = one_employee(data)
+    expected = model._inputs(frame)["expected_gain"]
+    covers = frame["gap_match"].to_numpy() > 0
+    s = model.score(frame)
+    assert pd.Series(s[covers]).corr(pd.Series(expected[covers]), method="spearman") > 0.95
+    explained = model.explain(frame, top=3)
+    np.testing.assert_allclose([e.raw_score for e in explained], s, rtol=1e-6, atol=1e-6)
+
+
+def test_a_model_pickled_before_the_gated_blend_scores_as_it_did(ranker, data):
+    """Models registered by the previous version (boosted from ``prior_weight`` × expected gain) still serve."""
+    import pickle
+
+    frame = one_employee(data)
+    state = {k: v for k, v in ranker.__dict__.items()
+             if k not in ("tree_weight", "effect_weight", "tree_scale_", "tree_floor_", "gated_", "gain_center_",
+                          "gain_scale_", "prior_strength_", "eb_")}
+    state.update(prior_weight=10.0, prior_center_=0.2, prior_strength=5.0)
+    legacy = CourseRanker.__new__(CourseRanker)
+    legacy.__setstate__(dict(state))
+    legacy = pickle.loads(pickle.dumps(legacy))
+    inputs = legacy._inputs(frame)
+    raw = legacy.booster_.predict(legacy._matrix(frame).to_numpy(), raw_score=True)
+    np.testing.assert_allclose(legacy.score(frame), raw + 10.0 * (inputs["expected_gain"] - 0.2), rtol=1e-9)
+    explained = legacy.explain(frame, top=3)
+    np.testing.assert_allclose([e.raw_score for e in explained], legacy.score(frame), rtol=1e-6, atol=1e-6)

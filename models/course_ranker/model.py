@@ -11,19 +11,24 @@ larger gap on a skill never lowers the rank of the course that teaches it (all e
 
 Cold start: new hires carry their pre-hire assessment gaps in ``skill_gaps`` already. New courses have no
 takers: their ``avg_rating_change`` and ``completion_rate`` are shrunk towards the catalogue prior learned
-at fit time (weight ``prior_strength`` takers) and a ``has_takers`` flag is a feature, so "no takers yet"
-is a prior, not a hard penalty.
+at fit time (empirical Bayes: the strength σ²/τ² is estimated from the courses' spread, see
+``training.empirical_bayes``; a number for ``prior_strength`` fixes it) and a ``has_takers`` flag is a
+feature, so "no takers yet" is a prior, not a hard penalty.
 
-Enrollment bias (see ``labels``): who enrols is driven by popularity, managers and campaigns, so counts of
-takers (``takers_*``, ``peers_*``) let the model re-learn who chose what rather than what helped. They are
-left out by default (``popularity_features=False``); on the simulated demo company that raised the top-10
-true uplift from about 0.51 to 0.60 of the oracle. The boosting also starts from an uplift prior,
-``prior_weight`` × ``expected_gain`` (takers' improvement capped by the gap the course covers), passed to
-LightGBM as ``init_score``; the trees learn corrections from the graded labels (0.64 of the oracle there,
-1.5× popularity). The prior is part of the score and of the explanation (added to the ``expected_gain``
-contribution), so base + contributions still equals the score. ``expected_gain`` and ``avg_rating_change``
-are monotone increasing too. Inverse-propensity weighting of enrolled rows is available
-(``propensity_weighting``) but measured worse there, so it is off.
+Score (``docs/course-ranker.md`` has the reasoning and the measurements):
+
+    (expected_gain − gain_center_) / gain_scale_ + effect_weight × avg_rating_change
+    + tree_weight × (trees / tree_scale_ if the course covers a gap of the current job, else tree_floor_ / tree_scale_)
+
+``expected_gain`` = min(takers' improvement (shrunk, ≥ 0) × gap skills covered, gap covered) is the uplift
+estimate. ``trees`` is LightGBM LambdaRank on the graded labels, which reward uptake as much as improvement
+(enrollment bias, see ``labels``), so it only refines the order (weight 0.25 of its spread, chosen on
+another company and an earlier origin). Courses covering no gap of the current job get the trees' lowest
+possible output: they follow, ordered by takers' improvement, and a gap appearing never lowers a score.
+Counts of takers (``takers_*``, ``peers_*``) are left out by default (``popularity_features=False``): they
+let the trees re-learn who chose what. The uplift terms are added to the ``expected_gain`` and
+``avg_rating_change`` contributions and the tree term is scaled, so base + contributions equals the score.
+Inverse-propensity weighting (``propensity_weighting``) measured worse and is off.
 """
 
 from __future__ import annotations
@@ -74,14 +79,15 @@ class CourseRanker:
         num_leaves: int = 15,
         learning_rate: float = 0.05,
         min_child_samples: int = 20,
-        early_stopping_rounds: int = 20,
+        early_stopping_rounds: int = 50,
         valid_fraction: float = 0.2,
         monotone: bool = True,
-        prior_strength: float = 5.0,
+        prior_strength: float | None = None,
         label_gain: Sequence[float] = (0.0, 1.0, 3.0, 7.0),
         popularity_features: bool = False,
         exclude_columns: Sequence[str] = (),
-        prior_weight: float = 10.0,
+        tree_weight: float = 0.25,
+        effect_weight: float = 0.01,
         propensity_weighting: bool = False,
         max_weight: float = 10.0,
         refit: bool = True,
@@ -99,7 +105,8 @@ class CourseRanker:
         self.label_gain = label_gain
         self.popularity_features = popularity_features
         self.exclude_columns = exclude_columns
-        self.prior_weight = prior_weight
+        self.tree_weight = tree_weight
+        self.effect_weight = effect_weight
         self.propensity_weighting = propensity_weighting
         self.max_weight = max_weight
         self.refit = refit
@@ -129,11 +136,12 @@ class CourseRanker:
             raise ValueError("no query has a positive label; nothing to learn a ranking from")
         keep = pd.Series(is_pos).groupby(qid).transform("any").to_numpy()  # all-zero queries teach nothing
         data, qid = data[keep].reset_index(drop=True), qid[keep]
-        self._fit_priors(data)
+        self._fit_priors(data, time_col)
         inputs = self._inputs(data)
         X = self._frame(inputs, data.index)
-        self.prior_center_ = float(np.mean(inputs["expected_gain"]))
-        offset = self._offset(inputs)
+        gain = inputs["expected_gain"]
+        self.gain_center_ = float(np.mean(gain))
+        self.gain_scale_ = float(np.std(gain)) if np.std(gain) > 1e-9 else 1.0
         y_all = data["_y"].to_numpy()
         w_all = (T.propensity_weights(data["course_id"].astype(str).to_numpy(), y_all, self.max_weight)
                  if self.propensity_weighting else np.ones(len(y_all)))
@@ -141,10 +149,10 @@ class CourseRanker:
         n_valid = int(np.ceil(len(times) * self.valid_fraction)) if len(times) > 1 else 0
         is_valid = data[time_col].isin(times[len(times) - n_valid:]).to_numpy() if n_valid else np.zeros(len(X), bool)
         params = self._lgb_params()
-        train = lgb.Dataset(X[~is_valid], y_all[~is_valid], weight=w_all[~is_valid], init_score=offset[~is_valid],
+        train = lgb.Dataset(X[~is_valid], y_all[~is_valid], weight=w_all[~is_valid],
                             group=T.group_sizes(qid[~is_valid]), free_raw_data=False)
         if is_valid.any():
-            valid = lgb.Dataset(X[is_valid], y_all[is_valid], weight=w_all[is_valid], init_score=offset[is_valid],
+            valid = lgb.Dataset(X[is_valid], y_all[is_valid], weight=w_all[is_valid],
                                 group=T.group_sizes(qid[is_valid]), reference=train)
             feval = T.weighted_ndcg(qid[is_valid], w_all[is_valid], np.asarray(self.label_gain, float))
             booster = lgb.train(params, train, self.n_estimators, valid_sets=[valid], feval=feval,
@@ -152,13 +160,17 @@ class CourseRanker:
             self.best_iteration_ = int(booster.best_iteration or self.n_estimators)
             self.valid_ndcg_ = float(booster.best_score["valid_0"]["weighted_ndcg@10"])
             if self.refit:
-                full = lgb.Dataset(X, y_all, weight=w_all, init_score=offset, group=T.group_sizes(qid))
+                full = lgb.Dataset(X, y_all, weight=w_all, group=T.group_sizes(qid))
                 booster = lgb.train(params, full, self.best_iteration_)
         else:
             self.best_iteration_, self.valid_ndcg_ = self.n_estimators, float("nan")
             booster = lgb.train(params, train, self.n_estimators)
         self.booster_ = booster
         self.columns_ = self._model_columns()
+        raw = booster.predict(X.to_numpy(dtype=float), raw_score=True, num_threads=self.n_jobs)
+        self.tree_scale_ = float(np.std(raw)) if np.std(raw) > 1e-9 else 1.0
+        self.tree_floor_ = T.lowest_output(booster)
+        self.gated_ = True
         self.input_columns_ = list(INPUT_COLUMNS)
         self.n_train_rows_, self.n_train_queries_ = len(X), int(len(np.unique(qid)))
         return self
@@ -172,14 +184,17 @@ class CourseRanker:
         unknown = set(self.exclude_columns) - set(MODEL_COLUMNS)
         if unknown:
             raise ValueError(f"exclude_columns names unknown column(s) {sorted(unknown)}")
-        if self.prior_weight < 0 or (self.prior_weight > 0 and "expected_gain" in set(self.exclude_columns)):
-            raise ValueError(f"prior_weight must be >= 0 and needs the expected_gain column, got {self.prior_weight!r}")
+        if "expected_gain" in set(self.exclude_columns):
+            raise ValueError("expected_gain is the uplift term of the score and cannot be excluded")
+        for name in ("tree_weight", "effect_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if len(self.label_gain) < 4 or any(g < 0 for g in self.label_gain):
             raise ValueError(f"label_gain needs 4 non-negative gains (labels 0-3), got {self.label_gain!r}")
         if self.max_weight < 1:
             raise ValueError(f"max_weight must be >= 1, got {self.max_weight!r}")
-        if self.prior_strength < 0:
-            raise ValueError(f"prior_strength must be >= 0, got {self.prior_strength!r}")
+        if self.prior_strength is not None and not self.prior_strength >= 0:
+            raise ValueError(f"prior_strength must be >= 0 or None (empirical Bayes), got {self.prior_strength!r}")
 
     def _lgb_params(self) -> dict:
         mono = [1 if (self.monotone and c in MONOTONE_INCREASING) else 0 for c in self._model_columns()]
@@ -190,7 +205,8 @@ class CourseRanker:
             "deterministic": True, "force_col_wise": True, "verbosity": -1,
         }
 
-    def _fit_priors(self, data: pd.DataFrame) -> None:
+    def _fit_priors(self, data: pd.DataFrame, time_col: str = "event_timestamp") -> None:
+        """Catalogue priors for courses without takers, and the shrinkage of takers' averages towards them."""
         courses = data.drop_duplicates("course_id") if "course_id" in data else data
         n = pd.to_numeric(courses["takers_total"], errors="coerce").fillna(0).to_numpy(float)
         priors = {}
@@ -198,6 +214,17 @@ class CourseRanker:
             v = pd.to_numeric(courses[col], errors="coerce").to_numpy(float)
             ok = (n > 0) & np.isfinite(v)
             priors[col] = float(np.average(v[ok], weights=n[ok])) if ok.any() else default
+        self.eb_ = None
+        if self.prior_strength is None:
+            keys = [c for c in ("course_id", time_col) if c in data]
+            rows = data.drop_duplicates(keys) if len(keys) == 2 else courses
+            self.eb_ = T.empirical_bayes(pd.to_numeric(rows["avg_rating_change"], errors="coerce").to_numpy(float),
+                                         pd.to_numeric(rows["takers_total"], errors="coerce").to_numpy(float))
+        if self.eb_ is not None:
+            priors["avg_rating_change"] = self.eb_["mean"]
+            self.prior_strength_ = self.eb_["strength"]
+        else:
+            self.prior_strength_ = float(5.0 if self.prior_strength is None else self.prior_strength)
         self.priors_ = priors
 
     # ------------------------------------------------------------------ scoring
@@ -209,9 +236,19 @@ class CourseRanker:
         cols = self._model_columns()
         return pd.DataFrame(np.column_stack([out[c] for c in cols]), index=index, columns=cols)
 
-    def _offset(self, out: dict[str, np.ndarray]) -> np.ndarray:
-        """The prior the boosting starts from: ``prior_weight`` × expected gain (centred on the training mean)."""
-        return self.prior_weight * (out["expected_gain"] - self.prior_center_)
+    def _uplift(self, out: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The uplift terms of the score: (scaled expected gain, ``effect_weight`` × shrunk takers' improvement)."""
+        return ((out["expected_gain"] - self.gain_center_) / self.gain_scale_,
+                self.effect_weight * out["avg_rating_change"])
+
+    def _gate(self, out: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: (weight of the trees' output, constant standing in for it). Rows covering a gap of the
+        current job get ``tree_weight / tree_scale_`` × trees; the others the trees' lowest possible output."""
+        w = self.tree_weight / self.tree_scale_
+        if not self.gated_:
+            return np.full(len(out["gap_match"]), w), np.zeros(len(out["gap_match"]))
+        covers = np.nan_to_num(out["gap_match"]) > 0
+        return np.where(covers, w, 0.0), np.where(covers, 0.0, w * self.tree_floor_)
 
     def _inputs(self, df: T.Frame) -> dict[str, np.ndarray]:
         """Every derived input column as an array.
@@ -226,7 +263,7 @@ class CourseRanker:
         for c, name in zip(R.FORMAT_COLUMNS, COURSE_FORMATS, strict=True):
             out[c] = (fmt == name).astype(float)
         n = np.nan_to_num(out["takers_total"], nan=0.0)
-        m = float(self.prior_strength)
+        m = float(self.prior_strength_)
         for c in ("avg_rating_change", "completion_rate"):
             p = self.priors_[c]
             out[c] = (n * np.nan_to_num(out[c], nan=p) + m * p) / np.maximum(n + m, 1e-9)
@@ -250,7 +287,9 @@ class CourseRanker:
         inputs = self._inputs(df)
         X = np.column_stack([inputs[c] for c in self._model_columns()])
         raw = self.booster_.predict(X, raw_score=True, num_threads=1 if len(X) < 5000 else self.n_jobs)
-        return raw + self._offset(inputs)
+        gain, effect = self._uplift(inputs)
+        w, floor = self._gate(inputs)
+        return gain + effect + w * raw + floor
 
     def predict_frame(self, df: pd.DataFrame, **params) -> pd.DataFrame:
         """Scores per row for the pyfunc: id columns present in ``df``, ``score`` and ``rank`` per employee."""
@@ -367,7 +406,12 @@ class CourseRanker:
         inputs = self._inputs(frame)
         X = self._frame(inputs, pd.RangeIndex(T.n_rows(frame)))
         base, contrib = tree_contributions(T.SingleThread(self.booster_), X)
-        contrib[:, self.columns_.index("expected_gain")] += self._offset(inputs)  # the prior is its own term
+        w, floor = self._gate(inputs)
+        base, contrib = base * w + floor, contrib * w[:, None]
+        gain, effect = self._uplift(inputs)  # the uplift terms are their own contributions
+        contrib[:, self.columns_.index("expected_gain")] += gain
+        col = "avg_rating_change" if "avg_rating_change" in self.columns_ else "expected_gain"
+        contrib[:, self.columns_.index(col)] += effect
         found = explain_rows(base, contrib, X, R.DRIVERS, lang=lang, top=top, groups=R.GROUPS, direction=1)
         has_gaps = all(c in frame for c in ("skill_ids", "skill_gaps", "course_skill_ids"))
         gaps = R.gap_details(frame) if has_gaps else None
@@ -389,6 +433,11 @@ class CourseRanker:
             reasons = list(dict.fromkeys(t for t in texts if t))
             out.append(Explanation(e.base_value, e.contributions, reasons, total=e.total))
         return out
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickle; a model fitted before the gated blend (boosted from ``prior_weight`` × expected gain)
+        scores exactly as it did."""
+        self.__dict__.update(T.legacy_state(state))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "booster_"):

@@ -1,5 +1,6 @@
 """Helpers of the course ranker: frame checks and conversion, query sizes, inverse-propensity weights, the
-early-stopping metric and a one-thread view of the booster for explanations.
+empirical-Bayes shrinkage of takers' averages, the booster's lowest output, the early-stopping metric, a
+one-thread view of the booster for explanations and the reading of models pickled by an earlier version.
 
 A *frame* here is a DataFrame or, on the serving path, a mapping of column name → 1-D numpy array (one value
 per candidate row; object arrays for lists and strings), so one employee's candidates are ranked without
@@ -36,6 +37,51 @@ def propensity_weights(course: np.ndarray, y: np.ndarray, max_weight: float, smo
     rate = (pos + smoothing * overall) / (n + smoothing)
     w = np.clip(overall / rate[inverse], 1.0 / max_weight, max_weight)
     return np.where(taken > 0, w, 1.0)
+
+
+def empirical_bayes(mean: np.ndarray, n: np.ndarray, min_rows: int = 20) -> dict[str, float] | None:
+    """Method-of-moments empirical Bayes for takers' averages: ``mean[i]`` is the average of ``n[i]`` takers.
+
+    Var(mean) = τ² (spread of the true course values) + σ² / n (noise of an average of n takers): the squared
+    deviations from the takers-weighted overall mean are regressed on 1 / n. Returns the overall mean, τ²,
+    σ² and the prior strength σ² / τ² (a course with n takers keeps n / (n + strength) of its own average),
+    or None with fewer than ``min_rows`` usable rows.
+    """
+    mean, n = np.asarray(mean, dtype=float), np.nan_to_num(np.asarray(n, dtype=float), nan=0.0)
+    ok = np.isfinite(mean) & (n > 0)
+    if ok.sum() < min_rows:
+        return None
+    mean, n = mean[ok], n[ok]
+    mu = float(np.average(mean, weights=n))
+    design = np.column_stack([np.ones(len(n)), 1.0 / n])
+    tau2, sigma2 = np.linalg.lstsq(design, (mean - mu) ** 2, rcond=None)[0]
+    tau2 = max(float(tau2), 1e-4)
+    sigma2 = max(float(sigma2), 1e-4)
+    return {"mean": mu, "tau2": tau2, "sigma2": sigma2, "strength": float(np.clip(sigma2 / tau2, 0.5, 500.0))}
+
+
+def lowest_output(booster) -> float:
+    """The lowest raw score the booster can give: the sum over trees of each tree's smallest leaf value."""
+    def smallest(node: dict) -> float:
+        if "leaf_value" in node:
+            return float(node["leaf_value"])
+        return min(smallest(node["left_child"]), smallest(node["right_child"]))
+
+    return float(sum(smallest(t["tree_structure"]) for t in booster.dump_model()["tree_info"]))
+
+
+def legacy_state(state: dict) -> dict:
+    """A pickled CourseRanker's state in the current form. Before the gated blend the trees were boosted from
+    ``prior_weight`` × (expected gain − ``prior_center_``) on every row: the same score as a blend with tree
+    weight 1, gain scale 1 / ``prior_weight``, no effect term and no gate."""
+    if "prior_center_" not in state or "gain_center_" in state:
+        return state
+    state = dict(state)
+    weight = float(state.pop("prior_weight"))
+    state.update(tree_weight=1.0, effect_weight=0.0, tree_scale_=1.0, tree_floor_=0.0, gated_=False,
+                 gain_center_=state.pop("prior_center_"), gain_scale_=1.0 / weight if weight > 0 else np.inf,
+                 prior_strength_=float(state["prior_strength"]), eb_=None)
+    return state
 
 
 def weighted_ndcg(qid: np.ndarray, weight: np.ndarray, gains: np.ndarray, k: int = 10):
