@@ -137,23 +137,29 @@ def observable_survival(hz: pd.DataFrame, terms: dict[str, LatentTerm], draws: i
 
 def _expected_survival(obs: np.ndarray, first: np.ndarray, terms: list[LatentTerm], draws: int,
                        rng: np.random.Generator) -> np.ndarray:
+    """E[S(j)] for j = 0..months over ``draws`` latent paths per row (float32 paths: Monte Carlo error, not
+    rounding, is what limits the precision)."""
     n, n_months = obs.shape
     shape = (n, draws)
-    mean = [rng.normal(0.0, t.mean_sd, shape) for t in terms]
-    dev0 = [rng.normal(0.0, t.start_sd, shape) for t in terms]
-    dev = [np.zeros(shape) for _ in terms]
-    log_s = np.zeros(shape)
+    f32 = np.float32
+
+    def normal(sd: float) -> np.ndarray:
+        return f32(sd) * rng.standard_normal(shape, dtype=f32)
+
+    mean = [normal(t.mean_sd) for t in terms]
+    dev0 = [normal(t.start_sd) for t in terms]
+    dev = [np.zeros(shape, f32) for _ in terms]
+    log_s = np.zeros(shape, f32)
     out = np.ones((n, n_months + 1))
     for j in range(n_months):
         at_start = (first == j)[:, None]
-        logit = np.nan_to_num(obs[:, j], nan=0.0)[:, None] + np.zeros(shape)
+        logit = np.broadcast_to(np.nan_to_num(obs[:, j], nan=0.0).astype(f32)[:, None], shape).copy()
         for i, t in enumerate(terms):
-            eps = rng.normal(0.0, t.sd, shape)
-            dev[i] = np.where(at_start, t.rho * dev0[i], t.rho * dev[i]) + eps
-            logit += t.coefficient * (mean[i] + dev[i])
+            dev[i] = np.where(at_start, f32(t.rho) * dev0[i], f32(t.rho) * dev[i]) + normal(t.sd)
+            logit += f32(t.coefficient) * (mean[i] + dev[i])
         employed = (j >= first)[:, None]
-        log_s -= np.where(employed, np.logaddexp(0.0, logit), 0.0)  # log(1 − sigmoid(logit))
-        out[:, j + 1] = np.exp(log_s).mean(axis=1)
+        log_s -= np.where(employed, np.logaddexp(f32(0.0), logit), f32(0.0))  # log(1 − sigmoid(logit))
+        out[:, j + 1] = np.exp(log_s, dtype=np.float64).mean(axis=1)
     return out
 
 

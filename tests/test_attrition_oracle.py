@@ -76,7 +76,7 @@ def test_without_latent_variance_the_process_oracle_is_the_full_oracle(tmp_path:
     rows = pd.concat([_snapshots(300, 0), later], ignore_index=True)
     full = oracle_risk(truth, rows, (1, 3, 6))
     process = process_oracle_risk(truth, rows, (1, 3, 6), draws=16)
-    np.testing.assert_allclose(process, full, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(process, full, rtol=1e-5, atol=1e-9)  # equal up to the float32 latent paths
 
 
 def test_with_latent_variance_the_process_oracle_is_calibrated_but_less_sharp(tmp_path: Path) -> None:
