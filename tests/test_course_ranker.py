@@ -244,6 +244,10 @@ def test_columns_rank_and_explain_like_the_frame(ranker, data, constraints):
         a = ranker.explain(frame, lang=lang, course_ids=ids, skill_names=SKILL_NAMES)
         b = ranker.explain(columns, lang=lang, course_ids=ids, skill_names=SKILL_NAMES)
         assert a == b
+        chosen, explained = ranker.recommend_explained(columns, k=10, lang=lang, skill_names=SKILL_NAMES,
+                                                       **constraints)  # serving's one pass
+        pd.testing.assert_frame_equal(pd.DataFrame(chosen, columns=recs.columns), recs)
+        assert explained == a
     np.testing.assert_array_equal(ranker.score(frame), ranker.score(columns))
 
 

@@ -141,3 +141,30 @@ def test_predict_frame_adds_supply_and_gap(fitted, data):
     assert (out["gap_p10"] <= out["gap_p90"]).all()
     only_demand = fitted.predict_frame(data.drop(columns=["in_training"]))
     assert "supply" not in only_demand.columns
+
+
+def test_threaded_fit_names_lightgbm_threads_on_every_call(data, monkeypatch):
+    """With ``n_jobs`` > 1 horizons and origins are fitted on Python threads. LightGBM keeps one process-wide
+    thread count, and a call that does not name it resets it under a thread that is training (a segfault in
+    ``talentloop demo``). Every train, dataset and predict call in a threaded fit names ``num_threads``."""
+    import lightgbm as lgb
+
+    calls = []
+    real_predict, real_train = lgb.Booster.predict, lgb.train
+
+    def predict(self, X, *args, **kwargs):
+        calls.append(("predict", kwargs.get("num_threads")))
+        return real_predict(self, X, *args, **kwargs)
+
+    def train(params, train_set, *args, **kwargs):
+        calls.append(("train", params.get("num_threads")))
+        calls.append(("dataset", (train_set.params or {}).get("num_threads")))
+        return real_train(params, train_set, *args, **kwargs)
+
+    monkeypatch.setattr(lgb.Booster, "predict", predict)
+    monkeypatch.setattr(lgb, "train", train)
+    m = model(n_jobs=2)
+    m.cross_validation(data, n_windows=2, horizons=(1, 3))
+    m.fit(data).predict(data)
+    assert {kind for kind, _ in calls} == {"predict", "train", "dataset"}
+    assert all(threads == 1 for _, threads in calls), sorted(set(calls))

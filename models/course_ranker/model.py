@@ -42,7 +42,7 @@ from features.contract import COURSE_FORMATS
 from models.course_ranker import reasons as R
 from models.course_ranker import training as T
 from models.course_ranker.candidates import addressed_skills, gap_skills
-from models.explanation import Explanation, explain_rows, tree_contributions
+from models.explanation import LANGS, Explanation, explain_values, tree_contributions
 
 FEATURE_SERVICE = "course_ranker_v1"
 EMPLOYEE_COLUMNS = (
@@ -64,6 +64,7 @@ POPULARITY_COLUMNS = ("takers_12m", "takers_total", "peers_taken_12m", "peers_co
 MODEL_COLUMNS = (*EMPLOYEE_COLUMNS, *R.FORMAT_COLUMNS, *COURSE_COLUMNS, "has_takers", *PAIR_COLUMNS, "expected_gain")
 INPUT_COLUMNS = (*EMPLOYEE_COLUMNS, "format", *COURSE_COLUMNS, *PAIR_COLUMNS)
 NUMERIC_INPUTS = (*EMPLOYEE_COLUMNS, *COURSE_COLUMNS, *PAIR_COLUMNS)
+RECOMMENDATION_COLUMNS = ("course_id", "score", "rank", "skills_addressed", "mandatory", "format", "hours", "cost")
 EXPLAIN_COLUMNS = frozenset((*INPUT_COLUMNS, "course_id", "skill_ids", "skill_gaps", "skill_required_levels",
                              "course_skill_ids"))
 
@@ -284,7 +285,9 @@ class CourseRanker:
     def score(self, df: T.Frame) -> np.ndarray:
         """Raw ranking scores (higher ranks first) for each row."""
         self._check_fitted()
-        inputs = self._inputs(df)
+        return self._score(self._inputs(df))
+
+    def _score(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         X = np.column_stack([inputs[c] for c in self._model_columns()])
         raw = self.booster_.predict(X, raw_score=True, num_threads=1 if len(X) < 5000 else self.n_jobs)
         gain, effect = self._uplift(inputs)
@@ -315,6 +318,32 @@ class CourseRanker:
         Returns course_id, score, rank, skills_addressed (gap skills the course teaches, largest gap first),
         mandatory, format, hours, cost.
         """
+        chosen, _, _ = self._recommend(frame, k, formats, max_hours, budget, exclude, mandatory_first, diversify)
+        return pd.DataFrame(chosen, columns=list(RECOMMENDATION_COLUMNS))
+
+    def recommend_explained(self, frame: T.Frame, k: int = 10, formats: Iterable[str] | None = None,
+                            max_hours: float | None = None, budget: float | None = None, *, lang: str = "en",
+                            top: int = 5, skill_names: Mapping[str, Mapping[str, str]] | None = None,
+                            exclude: Iterable[str] | None = None, mandatory_first: bool = False,
+                            diversify: bool = True) -> tuple[list[dict], list[Explanation]]:
+        """:meth:`recommend` and :meth:`explain` of the courses chosen, in one pass over the inputs (what
+        serving calls): the chosen courses as dicts (the columns of :meth:`recommend`) and their explanations,
+        equal to ``explain(frame, course_ids=[chosen ids])``."""
+        if lang not in LANGS:  # before any work: a bad language is the caller's error, not the model's
+            raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+        chosen, inputs, idx = self._recommend(frame, k, formats, max_hours, budget, exclude, mandatory_first,
+                                              diversify)
+        if not len(idx):
+            return [], []
+        rows = T.rows(frame, idx, EXPLAIN_COLUMNS)
+        explained = self._explanations(rows, {c: v[idx] for c, v in inputs.items()}, lang, top, skill_names)
+        names = list(chosen)
+        return [dict(zip(names, values, strict=True)) for values in zip(*chosen.values(), strict=True)], explained
+
+    def _recommend(self, frame: T.Frame, k: int, formats: Iterable[str] | None, max_hours: float | None,
+                   budget: float | None, exclude: Iterable[str] | None, mandatory_first: bool, diversify: bool
+                   ) -> tuple[dict[str, list], dict[str, np.ndarray], np.ndarray]:
+        """The chosen courses (column → list, in rank order), every row's model inputs, the chosen rows."""
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
         allowed = None if formats is None else set(formats)
@@ -327,9 +356,10 @@ class CourseRanker:
         if "employee_id" in frame and len(set(T.column(frame, "employee_id"))) > 1:
             raise ValueError("frame must hold the candidates of one employee; use predict_frame for many")
         if T.n_rows(frame) == 0:
-            return pd.DataFrame(columns=["course_id", "score", "rank", "skills_addressed", "mandatory", "format",
-                                         "hours", "cost"])
-        scores = self.score(frame)
+            return {c: [] for c in RECOMMENDATION_COLUMNS}, {}, np.zeros(0, dtype=int)
+        self._check_fitted()
+        inputs = self._inputs(frame)
+        scores = self._score(inputs)
         course = T.column(frame, "course_id").astype(str).astype(object)
         hours = np.nan_to_num(T.as_float(T.column(frame, "hours")))
         cost = np.nan_to_num(T.as_float(T.column(frame, "cost")))
@@ -380,11 +410,12 @@ class CourseRanker:
             if ok[i] and i not in chosen and fits(i):
                 take(i)
         idx = np.asarray(chosen, dtype=int)
-        return pd.DataFrame({
-            "course_id": course[idx], "score": scores[idx], "rank": np.arange(1, len(idx) + 1),
-            "skills_addressed": [addressed(i) for i in idx], "mandatory": mandatory[idx], "format": fmt[idx],
-            "hours": hours[idx], "cost": cost[idx],
-        })
+        out = {
+            "course_id": course[idx].tolist(), "score": scores[idx].tolist(), "rank": list(range(1, len(idx) + 1)),
+            "skills_addressed": [addressed(i) for i in idx], "mandatory": mandatory[idx].tolist(),
+            "format": fmt[idx].tolist(), "hours": hours[idx].tolist(), "cost": cost[idx].tolist(),
+        }
+        return out, inputs, idx
 
     # ------------------------------------------------------------------ explain
     def explain(self, frame: T.Frame, lang: str = "en", top: int = 5,
@@ -403,16 +434,29 @@ class CourseRanker:
                 missing = [c for c, p in zip(course_ids, pos, strict=True) if p < 0]
                 raise ValueError(f"course_ids not in frame: {missing}")
             frame = T.rows(frame, pos, EXPLAIN_COLUMNS)  # take only what is read: faster
-        inputs = self._inputs(frame)
-        X = self._frame(inputs, pd.RangeIndex(T.n_rows(frame)))
-        base, contrib = tree_contributions(T.SingleThread(self.booster_), X)
+        return self._explanations(frame, self._inputs(frame), lang, top, skill_names)
+
+    def _explanations(self, frame: T.Frame, inputs: dict[str, np.ndarray], lang: str, top: int,
+                      skill_names: Mapping[str, Mapping[str, str]] | None) -> list[Explanation]:
+        """Explanations of the rows of ``frame`` whose model inputs are ``inputs``.
+
+        Rows the gate takes the trees off (no gap of the current job covered) have a tree term that does not
+        depend on their values: base = the constant, contributions 0; TreeSHAP runs on the other rows only."""
+        cols = self._model_columns()
+        X = np.column_stack([inputs[c] for c in cols])
         w, floor = self._gate(inputs)
-        base, contrib = base * w + floor, contrib * w[:, None]
+        base, contrib = floor.astype(float), np.zeros(X.shape)
+        on = np.flatnonzero(w != 0)
+        if len(on):
+            tree_base, tree_contrib = tree_contributions(T.SingleThread(self.booster_), X[on])
+            base[on] = tree_base * w[on] + floor[on]
+            contrib[on] = tree_contrib * w[on, None]
         gain, effect = self._uplift(inputs)  # the uplift terms are their own contributions
         contrib[:, self.columns_.index("expected_gain")] += gain
         col = "avg_rating_change" if "avg_rating_change" in self.columns_ else "expected_gain"
         contrib[:, self.columns_.index(col)] += effect
-        found = explain_rows(base, contrib, X, R.DRIVERS, lang=lang, top=top, groups=R.GROUPS, direction=1)
+        found = explain_values(base, contrib, cols, X.astype(object), R.DRIVERS, lang=lang, top=top,
+                               groups=R.GROUPS, direction=1)
         has_gaps = all(c in frame for c in ("skill_ids", "skill_gaps", "course_skill_ids"))
         gaps = R.gap_details(frame) if has_gaps else None
         fmt = T.column(frame, "format").astype(object)

@@ -280,7 +280,7 @@ class DemandForecaster(BaseEstimator):
         train = o + h - 1 < start
         if train.sum() >= max(_MIN_CAL_ROWS, 5 * self.min_child_samples) and len(target_cal) >= _MIN_CAL_ROWS:
             method = "purged time split"
-            res = target_cal - self._train(data, train).predict(X_cal)
+            res = target_cal - self._train(data, train).predict(X_cal, num_threads=1)
         else:
             method = "2-fold series cross-fit"
             res = np.full(len(target_cal), np.nan)
@@ -289,7 +289,8 @@ class DemandForecaster(BaseEstimator):
                 fit_rows, out_rows = fold != f, fold_cal == f
                 if fit_rows.sum() < _MIN_CAL_ROWS or not out_rows.any():
                     raise ValueError(f"horizon {h}: too few series or months to calibrate intervals")
-                res[out_rows] = target_cal[out_rows] - self._train(data, fit_rows).predict(X_cal[out_rows])
+                res[out_rows] = target_cal[out_rows] - self._train(data, fit_rows).predict(
+                    X_cal[out_rows], num_threads=1)
         vol = X_cal[:, self.feature_names_.index("abs_change_12")]
         n_bins = int(max(1, min(self.calibration_bins, len(res) // 200)))
         edges = np.nanquantile(vol, np.linspace(0, 1, n_bins + 1)[1:-1]) if n_bins > 1 else np.array([])
@@ -325,7 +326,7 @@ class DemandForecaster(BaseEstimator):
         for h in horizons:
             X = self._design(panel, feats, s, o, h)
             level, scale = feats["level"][s, o], feats["scale"][s, o]
-            point = self.boosters_[h].predict(X)
+            point = self.boosters_[h].predict(X, num_threads=1)
             cal = self.calibration_[h]
             bins = np.digitize(np.nan_to_num(X["abs_change_12"].to_numpy(), nan=-1.0), cal["edges"])
             q = level[:, None] + scale[:, None] * (point[:, None] + cal["quantiles"][bins])
@@ -428,7 +429,12 @@ class DemandForecaster(BaseEstimator):
 
 
 def _parallel(fn: Callable[[Any], Any], items: Sequence[Any], n_jobs: int) -> list[Any]:
-    """``[fn(x) for x in items]``, on ``n_jobs`` threads when > 1 (LightGBM releases the GIL)."""
+    """``[fn(x) for x in items]``, on ``n_jobs`` threads when > 1 (LightGBM releases the GIL).
+
+    Every LightGBM call made by ``fn`` must name ``num_threads`` (1). LightGBM keeps one process-wide thread
+    count: a call without it (``Booster.predict(X)``) resets that count to OpenMP's default while another
+    thread trains with per-thread buffers sized for one thread, and the trainer then indexes past them
+    (segfaults in ``talentloop demo``, where ``OMP_NUM_THREADS`` is unset, in 2 of 3 runs)."""
     if n_jobs <= 1 or len(items) <= 1:
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=n_jobs) as pool:

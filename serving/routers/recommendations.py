@@ -7,7 +7,7 @@ teaching a skill the employee lacks, plus mandatory ones, minus completed ones) 
 indexed at start-up; the candidates' model inputs are the ranker's feature service (``course_ranker_v1``)
 assembled by :class:`serving.ranker_inputs.RankerInputs` (course views kept in memory, pair features by
 the on-demand view's own transformation); the model ranks under the constraints and explains only the
-courses shown, with exact TreeSHAP.
+courses shown, with exact TreeSHAP, in one pass over the inputs (``CourseRanker.recommend_explained``).
 """
 
 from __future__ import annotations
@@ -113,14 +113,13 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
         frame = {**read.columns, "skill_ids": repeat(skills, n), "skill_gaps": repeat(gaps, n),
                  "skill_required_levels": repeat(employee.values["skill_required_levels"] or [], n),
                  "course_skill_ids": column([catalog.course_skill_ids.get(c, []) for c in candidates])}
-        recs = model.recommend(frame, k=k, formats=formats, max_hours=max_hours, budget=budget)
-        ids = recs["course_id"].tolist()
-        explained = model.explain(frame, lang=lang, course_ids=ids, skill_names=catalog.skill_names) if ids else []
-        for r, e in zip(recs.to_dict("records"), explained, strict=True):  # records: cheaper than itertuples
+        recs, explained = model.recommend_explained(frame, k=k, formats=formats, max_hours=max_hours,
+                                                    budget=budget, lang=lang, skill_names=catalog.skill_names)
+        for r, e in zip(recs, explained, strict=True):
             courses.append(CourseOut(
-                course_id=r["course_id"], rank=int(r["rank"]), score=float(r["score"]),
-                title=catalog.titles.get(r["course_id"], {}).get(lang), format=r["format"], hours=float(r["hours"]),
-                cost=float(r["cost"]), mandatory=bool(r["mandatory"]), skills_addressed=list(r["skills_addressed"]),
+                course_id=r["course_id"], rank=r["rank"], score=r["score"],
+                title=catalog.titles.get(r["course_id"], {}).get(lang), format=r["format"], hours=r["hours"],
+                cost=r["cost"], mandatory=r["mandatory"], skills_addressed=r["skills_addressed"],
                 explanation=explanation_out(e, source="live")))
     entries = [Entry(who.key_id, who.role, f"{employee_id}/{c.course_id}", "course-recommendations", champion.name,
                      champion.version, c.score, [x.feature for x in c.explanation.contributions]) for c in courses]
