@@ -1,6 +1,6 @@
 """Benchmark: the serving API on real uvicorn (127.0.0.1 only) against a straightforward implementation.
 
-``.venv/bin/python bench/serve.py --home .talentloop [--seconds 10] [--workers 2]``
+``.venv/bin/python bench/serve.py --home .talentloop [--seconds 10] [--workers 2] [--only course]``
 
 Needs a workspace with features materialized and an attrition champion (``make demo`` + train + score).
 Starts ``serving.app:create_app`` and the baseline (:func:`baseline_app`: ``FeatureStore.get_online_features``
@@ -214,6 +214,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=18321)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--only", default="", help="Run only our phases whose name contains this text "
+                        "(e.g. 'course'); implies --skip-baseline.")
     parser.add_argument("--json", action="store_true", help="Print the rows as JSON too.")
     args = parser.parse_args()
     home = args.home.resolve()
@@ -260,12 +262,13 @@ def main() -> None:
         ]
         if has_ranker:
             plan.append(("top-10 course recommendations + reasons, 100 req/s", recs, 100, 16))
+        plan = [p for p in plan if args.only in p[0]]
         for name, paths, rate, conns in plan:
             print(f"ours: {name}", file=sys.stderr, flush=True)
             rows.append(("ours", name, load(args.port, paths, auth, rate, args.seconds, conns)))
     finally:
         stop_server(ours)
-    if not args.skip_baseline:
+    if not (args.skip_baseline or args.only):
         base = start_server("bench.serve:baseline_app", args.port + 1, args.workers, home)
         try:
             wait_ready(args.port + 1, f"/v1/employees/{ids[0]}/attrition-risk", {})

@@ -77,6 +77,9 @@ def mlflow_loader(tracking_uri: str) -> Loader:
                 raise RuntimeError(f"version {mv.version} failed a smoke prediction on its input example: "
                                    f"{type(exc).__name__}: {exc}") from exc
         model = loaded.unwrap_python_model().model
+        warm_up = getattr(model, "warm_up", None)
+        if callable(warm_up):  # what the first request would otherwise build (e.g. TreeSHAP tables)
+            warm_up()
         metrics: dict[str, float] = {}
         trained_at = None
         if mv.run_id:

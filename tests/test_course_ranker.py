@@ -346,3 +346,24 @@ def test_a_model_pickled_before_the_gated_blend_scores_as_it_did(ranker, data):
     np.testing.assert_allclose(legacy.score(frame), raw + 10.0 * (inputs["expected_gain"] - 0.2), rtol=1e-9)
     explained = legacy.explain(frame, top=3)
     np.testing.assert_allclose([e.raw_score for e in explained], legacy.score(frame), rtol=1e-6, atol=1e-6)
+
+
+def test_explanations_use_tree_tables_equal_to_lightgbm(ranker, data):
+    """The trees' TreeSHAP comes from per-leaf tables (models.treeshap), equal to LightGBM's pred_contrib;
+    the tables are rebuilt after unpickling, never stored."""
+    import pickle
+
+    from models.course_ranker.training import SingleThread
+    from models.explanation import tree_contributions
+
+    frame = one_employee(data)
+    inputs = ranker._inputs(frame)
+    X = np.column_stack([inputs[c] for c in ranker._model_columns()])
+    base, contrib = ranker._tree_shap(X)
+    assert ranker._shap_tables[1] is not None
+    lgb_base, lgb_contrib = tree_contributions(SingleThread(ranker.booster_), X)
+    np.testing.assert_allclose(base, lgb_base, atol=1e-12)
+    np.testing.assert_allclose(contrib, lgb_contrib, atol=1e-12)
+    copy = pickle.loads(pickle.dumps(ranker))
+    assert "_shap_tables" not in copy.__dict__
+    assert copy.explain(frame, top=3) == ranker.explain(frame, top=3)

@@ -448,7 +448,7 @@ class CourseRanker:
         base, contrib = floor.astype(float), np.zeros(X.shape)
         on = np.flatnonzero(w != 0)
         if len(on):
-            tree_base, tree_contrib = tree_contributions(T.SingleThread(self.booster_), X[on])
+            tree_base, tree_contrib = self._tree_shap(X[on])
             base[on] = tree_base * w[on] + floor[on]
             contrib[on] = tree_contrib * w[on, None]
         gain, effect = self._uplift(inputs)  # the uplift terms are their own contributions
@@ -477,6 +477,34 @@ class CourseRanker:
             reasons = list(dict.fromkeys(t for t in texts if t))
             out.append(Explanation(e.base_value, e.contributions, reasons, total=e.total))
         return out
+
+    def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The trees' exact TreeSHAP (base per row, contributions): per-leaf tables (``models.treeshap``,
+        ~4× faster than LightGBM's ``pred_contrib`` on a request's rows) built on first use, or
+        ``pred_contrib`` for a booster the tables do not take."""
+        cached = self.__dict__.get("_shap_tables")
+        if cached is None or cached[0] is not self.booster_:
+            from models.treeshap import TreeTables
+
+            try:
+                tables = TreeTables(self.booster_)
+            except ValueError:
+                tables = None
+            cached = self._shap_tables = (self.booster_, tables)
+        if cached[1] is None:
+            return tree_contributions(T.SingleThread(self.booster_), X)
+        out = cached[1].contributions(X)
+        return out[:, -1], out[:, :-1]
+
+    def warm_up(self) -> None:
+        """Build what explaining needs (TreeSHAP tables, the compiled kernel) before the first request."""
+        self._check_fitted()
+        self._tree_shap(np.zeros((1, len(self._model_columns()))))
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_shap_tables", None)  # derived from the booster: rebuilt after loading
+        return state
 
     def __setstate__(self, state: dict) -> None:
         """Unpickle; a model fitted before the gated blend (boosted from ``prior_weight`` × expected gain)
