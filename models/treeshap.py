@@ -14,9 +14,9 @@ decision per split node, one bit pattern per leaf and ``d`` additions per leaf: 
 with numba (a dependency of shap already). The base value is ``Σ_leaves v × Π z``.
 
 Numeric splits only, as LightGBM decides them (NaN as 0 unless missing values have their own direction,
-``missing_type`` Zero / NaN going ``default_left``). Boosters with categorical splits or very deep leaves
-(more than :data:`MAX_DEPTH` distinct features on a path) are refused with ValueError; callers keep
-LightGBM's ``pred_contrib`` for those. ``tests/test_treeshap.py`` checks the values against ``pred_contrib``.
+``missing_type`` Zero / NaN going ``default_left``). Boosters with categorical splits, very deep leaves
+(more than :data:`MAX_DEPTH` distinct features on a path) or tables over :data:`MAX_TABLE_BYTES` in all
+are refused with ValueError; callers keep LightGBM's ``pred_contrib`` for those. ``tests/test_treeshap.py`` checks the values against ``pred_contrib``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 MAX_DEPTH = 12  # distinct features on one root-to-leaf path: a table of 2^12 × 12 values for such a leaf
+MAX_TABLE_BYTES = 64 * 2**20  # all leaves' tables; a larger (deeper) model keeps LightGBM's pred_contrib
 _K_ZERO = 1e-35  # LightGBM's kZeroThreshold: |x| at or below it counts as zero for missing_type Zero
 _NONE, _ZERO, _NAN = 0, 1, 2
 
@@ -62,6 +63,8 @@ class TreeTables:
                         e_left.append(left)
                         e_slot.append(slots[f])
                     base += value * float(np.prod(z))
+                    if (offset + 2**d * d) * 8 > MAX_TABLE_BYTES:
+                        raise ValueError(f"the Shapley tables would take over {MAX_TABLE_BYTES // 2**20} MiB")
                     table = value * shapley_table(z)
                     tables.append(table.ravel())
                     leaf_elems.append(len(e_node))

@@ -367,3 +367,21 @@ def test_explanations_use_tree_tables_equal_to_lightgbm(ranker, data):
     copy = pickle.loads(pickle.dumps(ranker))
     assert "_shap_tables" not in copy.__dict__
     assert copy.explain(frame, top=3) == ranker.explain(frame, top=3)
+
+
+def test_explanations_fall_back_to_lightgbm_when_tables_are_refused(ranker, data, monkeypatch):
+    import copy
+
+    from models import treeshap
+
+    frame = one_employee(data)
+    expected = ranker.explain(frame, top=3)
+    monkeypatch.setattr(treeshap, "MAX_DEPTH", 0)
+    fallback = copy.deepcopy(ranker)
+    fallback.__dict__.pop("_shap_tables", None)
+    got = fallback.explain(frame, top=3)
+    assert fallback._shap_tables[1] is None
+    for a, b in zip(got, expected, strict=True):
+        assert [c.feature for c in a.contributions] == [c.feature for c in b.contributions]
+        assert a.base_value == pytest.approx(b.base_value, abs=1e-12)
+        assert a.raw_score == pytest.approx(b.raw_score, abs=1e-12) and a.reasons == b.reasons

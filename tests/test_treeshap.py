@@ -83,6 +83,9 @@ def test_refuses_what_it_cannot_table(monkeypatch):
         TreeTables(cat)
     with pytest.raises(ValueError, match="columns"):
         TreeTables(_booster(num_leaves=3)).contributions(np.zeros((2, 3)))
+    monkeypatch.setattr(treeshap, "MAX_TABLE_BYTES", 10_000)
+    with pytest.raises(ValueError, match="MiB"):
+        TreeTables(_booster())
     monkeypatch.setattr(treeshap, "MAX_DEPTH", 1)
     with pytest.raises(ValueError, match="distinct features"):
         TreeTables(_booster())
