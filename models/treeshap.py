@@ -87,23 +87,16 @@ class TreeTables:
                     stack.append((child, (*path, (k, left, int(node["split_feature"]), share))))
         leaf_feats.append(len(uniq_feat))
         self.base = base
-        self.node_feat = np.asarray(feat, dtype=np.int64)
-        self.node_thr = np.asarray(thr, dtype=np.float64)
-        self.node_default_left = np.asarray(dleft, dtype=np.bool_)
-        self.node_missing = np.asarray(miss, dtype=np.int8)
-        self.elem_node = np.asarray(e_node, dtype=np.int64)
-        self.elem_left = np.asarray(e_left, dtype=np.bool_)
-        self.elem_slot = np.asarray(e_slot, dtype=np.int64)
-        self.leaf_elems = np.asarray(leaf_elems, dtype=np.int64)
-        self.leaf_d = np.asarray(leaf_d, dtype=np.int64)
-        self.leaf_off = np.asarray(leaf_off, dtype=np.int64)
-        self.leaf_feats = np.asarray(leaf_feats, dtype=np.int64)
-        self.uniq_feat = np.asarray(uniq_feat, dtype=np.int64)
+        i64 = np.int64  # the kernel's arguments after X, out and base, in its order
+        self.arrays = tuple(np.asarray(values, dtype=dtype) for values, dtype in (
+            (feat, i64), (thr, np.float64), (dleft, np.bool_), (miss, np.int8),  # split nodes
+            (e_node, i64), (e_left, np.bool_), (e_slot, i64),  # path elements, leaf by leaf
+            (leaf_elems, i64), (leaf_d, i64), (leaf_off, i64), (leaf_feats, i64), (uniq_feat, i64)))  # leaves
         self.table = np.concatenate(tables) if tables else np.zeros(0)
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes + self.elem_node.nbytes * 3 + self.uniq_feat.nbytes)
+        return int(self.table.nbytes + sum(a.nbytes for a in self.arrays))
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """``booster.predict(X, pred_contrib=True)``: rows × (features + 1), the base value last."""
@@ -111,9 +104,7 @@ class TreeTables:
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"X must have {self.n_features} columns, got shape {X.shape}")
         out = np.zeros((len(X), self.n_features + 1))
-        _kernel()(X, out, self.base, self.node_feat, self.node_thr, self.node_default_left, self.node_missing,
-                  self.elem_node, self.elem_left, self.elem_slot, self.leaf_elems, self.leaf_d, self.leaf_off,
-                  self.leaf_feats, self.uniq_feat, self.table)
+        _kernel()(X, out, self.base, *self.arrays, self.table)
         return out
 
 
