@@ -247,6 +247,7 @@ class ModelsResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
+    worker: int = Field(description="Process id of the worker that answered (several workers share the port).")
 
 
 class Ready(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -12,7 +14,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", response_model=Health, summary="The process is up")
 async def healthz() -> Health:
-    return Health(status="ok")
+    return Health(status="ok", worker=os.getpid())
 
 
 @router.get("/readyz", response_model=Ready, summary="200 only when every model and store is loaded",

@@ -22,17 +22,22 @@ def register(app: typer.Typer) -> None:
             0.0, "--reload-seconds", help="Poll the champion aliases every N seconds (0: only on POST reload)."),
         log_level: str = typer.Option("warning", help="uvicorn log level."),
     ) -> None:
-        """Serve the API (uvicorn, app factory ``serving.app:create_app``)."""
+        """Serve the API (uvicorn, app factory ``serving.app:create_app``; several workers each accept on their
+        own SO_REUSEPORT socket, see ``serving.workers``)."""
         import os
 
-        import uvicorn
+        from serving.workers import serve as run
 
-        settings()  # validate the environment before forking workers
+        settings()  # validate the environment before starting workers
         if reload_seconds:
             os.environ["TALENTLOOP_RELOAD_SECONDS"] = str(reload_seconds)
         console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /v1/docs")
-        uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, access_log=False)
+        try:
+            code = run("serving.app:create_app", host=host, port=port, workers=workers, log_level=log_level)
+        except OSError as exc:
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        if code:
+            raise fail("the workers kept failing at start-up (their errors are above)", code)
 
     keys = typer.Typer(help="API keys (stored hashed; a key is shown once).", no_args_is_help=True)
 
