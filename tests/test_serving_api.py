@@ -4,6 +4,7 @@ errors as problem+json, audit. Real app, real Feast SQLite online store, real ML
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import pytest
@@ -55,7 +56,7 @@ def _problem(r, status: int) -> dict:
 
 # ---------------------------------------------------------------------- health, models, metrics
 def test_health_ready_and_models(client, keys):  # noqa: F811
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "worker": os.getpid()}  # TestClient: this process
     ready = client.get("/readyz")
     body = ready.json()
     assert body["models"]["attrition"].startswith("version")
