@@ -10,7 +10,8 @@ workers by their address hash.
 :func:`serve` starts the workers (spawned, so each imports and loads the models itself), restarts one that
 dies, stops them all on SIGINT / SIGTERM (uvicorn's graceful shutdown: in-flight requests finish) and gives up
 when workers keep failing at start-up. One worker, or a platform without ``SO_REUSEPORT``, is plain
-``uvicorn.run``.
+``uvicorn.run``. A worker listens before its models are loaded, so a connection the kernel hands to a worker
+that is (re)starting waits for its start-up (seconds) rather than going to another worker.
 """
 
 from __future__ import annotations
