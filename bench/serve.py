@@ -269,11 +269,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=3.0, help="Seconds of unmeasured load before the phases.")
     parser.add_argument("--port", type=int, default=18321)
-    parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--only", default="", help="Run only the phases whose name contains this text "
                         "(e.g. 'course', 'saturation').")
     parser.add_argument("--impl", choices=("both", "ours", "baseline"), default="both",
-                        help="Which implementation to drive (--skip-baseline is --impl ours).")
+                        help="Which implementation to drive.")
     parser.add_argument("--json", action="store_true", help="Print the rows as JSON too.")
     args = parser.parse_args()
     home = args.home.resolve()
@@ -330,7 +329,7 @@ def main() -> None:
                 rows.append(("ours", name, load(args.port, paths, auth, rate, args.seconds, conns)))
         finally:
             stop_server(ours)
-    if args.impl != "ours" and not args.skip_baseline:
+    if args.impl != "ours":
         plain = [p.replace("?levers=false", "") + "?horizon_months=4" for p in risk]
         base_plan = [("attrition risk + explanation, saturation", plain, None, 32),
                      ("attrition risk + explanation (live, h=4), 200 req/s", plain, 200, 16),

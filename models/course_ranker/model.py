@@ -337,8 +337,7 @@ class CourseRanker:
             return [], []
         rows = T.rows(frame, idx, EXPLAIN_COLUMNS)
         explained = self._explanations(rows, {c: v[idx] for c, v in inputs.items()}, lang, top, skill_names)
-        names = list(chosen)
-        return [dict(zip(names, values, strict=True)) for values in zip(*chosen.values(), strict=True)], explained
+        return [dict(zip(chosen, values, strict=True)) for values in zip(*chosen.values(), strict=True)], explained
 
     def _recommend(self, frame: T.Frame, k: int, formats: Iterable[str] | None, max_hours: float | None,
                    budget: float | None, exclude: Iterable[str] | None, mandatory_first: bool, diversify: bool
