@@ -3,9 +3,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from talentloop.cli import contract, demo, erase, features, governance, ingest, serve, simulate, train
+from talentloop.cli import (
+    _common,
+    contract,
+    demo,
+    erase,
+    features,
+    governance,
+    ingest,
+    serve,
+    simulate,
+    train,
+)
 
 app = typer.Typer(
     name="talentloop",
@@ -14,6 +27,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Show third-party warnings and INFO logs (hidden by default: they are not for users).")] = False,
+) -> None:
+    """TalentLoop: performance reviews → training → better reviews, with attrition risk and skill demand."""
+    if not verbose:
+        _common.quiet_third_parties()
+
 
 simulate.register(app)
 ingest.register(app)

@@ -14,6 +14,28 @@ from features.settings import Settings
 console = Console(stderr=True)
 
 
+def quiet_third_parties() -> None:
+    """Hide other libraries' warnings and INFO logs (ibis's fetch_arrow_table deprecation, SQLAlchemy's noload,
+    MLflow's environment and pickling notes, ...): they concern those libraries' maintainers, not a person
+    running TalentLoop. Our own warnings still show. Libraries re-install warning filters at import (feast puts
+    ``once`` filters first), so the choice is made where a warning is shown, by the file that raised it."""
+    import logging
+    import os
+    import warnings
+
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # read when mlflow is imported, later
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if "-packages" in str(filename):  # raised inside site-packages / dist-packages
+            return
+        shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    for name in ("alembic", "feast", "numba", "urllib3", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     """The settings of this process, built from the environment on first use."""
