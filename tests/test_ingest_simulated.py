@@ -36,8 +36,9 @@ def test_simulated_dirty_feeds(tmp_path, fmt):
                                                  suffixes=("", "_q"))
     assert len(fate) == len(log)
     # a value left empty in a column that has since become optional (or fills from another column) is accepted
-    optional = fate["column"].notna() & [
-        isinstance(c, str) and CONTRACT[t].column(c).optional for t, c in zip(fate["table"], fate["column"], strict=True)]
+    optional = fate["column"].notna() & pd.Series(
+        [isinstance(c, str) and CONTRACT[t].column(c).optional for t, c in zip(fate["table"], fate["column"], strict=True)],
+        index=fate.index)
     accepted_missing = fate[(fate["kind"] == "missing") & optional]
     assert accepted_missing["reason"].isna().all()
     fate = fate[~((fate["kind"] == "missing") & optional)]
