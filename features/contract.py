@@ -45,6 +45,12 @@ class Col:
     le: float | None = None
     ref: str | None = None  # "table.column" this column must match (referential check)
     protected: bool = False
+    fallback: str | None = None  # column of the same table whose value fills an empty (or absent) value
+
+    @property
+    def optional(self) -> bool:
+        """May be left out of the file: nullable, or filled from its fallback column."""
+        return self.nullable or self.fallback is not None
 
 
 @dataclass(frozen=True)
@@ -84,19 +90,19 @@ TABLES: tuple[Table, ...] = (
        Col("org_unit_id", "str", "Org unit id."),
        Col("parent_id", "str", "Parent unit; empty for the root.", nullable=True, ref="org_units.org_unit_id"),
        Col("name_en", "str", "Unit name in English."),
-       Col("name_zh", "str", "Unit name in Chinese."),
+       Col("name_zh", "str", "Unit name in Chinese; the English name when empty.", fallback="name_en"),
        Col("unit_type", "str", "Level in the tree.", allowed=UNIT_TYPES)),
     _t("jobs", "hr", "Jobs with family, level, pay band and the next job on the career path.",
        ("job_id",), None,
        Col("job_id", "str", "Job id."),
        Col("title_en", "str", "Job title in English."),
-       Col("title_zh", "str", "Job title in Chinese."),
-       Col("family", "str", "Job family (e.g. sales, engineering)."),
-       Col("level", "int", "Job level, 1 (entry) to 5 (lead).", ge=1, le=5),
+       Col("title_zh", "str", "Job title in Chinese; the English title when empty.", fallback="title_en"),
+       Col("family", "str", "Job family (e.g. sales, engineering).", nullable=True),
+       Col("level", "int", "Job level, 1 (entry) to 5 (lead).", nullable=True, ge=1, le=5),
        Col("onet_code", "str", "O*NET-SOC occupation the job is grounded in.", nullable=True),
-       Col("pay_band_min", "float", "Pay band minimum, yearly base pay.", ge=0),
-       Col("pay_band_mid", "float", "Pay band midpoint.", ge=0),
-       Col("pay_band_max", "float", "Pay band maximum.", ge=0),
+       Col("pay_band_min", "float", "Pay band minimum, yearly base pay.", nullable=True, ge=0),
+       Col("pay_band_mid", "float", "Pay band midpoint.", nullable=True, ge=0),
+       Col("pay_band_max", "float", "Pay band maximum.", nullable=True, ge=0),
        Col("next_job_id", "str", "Next job on the career path; empty at the top.", nullable=True, ref="jobs.job_id")),
     _t("job_skill_requirements", "hr", "Skills each job requires and at which level.",
        ("job_id", "skill_id"), None,
@@ -123,7 +129,7 @@ TABLES: tuple[Table, ...] = (
        Col("org_unit_id", "str", "Org unit after the event.", ref="org_units.org_unit_id"),
        Col("job_id", "str", "Job after the event.", ref="jobs.job_id"),
        Col("manager_id", "str", "Manager after the event; empty for the top.", nullable=True),
-       Col("base_pay", "float", "Yearly base pay after the event.", ge=0),
+       Col("base_pay", "float", "Yearly base pay after the event.", nullable=True, ge=0),
        Col("termination_type", "str", "For terminations only.", nullable=True, allowed=TERMINATION_TYPES),
        Col("reason", "str", "Free-text or coded reason.", nullable=True)),
     _t("headcount_plans", "hr", "Planned headcount per org unit and job per month (the business plan).",
@@ -136,15 +142,16 @@ TABLES: tuple[Table, ...] = (
     _t("reviews", "performance", "Quarterly performance reviews.",
        ("employee_id", "cycle_id"), "review_date",
        Col("employee_id", "str", "Employee reviewed.", ref="employees.employee_id"),
-       Col("cycle_id", "str", "Review cycle, e.g. 2024Q3."),
+       Col("cycle_id", "str", "Review cycle, e.g. 2024Q3; the review date when empty.", fallback="review_date"),
        Col("review_date", "date", "Date the review was signed off."),
        Col("reviewer_id", "str", "Reviewing manager.", nullable=True),
-       Col("kpi_attainment", "float", "KPI attainment as a fraction of target (1.0 = 100%).", ge=0, le=3),
+       Col("kpi_attainment", "float", "KPI attainment as a fraction of target (1.0 = 100%).", nullable=True, ge=0,
+           le=3),
        Col("overall_rating", "int", "Overall rating, 1-5.", ge=1, le=5)),
     _t("competency_ratings", "performance", "Competency rating per required skill at each review.",
        ("employee_id", "cycle_id", "skill_id"), "review_date",
        Col("employee_id", "str", "Employee reviewed.", ref="employees.employee_id"),
-       Col("cycle_id", "str", "Review cycle."),
+       Col("cycle_id", "str", "Review cycle; the review date when empty.", fallback="review_date"),
        Col("review_date", "date", "Date of the review."),
        Col("skill_id", "str", "Skill rated.", ref="skills.skill_id"),
        Col("rating", "int", "Competency rating, 1-5.", ge=1, le=5)),
@@ -153,7 +160,7 @@ TABLES: tuple[Table, ...] = (
        ("skill_id",), None,
        Col("skill_id", "str", "Skill id."),
        Col("name_en", "str", "Skill name in English."),
-       Col("name_zh", "str", "Skill name in Chinese."),
+       Col("name_zh", "str", "Skill name in Chinese; the English name when empty.", fallback="name_en"),
        Col("category", "str", "Skill category (basic, social, technical, technology, ...)."),
        Col("onet_element", "str", "O*NET element id or technology name it derives from.", nullable=True)),
     _t("skill_aliases", "learning", "Other names a skill goes by in legacy exports.",
@@ -164,7 +171,7 @@ TABLES: tuple[Table, ...] = (
        ("course_id",), "created_at",
        Col("course_id", "str", "Course id."),
        Col("title_en", "str", "Title in English."),
-       Col("title_zh", "str", "Title in Chinese."),
+       Col("title_zh", "str", "Title in Chinese; the English title when empty.", fallback="title_en"),
        Col("format", "str", "Delivery format.", allowed=COURSE_FORMATS),
        Col("hours", "float", "Learning hours.", ge=0, le=500),
        Col("level", "int", "Course level, 1-5.", ge=1, le=5),
@@ -206,7 +213,7 @@ TABLES: tuple[Table, ...] = (
        Col("job_id", "str", "Job hired for.", ref="jobs.job_id"),
        Col("opened_at", "date", "Date opened."),
        Col("closed_at", "date", "Date filled or cancelled; empty while open.", nullable=True),
-       Col("reason", "str", "Why the position is open.", allowed=REQUISITION_REASONS)),
+       Col("reason", "str", "Why the position is open.", nullable=True, allowed=REQUISITION_REASONS)),
     _t("requisition_skills", "recruiting", "Skills a requisition asks for.",
        ("requisition_id", "skill_id"), None,
        Col("requisition_id", "str", "Requisition.", ref="requisitions.requisition_id"),
@@ -229,6 +236,10 @@ TABLES: tuple[Table, ...] = (
 )
 
 CONTRACT: dict[str, Table] = {t.name: t for t in TABLES}
+
+# What attrition cannot do without: the people, their employment events and the units and jobs those events
+# name. Every other table (and every nullable column) only adds features; without it they are absent.
+ATTRITION_TABLES: tuple[str, ...] = ("org_units", "jobs", "employees", "employment_events")
 
 PROTECTED_ATTRIBUTES: tuple[str, ...] = tuple(
     c.name for t in TABLES for c in t.columns if c.protected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.contract import FEEDS, Col, tables_of
+from features.contract import ATTRITION_TABLES, FEEDS, Col, tables_of
 
 FEED_TITLES = {
     "hr": "HR records",
@@ -27,8 +27,16 @@ Rules that every table follows:
 
 - **Key**: the listed columns identify a row. Two rows with the same key and the same values are an exact
   duplicate (counted, kept once); the same key with different values is quarantined as `duplicate_key`.
-- **Required columns**: every column below must be present in the file (schema drift stops the ingest of that
-  feed). Columns marked *nullable* may hold empty values.
+- **Only what a model needs is required.** Attrition needs only
+  {attrition};
+  every other table adds features, and a table that is not delivered means its features are absent (empty,
+  never a failed feed).
+  A feed folder holds the tables the company has: a table missing from a delivered feed is treated as not
+  delivered (its previous clean state is kept) and the ingest report warns about it.
+- **Required columns**: a column marked *required* must be present in the file (schema drift stops the ingest
+  of that feed). An *optional* column may be absent or empty: its features are absent where it is. A column
+  marked *from `x`* may be absent or empty too: it then takes the value of column `x` (a Chinese name falls
+  back to the English one, a review cycle to the review date).
 - **References**: a value in a column with a reference must exist in the referenced table, or the row is
   quarantined as `unknown_reference`.
 - **Event time**: the column that dates each row; features are computed as of a time from rows dated at or
@@ -40,7 +48,7 @@ through the `course_aliases` and `skill_aliases` tables and the titles in the ca
 
 O*NET attribution: This product includes information from the O*NET 29.2 Database by the U.S. Department of
 Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license.
-"""
+""".replace("{attrition}", ", ".join(f"`{t}`" for t in ATTRITION_TABLES) + " (the units and jobs the events name)")
 
 
 def _rule(c: Col) -> str:
@@ -58,6 +66,12 @@ def _rule(c: Col) -> str:
     return "; ".join(parts)
 
 
+def _presence(c: Col) -> str:
+    if c.fallback is not None:
+        return f"from `{c.fallback}`"
+    return "optional" if c.nullable else "required"
+
+
 def render_contract_doc() -> str:
     lines = [PREAMBLE]
     for feed in FEEDS:
@@ -68,11 +82,11 @@ def render_contract_doc() -> str:
             key = ", ".join(f"`{k}`" for k in t.key)
             event = f"`{t.event_time}`" if t.event_time else "none (reference data)"
             lines.append(f"Key: {key}. Event time: {event}.\n")
-            lines.append("| column | type | nullable | rule | description |")
+            lines.append("| column | type | presence | rule | description |")
             lines.append("|---|---|---|---|---|")
             for c in t.columns:
                 desc = c.description + (" **Protected.**" if c.protected else "")
-                lines.append(f"| `{c.name}` | {c.kind} | {'yes' if c.nullable else 'no'} | {_rule(c)} | {desc} |")
+                lines.append(f"| `{c.name}` | {c.kind} | {_presence(c)} | {_rule(c)} | {desc} |")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

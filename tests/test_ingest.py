@@ -68,7 +68,7 @@ def _dirty() -> dict[str, pd.DataFrame]:
     cr.loc[0, "rating"] = "abc"  # bad_type, CSV line 2
     cr.loc[1, "rating"] = "7"  # out_of_range, line 3
     cr.loc[2, "skill_id"] = "S404"  # unknown_reference, line 4
-    cr.loc[3, "cycle_id"] = "  "  # missing_value after trimming, line 5
+    cr.loc[3, "skill_id"] = "  "  # missing_value after trimming, line 5
     t["competency_ratings"] = pd.concat([cr, cr.iloc[[6]]], ignore_index=True)  # exact duplicate of line 8
     emp = t["employees"]
     emp.loc[2, "hire_date"] = "2021-02-30"  # bad_date
@@ -98,7 +98,7 @@ def test_each_reason_code_is_quarantined_with_line_column_and_detail(tmp_path, s
     assert q.loc[2, "detail"] == "rating 'abc' is not a whole number"
     assert q.loc[3, "detail"] == "rating 7 is above the maximum 5"
     assert q.loc[4, "reason"] == "unknown_reference" and "skills.skill_id" in q.loc[4, "detail"]
-    assert q.loc[5, "reason"] == "missing_value" and q.loc[5, "column"] == "cycle_id"
+    assert q.loc[5, "reason"] == "missing_value" and q.loc[5, "column"] == "skill_id"
     assert set(q["source_file"]) == {"performance/competency_ratings.csv"}
     assert json.loads(q.loc[2, "raw"])["rating"] == "abc"
 

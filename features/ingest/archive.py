@@ -12,14 +12,16 @@ from features.contract import FILE_FORMATS, tables_of
 from features.ingest.errors import FeedError
 from features.ingest.mapping import Mapping
 
-FORMAT_VERSION = "ingest-1"  # part of the input hash: bump when the ingest logic changes what it writes
+FORMAT_VERSION = "ingest-2"  # part of the input hash: bump when the ingest logic changes what it writes
 RAW_MAPPING_NAME = "mapping.yaml"
 
 
-def locate_feed(source: Path, feed: str, mapping: Mapping) -> dict[str, Path]:
-    """The file of every table of a delivered feed; a missing or ambiguous file fails the feed."""
+def locate_feed(source: Path, feed: str, mapping: Mapping) -> tuple[dict[str, Path], list[str]]:
+    """The file of every table of a delivered feed, and the tables with no file (not delivered: they keep their
+    previous clean state). An ambiguous file, or a file the mapping names that is not there, fails the feed."""
     folder = source / feed
     found: dict[str, Path] = {}
+    absent: list[str] = []
     for t in tables_of(feed):
         declared = mapping.for_table(t.name).file
         if declared is not None:
@@ -31,13 +33,13 @@ def locate_feed(source: Path, feed: str, mapping: Mapping) -> dict[str, Path]:
             continue
         options = [folder / f"{t.name}.{ext}" for ext in FILE_FORMATS if (folder / f"{t.name}.{ext}").is_file()]
         if not options:
-            raise FeedError(feed, f"{feed}/{t.name}.<{'|'.join(FILE_FORMATS)}>",
-                            f"table {t.name!r} is missing from the delivered feed (a feed is delivered whole)")
+            absent.append(t.name)
+            continue
         if len(options) > 1:
             raise FeedError(feed, ", ".join(f"{feed}/{p.name}" for p in options),
                             f"table {t.name!r} is delivered in several files; keep one")
         found[t.name] = options[0]
-    return found
+    return found, absent
 
 
 def content_hash(source: Path, files: list[Path], mapping_path: Path | None) -> str:

@@ -7,6 +7,7 @@ unknown keys are errors, and every table, column and value map must name somethi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,10 +19,32 @@ DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%Y-%m-%d",)
 AUTO_MAPPING_NAME = "mapping.yaml"
 
 
+class Derive(BaseModel):
+    """A contract column computed from an export column: the year of a date, or a code from a lookup."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str = Field(alias="from", description="Export column the value is computed from.")
+    part: Literal["year"] | None = Field(None, description="'year': the year of a date (birth year from a "
+                                         "date of birth), parsed with the table's date formats.")
+    lookup: dict[str, str] | None = Field(None, description="Export value → contract value; values not "
+                                          "listed become empty.")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Derive:
+        if (self.part is None) == (self.lookup is None):
+            raise ValueError("give exactly one of 'part' or 'lookup'")
+        return self
+
+
 class TableMapping(BaseModel):
     """How one table's export differs from the contract."""
 
     model_config = ConfigDict(extra="forbid")
+
+    derive: dict[str, Derive] = Field(default_factory=dict, description="Contract column → how to compute it.")
+    unknown_values: dict[str, str] = Field(
+        default_factory=dict, description="Coded contract column → the allowed value any other code becomes.")
 
     file: str | None = Field(None, description="File name inside the feed folder, e.g. staff.xlsx.")
     columns: dict[str, str] = Field(default_factory=dict, description="Export column name → contract column.")
@@ -91,6 +114,20 @@ class Mapping(BaseModel):
             for column in tm.values:
                 if column not in known:
                     raise ValueError(f"tables.{table}.values.{column}: not a column of {table}")
+            for column in tm.derive:
+                if column not in known:
+                    raise ValueError(f"tables.{table}.derive.{column}: not a column of {table} ({', '.join(known)})")
+                if column in targets:
+                    raise ValueError(f"tables.{table}.derive.{column}: also mapped from an export column")
+            for column, value in tm.unknown_values.items():
+                if column not in known:
+                    raise ValueError(f"tables.{table}.unknown_values.{column}: not a column of {table}")
+                allowed = CONTRACT[table].column(column).allowed
+                if not allowed:
+                    raise ValueError(f"tables.{table}.unknown_values.{column}: the column has no list of codes")
+                if value not in allowed:
+                    raise ValueError(f"tables.{table}.unknown_values.{column}: {value!r} is not one of "
+                                     f"{', '.join(allowed)}")
         return self
 
     def for_table(self, table: str) -> TableMapping:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.contract import CONTRACT, FEEDS, tables_of
+from features.contract import CONTRACT, FEEDS, FILE_FORMATS, tables_of
 from features.ingest.archive import content_hash, copy_raw, locate_feed
 from features.ingest.errors import FeedError
 from features.ingest.mapping import Mapping, choose_mapping, load_mapping
@@ -43,17 +43,23 @@ def ingest(source: Path, settings: Settings, mapping: Path | None = None) -> Ing
     delivered = [f for f in FEEDS if (source / f).is_dir()]
     failed: dict[str, str] = {}
     files: dict[str, dict[str, Path]] = {}
+    missing: dict[str, str] = {}
     for feed in delivered:
         try:
-            files[feed] = locate_feed(source, feed, m)
+            files[feed], absent = locate_feed(source, feed, m)
         except FeedError as e:
             failed[feed] = str(e)
+            continue
+        for table in absent:
+            missing[table] = (f"{feed}/{table}.<{'|'.join(FILE_FORMATS)}> is not in the delivered feed: table "
+                              f"{table!r} is treated as not delivered (its previous clean state is kept)")
     every_file = [p for fs in files.values() for p in fs.values()]
     digest = content_hash(source, every_file, mapping_path)
 
     used = str(mapping_path) if mapping_path else "none (contract names, ISO dates)"
     report = IngestReport(source=str(source.resolve()), mapping=used, input_hash=digest,
-                          started_at=started.isoformat(), not_delivered=[f for f in FEEDS if f not in delivered])
+                          started_at=started.isoformat(), not_delivered=[f for f in FEEDS if f not in delivered],
+                          missing_tables=missing)
     latest = load_latest(settings.reports_dir)
     if latest and latest.get("input_hash") == digest and latest.get("clean_version") == _current_name(settings):
         # same inputs, same mapping, same ingest logic (FORMAT_VERSION is hashed), store untouched since
@@ -98,7 +104,7 @@ def _phase_one(source: Path, m: Mapping, files: dict[str, dict[str, Path]],
     for feed, paths in files.items():
         try:
             feed_tables = {t.name: stage_table(t, paths[t.name], source, m, alias_rows.get(t.name))
-                           for t in tables_of(feed)}
+                           for t in tables_of(feed) if t.name in paths}
         except FeedError as e:
             failed[feed] = str(e)
             continue
@@ -117,7 +123,8 @@ def _table_report(st: StagedTable) -> TableReport:
         rows_in=len(status.code) + malformed, accepted=int(status.accepted.sum()),
         quarantined=int(status.quarantined.sum()) + malformed, duplicates=int((status.code == DUPLICATE).sum()),
         reasons=reasons, blank_rows=st.blank_rows, extra_columns=st.extra_columns,
-        missing_optional_columns=st.missing_optional_columns)
+        missing_optional_columns=st.missing_optional_columns, derived_columns=st.derived_columns,
+        unknown_codes=st.unknown_codes)
 
 
 def _current_name(settings: Settings) -> str | None:

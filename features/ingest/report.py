@@ -28,6 +28,8 @@ class TableReport:
     blank_rows: int = 0
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    derived_columns: list[str] = field(default_factory=list)
+    unknown_codes: dict[str, int] = field(default_factory=dict)  # column → codes mapped by unknown_values
 
     def __post_init__(self) -> None:
         if self.rows_in != self.accepted + self.quarantined + self.duplicates:
@@ -48,6 +50,7 @@ class IngestReport:
     tables: dict[str, TableReport] = field(default_factory=dict)
     failed_feeds: dict[str, str] = field(default_factory=dict)
     not_delivered: list[str] = field(default_factory=list)
+    missing_tables: dict[str, str] = field(default_factory=dict)  # table → warning; previous clean state kept
     raw_copy: str | None = None
     clean_version: str | None = None
     unchanged: bool = False

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from features.contract import Table
+from features.contract import Col, Table
 from features.ingest.errors import FeedError
-from features.ingest.mapping import Mapping
+from features.ingest.mapping import Derive, Mapping
+from features.ingest.normalise import parse_column, trim
 from features.ingest.reader import STRING, ReadError, read_table_file
 from features.ingest.validate import RowStatus, check_rows, normalise_table
 
@@ -28,6 +29,7 @@ _ARROW_OK = {
              pa.types.is_null),
 }
 MAPPING_SOURCE = "(mapping aliases)"
+DATE_COL = Col("derived", "date", "A date a derived column is computed from.", nullable=True)
 
 
 @dataclass
@@ -48,6 +50,8 @@ class StagedTable:
     blank_rows: int = 0
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    derived_columns: list[str] = field(default_factory=list)
+    unknown_codes: dict[str, int] = field(default_factory=dict)
 
 
 def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
@@ -69,13 +73,24 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
             raise FeedError(table.feed, rel, f"both {export!r} (mapped to {target!r}) and {target!r} are present",
                             target)
     strings = raw.frame.rename(columns=renames, copy=False)
+    derived = list(tm.derive)
+    if derived:
+        strings = strings.copy(deep=False)
+        for target, rule in tm.derive.items():
+            if target in strings.columns:
+                raise FeedError(table.feed, rel, f"the mapping derives {target!r} but the file has it too", target)
+            if rule.source not in raw.frame.columns:
+                raise FeedError(table.feed, rel, f"the mapping derives {target!r} from {rule.source!r}, which the "
+                                "file does not have", rule.source)
+            strings[target] = derive_column(raw.frame[rule.source], rule, mapping.date_formats_for(table.name))
     known = set(table.column_names)
-    extra = [c for c in raw.frame.columns if renames.get(c, c) not in known]
+    used = {rule.source for rule in tm.derive.values()}
+    extra = [c for c in raw.frame.columns if renames.get(c, c) not in known and c not in used]
     missing_optional: list[str] = []
     for col in table.columns:
         if col.name in strings.columns:
             continue
-        if not col.nullable:
+        if not col.optional:
             hint = f"; columns not in the contract: {', '.join(extra)} (renamed? map it in the mapping's " \
                    f"tables.{table.name}.columns)" if extra else ""
             raise FeedError(table.feed, rel, f"required column is missing{hint}", col.name)
@@ -98,7 +113,8 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
         raw_frame = pd.concat([raw_frame, added], ignore_index=True).fillna("")
         lines = np.concatenate([lines, np.zeros(len(added), dtype=np.int64)])
     formats = mapping.date_formats_for(table.name)
-    typed, status, drifts = normalise_table(strings, table, tm.values, formats)
+    unknown_codes: dict[str, int] = {}
+    typed, status, drifts = normalise_table(strings, table, tm.values, formats, tm.unknown_values, unknown_codes)
     if drifts:
         d = drifts[0]
         kind = table.column(d.column).kind
@@ -108,4 +124,16 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
     return StagedTable(table=table, feed=table.feed, source_file=rel, raw=raw_frame, strings=strings,
                        typed=typed, status=status, lines=lines, file_rows=file_rows, date_formats=formats,
                        malformed=raw.malformed, blank_rows=raw.blank_rows, extra_columns=extra,
-                       missing_optional_columns=missing_optional)
+                       missing_optional_columns=missing_optional, derived_columns=derived,
+                       unknown_codes={c: n for c, n in unknown_codes.items() if n})
+
+
+def derive_column(source: pd.Series, rule: Derive, date_formats: list[str]) -> pd.Series:
+    """The text of a derived contract column: the year of a date, or a lookup of the trimmed value
+    (a value that parses as no date, or is not in the lookup, becomes empty)."""
+    text = trim(source)
+    if rule.part == "year":
+        dates, _ = parse_column(text, DATE_COL, date_formats)
+        years = dates.dt.year.astype("Int64").astype(STRING)
+        return years.fillna("").astype(STRING)
+    return text.map(rule.lookup or {}).fillna("").astype(STRING)

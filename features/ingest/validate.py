@@ -69,12 +69,18 @@ class Drift:
 
 
 def normalise_table(strings: pd.DataFrame, table: Table, values: dict[str, dict[str, str]],
-                    date_formats: list[str]) -> tuple[pd.DataFrame, RowStatus, list[Drift]]:
-    """Trim, map value codes, fold case of coded values and parse every contract column.
+                    date_formats: list[str], unknown: dict[str, str] | None = None,
+                    unknown_mapped: dict[str, int] | None = None) -> tuple[pd.DataFrame, RowStatus, list[Drift]]:
+    """Trim, map value codes, fold case of coded values, map unknown codes and parse every contract column;
+    then fill empty values of columns with a fallback (a Chinese name from the English one).
 
-    ``strings`` holds the contract's column names (absent nullable columns already added as empty).
+    ``strings`` holds the contract's column names (absent optional columns already added as empty).
+    ``unknown`` maps a coded column to the value any code it does not allow becomes (instead of
+    quarantining the row); how many values each column had mapped so is added to ``unknown_mapped``.
     Returns the typed frame, the status with ``bad_type`` / ``bad_date`` marked, and drifted columns.
     """
+    unknown = unknown or {}
+    unknown_mapped = {} if unknown_mapped is None else unknown_mapped
     status = RowStatus.new(len(strings))
     typed = pd.DataFrame(index=strings.index)
     drifts: list[Drift] = []
@@ -82,6 +88,9 @@ def normalise_table(strings: pd.DataFrame, table: Table, values: dict[str, dict[
         s = map_values(trim(strings[col.name]), values.get(col.name, {}))
         if col.allowed:
             s = fold_case(s, col.allowed)
+            if col.name in unknown:
+                unknown_mapped[col.name] = int(((s != "") & ~isin(s, col.allowed)).sum())
+                s = s.where((s == "") | isin(s, col.allowed), unknown[col.name])
         typed[col.name], bad = parse_column(s, col, date_formats)
         if bad.any():
             non_empty = int((s != "").sum())
@@ -89,7 +98,22 @@ def normalise_table(strings: pd.DataFrame, table: Table, values: dict[str, dict[
             if failed >= DRIFT_MIN_ROWS and failed > DRIFT_SHARE * non_empty:
                 drifts.append(Drift(col.name, failed, non_empty, str(s[bad].iloc[0])))
             status.mark(bad, "bad_date" if col.kind == "date" else "bad_type", i)
+    for col in table.columns:
+        if col.fallback is not None:
+            typed[col.name] = fill_from(typed[col.name], typed[col.fallback])
     return typed, status, drifts
+
+
+def fill_from(s: pd.Series, fallback: pd.Series) -> pd.Series:
+    """Empty values of a text column filled from another column (dates as ISO ``YYYY-MM-DD``)."""
+    empty = s.isna().to_numpy(dtype=bool)
+    if not empty.any():
+        return s
+    if fallback.dtype.kind == "M":
+        fallback = fallback.dt.strftime("%Y-%m-%d")
+    out = s.astype(object)
+    out[empty] = fallback[empty].astype(object).where(fallback[empty].notna(), None)
+    return out.astype(s.dtype)
 
 
 def check_rows(typed: pd.DataFrame, table: Table, status: RowStatus) -> None:

@@ -44,16 +44,23 @@ def _check(employees: int, months: int, fmt: str, dirty_rate: float, start: str)
 
 
 def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, fmt: str = "csv",
-             dirty_rate: float = 0.02, start: str = "2023-01", progress: Progress | None = None) -> SimulationReport:
-    """Simulate the demo company and write its feeds and truth into ``out``."""
-    import numpy as np
+             dirty_rate: float = 0.02, start: str = "2023-01", progress: Progress | None = None,
+             profile: str = "full") -> SimulationReport:
+    """Simulate the demo company and write its feeds and truth into ``out``.
 
-    from features.contract import CONTRACT
-    from features.simulator import dirty, dynamics, tables, writer
+    ``profile`` writes the same company as a real export of it would look (see :mod:`features.simulator.profiles`);
+    the truth is the same whatever the profile.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from features.simulator import dirty, dynamics, profiles, tables, writer
     from features.simulator.state import employee_ids
     from features.simulator.taxonomy import build_taxonomy
 
     _check(employees, months, fmt, dirty_rate, start)
+    shape = profiles.get_profile(profile)
+    profiles.check_employees(shape, employees)
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     out = Path(out)
@@ -73,14 +80,20 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     feeds = tables.feed_tables(history)
     truth = tables.truth_tables(history)
     del history
+    export = profiles.Export(feeds)
+    if profile != "full":
+        end = pd.Timestamp(str(start_month + months)) - pd.Timedelta(days=1)
+        export = shape.transform(feeds, profiles.Context(end=end, rng=np.random.default_rng([seed, 14])))
+        feeds = export.tables
     phases["tables"] = time.perf_counter() - t
     _tick(progress, "tables")
 
     # one table at a time: make it dirty, write it, let it go (keeps the peak memory down)
     phases["dirt"] = phases["write"] = 0.0
-    writer.clear_stale(out, fmt)
+    writer.clear_stale(out, fmt, keep=set(feeds))
     dirt_rng = np.random.default_rng(dirt_seq)
-    aliases = dirty.alias_map(feeds["course_aliases"])
+    aliases = dirty.alias_map(feeds["course_aliases"]) if "course_aliases" in feeds else {}
+    n_tables = len(feeds)
     rows: dict[str, int] = {}
     log: list[dict] = []
     for i, name in enumerate(list(feeds)):
@@ -89,28 +102,32 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
         log += entries
         phases["dirt"] += time.perf_counter() - t
         t = time.perf_counter()
-        writer.write_feed_table(df, writer.feed_path(out, name, fmt), name, fmt)
+        writer.write_feed_table(df, writer.feed_path(out, name, fmt), name, fmt,
+                                 None if profile == "full" else export.kinds.get(name, {}))
         rows[name] = int(len(df))
         del df
         phases["write"] += time.perf_counter() - t
         if progress is not None:
-            progress("tables written", i + 1, len(CONTRACT))
+            progress("tables written", i + 1, n_tables)
     t = time.perf_counter()
     dirty_log = dirty.log_frame(log)
     for name, frame in truth.items():
         writer.write_truth(frame, out, name)
     writer.write_truth(dirty_log, out, "dirty_rows")
     has_dates = bool((dirty_log["kind"] == "date_format").any())
-    writer.write_mapping(out, list(dirty.DATE_FORMATS) if has_dates else [writer.ISO])
+    writer.write_mapping(out, list(dirty.DATE_FORMATS) if has_dates else [writer.ISO], export.mapping)
     phases["write"] += time.perf_counter() - t
     _tick(progress, "write done")
 
     yearly, overall = _attrition(truth["attrition_hazard"])
-    writer.write_manifest(out, {
+    manifest = {
         "seed": seed, "employees": employees, "months": months, "start": start,
         "end": str(start_month + months - 1), "format": fmt, "dirty_rate": dirty_rate,
         "rows": rows, "skill_level_rows": sink.rows,
-        "library_versions": _versions()})
+        "library_versions": _versions()}
+    if profile != "full":
+        manifest.update(profile=profile, profile_note=export.note)
+    writer.write_manifest(out, manifest)
     return SimulationReport(out=out, rows=rows,
                             voluntary_attrition=yearly, attrition_rate=overall, dirty_rows=int(len(dirty_log)),
                             seconds=time.perf_counter() - t0, phases=phases)

@@ -26,12 +26,13 @@ def feed_path(out: Path, table: str, fmt: str) -> Path:
     return out / CONTRACT[table].feed / f"{table}.{fmt}"
 
 
-def clear_stale(out: Path, fmt: str) -> None:
-    """Remove feed files of the other formats left by an earlier run into the same folder."""
+def clear_stale(out: Path, fmt: str, keep: set[str] | None = None) -> None:
+    """Remove feed files of the other formats left by an earlier run into the same folder, and the files of
+    tables this run does not write (``keep``: the tables it writes; default every table)."""
     for table in CONTRACT:
         for other in FILE_FORMATS:
             p = feed_path(out, table, other)
-            if other != fmt and p.exists():
+            if (other != fmt or (keep is not None and table not in keep)) and p.exists():
                 p.unlink()
 
 
@@ -47,23 +48,27 @@ def _arrow_column(s: pd.Series, kind: str) -> pa.Array:
     return pa.array(s.astype(object), type=pa.string(), from_pandas=True)
 
 
-def write_feed_table(df: pd.DataFrame, path: Path, table: str, fmt: str) -> None:
-    """One feed table, columns in contract order."""
+def write_feed_table(df: pd.DataFrame, path: Path, table: str, fmt: str, kinds: dict[str, str] | None = None
+                     ) -> None:
+    """One feed table: columns in contract order, or (an export profile, ``kinds`` given for the columns the
+    contract does not declare) the frame's own columns in its order."""
     t = CONTRACT[table]
-    if list(df.columns) != t.column_names:
+    if kinds is None and list(df.columns) != t.column_names:
         raise ValueError(f"{table}: columns {list(df.columns)} differ from the contract {t.column_names}")
+    declared = {c.name: c.kind for c in t.columns}
+    cols = [(name, kinds[name] if kinds and name in kinds else declared[name]) for name in df.columns]
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         frame = df.copy(deep=False)  # only whole columns are replaced below
-        for c in t.columns:
-            if c.kind == "int":
-                frame[c.name] = frame[c.name].astype("Int64")
-            elif c.kind == "bool":
-                frame[c.name] = frame[c.name].map({True: "true", False: "false"}).astype(object)
+        for name, kind in cols:
+            if kind == "int":
+                frame[name] = frame[name].astype("Int64")
+            elif kind == "bool":
+                frame[name] = frame[name].map({True: "true", False: "false"}).astype(object)
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     elif fmt == "parquet":
-        arrays = [_arrow_column(df[c.name], c.kind) for c in t.columns]
-        schema = pa.schema([pa.field(c.name, _ARROW[c.kind], nullable=True) for c in t.columns])
+        arrays = [_arrow_column(df[name], kind) for name, kind in cols]
+        schema = pa.schema([pa.field(name, _ARROW[kind], nullable=True) for name, kind in cols])
         pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path)
     else:
         raise ValueError(f"fmt must be csv or parquet, got {fmt!r}")
@@ -108,11 +113,17 @@ class SkillLevelSink:
         self._writer.close()
 
 
-def write_mapping(out: Path, date_formats: list[str]) -> None:
-    """``mapping.yaml``: only the key the ingestion reader understands (``date_formats``)."""
+def write_mapping(out: Path, date_formats: list[str], extra: dict | None = None) -> None:
+    """``mapping.yaml``: the date formats that occur in the feeds, plus what an export profile needs."""
     lines = ["# Written by talentloop simulate: date formats that occur in the feeds.", "date_formats:"]
     lines += [f'  - "{f}"' for f in date_formats]
-    (out / "mapping.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    if extra:
+        import yaml
+
+        text += "# How this export profile differs from the contract (see docs/mapping.md).\n"
+        text += yaml.safe_dump(extra, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    (out / "mapping.yaml").write_text(text, encoding="utf-8")
 
 
 def write_manifest(out: Path, manifest: dict) -> None:

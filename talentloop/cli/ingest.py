@@ -48,9 +48,17 @@ def register(app: typer.Typer) -> None:
         for table in (counts, reasons):
             table.columns[0].no_wrap = True
             console.print(table)
+        for message in report.missing_tables.values():
+            console.print(f"[yellow]warning:[/] {message}")
         for t in report.tables.values():
             if t.extra_columns:
                 console.print(f"{t.source_file}: ignored columns not in the contract: {', '.join(t.extra_columns)}")
+            if t.missing_optional_columns:
+                console.print(f"{t.source_file}: optional columns not in the file (left empty, or filled from their fallback): "
+                              f"{', '.join(t.missing_optional_columns)}")
+            for column, n in t.unknown_codes.items():
+                console.print(f"{t.source_file}: {n:,} {column} values not in the contract's codes were mapped "
+                              "by the mapping's unknown_values")
         for feed, message in report.failed_feeds.items():
             console.print(f"[bold red]feed {feed} failed:[/] {message}")
         if as_json:

@@ -17,17 +17,27 @@ def register(app: typer.Typer) -> None:
 
 def simulate_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write DIR/<feed>/<table>.<ext> and DIR/_truth/ into.")],
-    employees: Annotated[int, typer.Option(help="Starting headcount (hires replace leavers, growth adds more).")] = 2000,
+    employees: Annotated[int | None, typer.Option(
+        help="Starting headcount (hires replace leavers, growth adds more); default 2000, 300 for --profile "
+             "small.", show_default=False)] = None,
     months: Annotated[int, typer.Option(help="Months to simulate.")] = 36,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 7,
     fmt: Annotated[str, typer.Option("--format", help="Feed file format: csv or parquet.")] = "csv",
     dirty_rate: Annotated[float, typer.Option(help="Fraction of rows per table made dirty (0 = clean).")] = 0.02,
     start: Annotated[str, typer.Option(help="First simulated month, YYYY-MM.")] = "2023-01",
+    profile: Annotated[str, typer.Option(help="Export profile: full, hris-minimal, no-learning, annual-reviews, "
+                                         "small or leaky (see docs/simulator.md).")] = "full",
 ) -> None:
     """Simulate a demo company: HR records, performance, learning and recruiting feeds plus the truth."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from features.simulator import simulate
+    from features.simulator.profiles import get_profile
+
+    try:
+        employees = employees if employees is not None else get_profile(profile).default_employees
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
@@ -40,10 +50,11 @@ def simulate_command(
 
         try:
             report = simulate(out, employees=employees, months=months, seed=seed, fmt=fmt, dirty_rate=dirty_rate,
-                              start=start, progress=progress)
+                              start=start, progress=progress, profile=profile)
         except ValueError as exc:
             raise fail(str(exc)) from exc
-    console.print(summary(f"Simulated {employees} employees × {months} months into {out}", ("table", "rows"),
+    shape = "" if profile == "full" else f" as a {profile} export"
+    console.print(summary(f"Simulated {employees} employees × {months} months into {out}{shape}", ("table", "rows"),
                           sorted(report.rows.items())))
     console.print(summary("Voluntary attrition (annualised)", ("year", "rate"),
                           [(y, f"{r:.1%}") for y, r in report.voluntary_attrition.items()]))

@@ -1,0 +1,160 @@
+"""Export profiles: the same company written as real exports look, with the same truth, through the pipeline.
+
+Every profile goes simulate → ingest → features build / apply / materialize from the CLI and yields attrition
+training rows; ``hris-minimal`` at 300 people goes on through ``train attrition`` and ``score attrition``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+
+from features.settings import Settings
+from features.simulator import simulate
+from features.simulator.profiles import LEAK_MONTHS, PROFILES
+from talentloop.cli import _common, app
+from talentloop.cli.demo import run_step
+
+TRUTH = "_" + "truth"  # the simulator's answer key; tests may read it
+SIZE = {"employees": 150, "months": 24, "seed": 5, "dirty_rate": 0.02}
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> dict[str, Path]:
+    """Every profile of one company (seed 5, 150 people × 24 months)."""
+    root = tmp_path_factory.mktemp("profiles")
+    return {name: simulate(root / name, profile=name, **SIZE).out for name in PROFILES}
+
+
+def test_every_profile_keeps_the_truth_of_the_full_export(exports):
+    full = {k: v for k, v in _files(exports["full"] / TRUTH).items() if k != "manifest.json"}
+    for name, out in exports.items():
+        truth = _files(out / TRUTH)
+        assert {k: truth[k] for k in full if k != "dirty_rows.parquet"} == \
+               {k: v for k, v in full.items() if k != "dirty_rows.parquet"}, name
+        manifest = json.loads((out / TRUTH / "manifest.json").read_text())
+        assert manifest.get("profile", "full") == name
+        if name != "full":
+            assert manifest["profile_note"]
+
+
+def _tables(out: Path) -> dict[str, set[str]]:
+    return {f.name: {p.stem for p in f.glob("*.csv")} for f in out.iterdir() if f.is_dir() and f.name != TRUTH}
+
+
+def test_hris_minimal_is_the_hr_feed_of_an_hris(exports):
+    out = exports["hris-minimal"]
+    assert _tables(out) == {"hr": {"org_units", "jobs", "employees", "employment_events"}}
+    jobs = pd.read_csv(out / "hr" / "jobs.csv")
+    assert list(jobs.columns) == ["job_id", "title_en", "family"]
+    assert "name_zh" not in pd.read_csv(out / "hr" / "org_units.csv").columns
+    emp = pd.read_csv(out / "hr" / "employees.csv", dtype=str, keep_default_na=False)
+    assert {"date_of_birth", "gender"} <= set(emp.columns) and "birth_year" not in emp.columns
+    assert {"Separated", "Prefer not to say", "Married"} <= set(emp["marital_status"])
+    full = pd.read_csv(exports["full"] / "hr" / "employees.csv", dtype=str, keep_default_na=False)
+    both = emp.merge(full, on="employee_id")
+    dated = both["date_of_birth"].str.fullmatch(r"\d{4}-\d\d-\d\d")
+    assert dated.mean() > 0.9
+    assert (both.loc[dated, "date_of_birth"].str[:4] == both.loc[dated, "birth_year"]).all()
+
+
+def test_no_learning_and_annual_reviews_drop_what_they_say(exports):
+    assert _tables(exports["no-learning"])["learning"] == {"skills", "skill_aliases"}
+    reviews = pd.read_csv(exports["annual-reviews"] / "performance" / "reviews.csv", dtype=str)
+    assert "kpi_attainment" not in reviews.columns
+    cycles = set(reviews["cycle_id"].dropna().str.strip())
+    assert cycles and all(c.endswith("Q4") for c in cycles)
+    full = pd.read_csv(exports["full"] / "performance" / "reviews.csv", dtype=str)
+    assert len(reviews) < 0.4 * len(full)
+
+
+def test_leaky_dates_stayers_reviews_after_the_end_and_keeps_only_leavers_last_months(exports):
+    out = exports["leaky"]
+    end = pd.Timestamp(json.loads((out / TRUTH / "manifest.json").read_text())["end"]) + pd.offsets.MonthEnd(0)
+    ev = pd.read_csv(out / "hr" / "employment_events.csv", dtype=str)
+    exits = pd.to_datetime(ev.loc[ev["event_type"] == "termination", ["employee_id", "effective_date"]]
+                           .set_index("employee_id")["effective_date"], errors="coerce").groupby(level=0).max()
+    rev = pd.read_csv(out / "performance" / "reviews.csv", dtype=str)
+    rev["date"] = pd.to_datetime(rev["review_date"], format="%Y-%m-%d", errors="coerce")
+    rev = rev.dropna(subset=["date"])
+    rev["exit"] = rev["employee_id"].str.strip().map(exits)
+    stay, leave = rev[rev["exit"].isna()], rev[rev["exit"].notna()]
+    assert len(stay) and len(leave)
+    assert (stay["date"] > end).all()
+    assert (leave["date"] >= leave["exit"] - pd.DateOffset(months=LEAK_MONTHS)).all()
+    assert (leave["date"] <= end).all()
+
+
+def test_small_profile_is_a_small_company(tmp_path):
+    with pytest.raises(ValueError, match="--employees must be between 150 and 400"):
+        simulate(tmp_path / "x", employees=2000, months=12, profile="small")
+    with pytest.raises(ValueError, match="profile \\(--profile\\) must be one of"):
+        simulate(tmp_path / "x", employees=200, months=12, profile="tiny")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
+    _common.settings.cache_clear()
+    yield tmp_path / "home"
+    _common.settings.cache_clear()
+
+
+def _pipeline(out: Path, home: Path, profile: str, employees: int) -> tuple[Settings, pd.DataFrame]:
+    """simulate → ingest → features build / apply / materialize from the CLI; the attrition training rows."""
+    from training_jobs.attrition import training_frame
+
+    run_step(app, ["simulate", "--profile", profile, "--employees", str(employees), "--months", "24",
+                   "--seed", "5", "--out", str(out)])
+    run_step(app, ["ingest", str(out)])
+    for step in ("build", "apply", "materialize"):
+        run_step(app, ["features", step])
+    settings = Settings(home=home)
+    rows, snaps, _, _, columns = training_frame(settings)
+    return settings, rows
+
+
+@pytest.mark.parametrize("profile", ["full", "no-learning", "annual-reviews", "small", "leaky"])
+def test_every_profile_runs_to_attrition_training_rows_from_the_cli(tmp_path, home, profile):
+    settings, rows = _pipeline(tmp_path / "company", home, profile, 150)
+    assert len(rows) > 1000 and rows["label"].sum() > 10
+    assert rows["tenure_months"].notna().all()
+    report = json.loads((settings.reports_dir / "ingest-latest.json").read_text())
+    assert report["ok"] and not report["failed_feeds"]
+    if profile == "no-learning":
+        assert set(report["missing_tables"]) == {"courses", "course_aliases", "course_skills", "enrollments",
+                                                 "points_ledger"}
+        assert rows["completions_12m"].fillna(0).eq(0).all()
+    if profile == "annual-reviews":
+        assert report["tables"]["reviews"]["missing_optional_columns"] == ["kpi_attainment"]
+        assert rows["last_kpi_attainment"].isna().all() and rows["last_rating"].notna().any()
+
+
+def test_hris_minimal_at_300_trains_and_scores_from_the_cli(tmp_path, home, capsys):
+    settings, rows = _pipeline(tmp_path / "company", home, "hris-minimal", 300)
+    report = json.loads((settings.reports_dir / "ingest-latest.json").read_text())
+    assert report["not_delivered"] == ["performance", "learning", "recruiting"]
+    assert set(report["missing_tables"]) == {"job_skill_requirements", "headcount_plans"}
+    assert report["tables"]["employees"]["unknown_codes"]["marital_status"] > 0
+    assert rows["last_rating"].isna().all() and rows["pay_band_position"].isna().all()
+    assert rows["tenure_months"].notna().all()
+    capsys.readouterr()
+    try:
+        run_step(app, ["train", "attrition", "--json"])
+    except typer.Exit as exc:  # pragma: no cover - report the command's own message
+        pytest.fail(f"train attrition failed on hris-minimal at 300 people: {capsys.readouterr()}: {exc}")
+    trained = capsys.readouterr().out
+    assert '"version"' in trained
+    run_step(app, ["score", "attrition", "--json"])
+    scored = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scored["scored"] > 250 and int(scored["model_version"]) >= 1
