@@ -113,11 +113,14 @@ class _HazardModel:
 
 
 class LogisticAttritionModel(_HazardModel):
-    """L2-regularised logistic hazard; sklearn-style (the constructor stores hyper-parameters only)."""
+    """L2-regularised logistic hazard; sklearn-style (the constructor stores hyper-parameters only).
+
+    ``C = 0.01`` was chosen on simulated 300-person companies (seeds 11 and 5): backtest ROC-AUC at h=3 0.682 /
+    0.729 against 0.670 / 0.720 at C = 0.1 and 0.670 / 0.718 at C = 1."""
 
     kind = "logistic"
 
-    def __init__(self, C: float = 0.1, categorical: tuple[str, ...] = ("job_family",),
+    def __init__(self, C: float = 0.01, categorical: tuple[str, ...] = ("job_family",),
                  feature_service: str = "attrition_v1", alert_top_share: float = 0.10, alert_horizon: int = 3,
                  max_iter: int = 2000):
         self.C = C
