@@ -33,11 +33,16 @@ def _card(settings, version: str) -> str:
     return model_card(settings, "attrition", version)
 
 
-def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_warns(feature_workspace, tmp_path):
+def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_scores(feature_workspace, tmp_path):
+    from contextlib import closing
+
     from evaluation.model_selection import SIMPLEST_FIRST, TIE
+    from models.attrition.alerts import connect, list_alerts
+    from models.attrition.simple import LogisticAttritionModel
+    from training_jobs.score_attrition import load_champion
 
     settings = private_copy(feature_workspace, tmp_path / "ws")
-    result = _cli(settings, "train", "attrition", "--folds", "9", "--min-risk", "0.99", "--json")
+    result = _cli(settings, "train", "attrition", "--folds", "9", "--json")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     out = json.loads(result.stdout)
@@ -46,49 +51,51 @@ def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_wa
     best = max(h3[m] for m in SIMPLEST_FIRST)
     assert out["chosen"] == next(m for m in SIMPLEST_FIRST if h3[m] >= best - TIE)
     assert h3["model"] == h3[out["chosen"]] and out["champion"] == out["version"] == "1"
-    assert h3["model"] >= max(h3["logistic"], h3["tenure_km"]) - TIE
+    # on this company (seed 11) logistic regression is clearly the best: it is what gets registered and served
+    assert h3["logistic"] > max(h3["lightgbm"], h3["tenure_km"]) + TIE and out["chosen"] == "logistic"
+    model, _ = load_champion(settings)
+    assert isinstance(model, LogisticAttritionModel)
     # 24 months cannot hold 9 folds: fewer, with a warning naming the option
     assert 1 <= out["folds"] < 9
     assert any(f"only {out['folds']} of the 9 requested backtest folds" in n and "--folds" in n for n in out["notes"])
-    # nobody is alerted at 0.99: the audit says so instead of failing the run
-    assert any(n.startswith("not enough alerts to audit") for n in out["notes"])
     card = _card(settings, "1")
-    assert "**Chosen model:" in card and "| candidate | ROC-AUC at h=3 | folds | chosen |" in card
-    assert "not enough alerts to audit" in card.split("## Fairness audit", 1)[1]
-    assert "min_risk 0.9900" in card or "≥ 0.990" in card
+    assert "**Chosen model: regularised logistic regression.**" in card
+    assert "| candidate | ROC-AUC at h=3 | folds | chosen |" in card and "coef × (x − training mean)" in card
+
+    scored = _cli(settings, "score", "attrition", "--json")  # batch scoring, alerts, explanations, levers
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["alerts"] > 0
+    with closing(connect(settings.app_db)) as con:
+        alerts, _ = list_alerts(con, page_size=5)
+    assert alerts and all(a.explanation["reasons"]["zh"] and "levers" in a.explanation for a in alerts)
 
 
-def test_the_first_version_loses_to_its_baseline_and_is_not_champion_then_logistic_wins(feature_workspace, tmp_path):
+def test_a_first_version_worse_than_its_baseline_is_not_champion(feature_workspace, tmp_path):
     from models.attrition import AttritionModel
-    from models.attrition.simple import LogisticAttritionModel
-    from training_jobs import attrition, score_attrition
-    from training_jobs.score_attrition import load_champion
+    from training_jobs import attrition
 
     settings = private_copy(feature_workspace, tmp_path / "ws")
     weak = {"n_estimators": 1, "learning_rate": 0.001}  # one stump: far below logistic regression
-    pinned = attrition.run(settings, n_folds=2, model_class=AttritionModel, model_params=weak)
+    pinned = attrition.run(settings, n_folds=2, model_class=AttritionModel, model_params=weak, min_risk=0.99)
     assert pinned["chosen"] == "lightgbm" and not pinned["baseline_gate"]["passed"]
-    assert pinned["champion"] is None  # registered as challenger only
+    assert pinned["champion"] is None and pinned["version"] == "1"  # registered as challenger only
     assert "worse beyond the tolerance" in pinned["baseline_gate"]["reason"]
-    with pytest.raises(ValueError, match="no champion"):
-        load_champion(settings)
+    # nobody is alerted at 0.99: the audit says so instead of failing the run
+    assert any(n.startswith("not enough alerts to audit") for n in pinned["notes"])
+    card = _card_of(settings, "1")
+    assert "not enough alerts to audit" in card.split("## Fairness audit", 1)[1]
+    assert "≥ 0.990" in card
+    scored = _cli(settings, "score", "attrition")
+    assert scored.exit_code == 2 and "attrition has no champion to score with" in " ".join(scored.output.split())
 
-    honest = attrition.run(settings, n_folds=2, model_params=weak)
-    h3 = honest["selection"]["roc_auc"]
-    assert h3["logistic"] > max(h3["lightgbm"], h3["tenure_km"]) + 0.005  # seed 11: logistic is clearly best
-    assert honest["chosen"] == "logistic" and honest["champion"] == honest["version"] == "2"
-    model, version = load_champion(settings)
-    assert isinstance(model, LogisticAttritionModel) and version == "2"
-    scored = score_attrition.run(settings)  # batch scoring, alerts and explanations with the logistic model
-    assert scored["scored"] > 100 and scored["alerts"] > 0
-    from contextlib import closing
 
-    from models.attrition.alerts import connect, list_alerts
+def _card_of(settings, version: str) -> str:
+    import mlflow
 
-    with closing(connect(settings.app_db)) as con:
-        alerts, _ = list_alerts(con, page_size=5)
-    assert alerts and all(a.explanation["reasons"]["zh"] and a.explanation["levers"] is not None for a in alerts)
-    assert "regularised logistic regression" in _card(settings, "2")
+    from training_jobs.tracking import configure
+
+    run_id = configure(settings).get_model_version("attrition", version).run_id
+    return mlflow.artifacts.load_text(f"runs:/{run_id}/model_card.md")
 
 
 @pytest.fixture(scope="module")
