@@ -43,7 +43,7 @@ def feasible_origins(rows: pd.DataFrame, end: pd.Timestamp, n_folds: int, min_tr
     ends = outcome_end(rows)
     label = rows["label"].to_numpy()
     kept, first_short = [], None
-    for origin in origins(end, n_folds):
+    for origin in origins(end, n_folds, min_horizon=min(EVAL_HORIZONS)):
         o = month_index(pd.Series([origin.tz_convert(None)]))[0]
         train = ends <= o
         months, exits = len(np.unique(ends[train])), int(label[train].sum())

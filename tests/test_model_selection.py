@@ -36,3 +36,15 @@ def test_model_rows_copy_the_chosen_candidate():
                             for m, a in {"lightgbm": 0.6, "logistic": 0.7}.items()])
     out = with_model_rows(metrics, "logistic")
     assert out.loc[out["method"] == "model", "roc_auc"].tolist() == [0.7] and len(out) == 3
+
+
+def test_the_baseline_check_refuses_a_version_worse_than_its_strongest_baseline():
+    from evaluation.compare import SPECS, baseline_check
+
+    spec = SPECS["attrition"]
+    lost = baseline_check(spec, 0.60, {"logistic ROC-AUC": 0.76, "tenure KM ROC-AUC": 0.58})
+    assert not lost["passed"] and lost["baseline"] == "logistic ROC-AUC"
+    assert lost["reason"] == ("ROC-AUC at h=3 on its own backtest 0.6000 against the strongest baseline "
+                              "(logistic ROC-AUC 0.7600): worse beyond the tolerance 0.01")
+    assert baseline_check(spec, 0.751, {"logistic ROC-AUC": 0.76, "tenure KM ROC-AUC": None})["passed"]
+    assert not baseline_check(SPECS["course_ranker"], 0.2, {"rule NDCG@10": 0.4})["applicable"]  # attrition only

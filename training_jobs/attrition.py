@@ -219,7 +219,7 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     champion = aliases(configure(settings), REGISTERED_NAME).get(CHAMPION)
     return {"model": REGISTERED_NAME, "version": version, "run_id": run.info.run_id, "chosen": chosen,
             "selection": selection, "baseline_gate": vs_baseline, "champion": champion, "leakage": flags,
-            "notes": notes, "folds": len(fold_origins), "summary": summary.to_dict(orient="records"),
+            "notes": notes, "folds": len(fold_origins), "training_rows": len(rows), "summary": summary.to_dict(orient="records"),
             "seconds": round(time.time() - started, 1)}
 
 
