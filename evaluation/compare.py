@@ -60,6 +60,7 @@ class ModelSpec:
     oracle: tuple[str, str] | None = None
     scores_people: bool = True
     window: tuple[str, ...] = ()
+    baseline_gate: bool = False  # a version that loses to its strongest baseline on its own backtest is refused
 
 
 SPECS: dict[str, ModelSpec] = {
@@ -72,6 +73,7 @@ SPECS: dict[str, ModelSpec] = {
         baselines=(("logistic ROC-AUC", "logistic_h3_roc_auc"), ("tenure KM ROC-AUC", "tenure_km_h3_roc_auc")),
         oracle=("ROC-AUC / oracle", "model_h3_roc_auc_vs_oracle"),
         window=("data_end",),
+        baseline_gate=True,
     ),
     "course_ranker": ModelSpec(
         name="course_ranker", primary="ndcg_at_10", primary_label="NDCG@10", logged_primary="model_ndcg_at_10",
@@ -336,6 +338,23 @@ def _fairness(spec: ModelSpec, v: Version) -> dict:
             "min_impact_ratio": v.metrics.get("fairness_min_impact_ratio")}
 
 
+def baseline_check(spec: ModelSpec, primary: float | None, baselines: dict[str, float | None]) -> dict:
+    """Whether a version is not worse than its strongest baseline on its own backtest beyond the tolerance
+    (``passed``), with the sentence that says so. Models without ``baseline_gate`` always pass."""
+    known = {k: float(v) for k, v in baselines.items() if v is not None}
+    if not spec.baseline_gate or not known or primary is None:
+        return {"applicable": False, "passed": True, "reason": None}
+    pick = max if spec.higher_is_better else min
+    label = pick(known, key=lambda k: known[k])
+    best = known[label]
+    margin = (primary - best) if spec.higher_is_better else (best - primary)
+    passed = margin >= -spec.tolerance
+    reason = (f"{spec.primary_label} on its own backtest {primary:.4f} against the strongest baseline ({label} "
+              f"{best:.4f}): {'not worse' if passed else 'worse'} beyond the tolerance {spec.tolerance}")
+    return {"applicable": True, "passed": bool(passed), "reason": reason, "baseline": label, "baseline_value": best,
+            "margin": float(margin)}
+
+
 def gate(comparison: dict, candidate: str) -> dict:
     """Whether ``candidate`` may replace the reference version (the champion); see the module docstring."""
     rows = {r["version"]: r for r in comparison["versions"]}
@@ -367,6 +386,12 @@ def gate(comparison: dict, candidate: str) -> dict:
             f"{comparison['primary_label']}: improvement over the champion {improvement['estimate']:+.4f} "
             f"({1 - comparison['alpha']:.0%} CI {improvement['lo']:+.4f} to {improvement['hi']:+.4f}) {verb} "
             f"non-inferiority with tolerance {comparison['tolerance']}")
+    vs_baseline = {"applicable": False, "passed": True}
+    if comparison.get("model") in SPECS:
+        vs_baseline = baseline_check(SPECS[comparison["model"]], row.get("logged_primary"), row.get("baselines", {}))
+    if vs_baseline["applicable"]:
+        metric_ok = metric_ok and vs_baseline["passed"]
+        reasons.append(vs_baseline["reason"])
     fair = row["fairness"]
     if not fair["applicable"]:
         fairness_ok = True
@@ -381,6 +406,7 @@ def gate(comparison: dict, candidate: str) -> dict:
                        f"{'n/a' if ratio is None else f'{ratio:.3f}'})")
     return {"candidate": candidate, "champion": comparison["reference_version"],
             "passed": bool(metric_ok and fairness_ok), "metric_passed": bool(metric_ok),
+            "baseline_passed": bool(vs_baseline["passed"]),
             "fairness_passed": bool(fairness_ok), "improvement": improvement, "reasons": reasons}
 
 

@@ -195,6 +195,9 @@ def _rule(text: str, selection: str, proxy_threshold: float) -> dict:
             "proxy_threshold": proxy_threshold}
 
 
+NOT_ENOUGH_ALERTS = ("not enough alerts to audit: no one is alerted at min_risk {min_risk:.4f}, so impact ratios "
+                     "are undefined (a lower --min-risk alerts more people)")
+
 # ---------------------------------------------------------------------------------------------- audits
 def audit_attrition(
     scored: pd.DataFrame,
@@ -211,8 +214,8 @@ def audit_attrition(
     ``scored``: ``employee_id``, ``risk`` and, when ``outcome_col`` is not None and is a column of
     ``scored``, the true 0/1 outcome; ``event_timestamp`` dates each row when ``as_of`` is None.
     ``employees``: the clean ``employees`` table. ``features``: model inputs keyed by ``employee_id`` for the
-    proxy check (columns ``feature_columns``, default every non-key column). Raises ValueError when no one is
-    alerted (impact ratios are undefined).
+    proxy check (columns ``feature_columns``, default every non-key column). When no one is alerted the
+    impact ratios are undefined: the audit has no families, passes, and says so in ``note``.
     """
     _require(scored, "scored", ("employee_id", "risk"))
     risk = check_scores(scored["risk"], len(scored), name="scored['risk']", probabilities=True)
@@ -223,10 +226,7 @@ def audit_attrition(
     frame = groups.assign(risk=risk, selected=(risk >= min_risk).astype(int), _person=people["employee_id"].to_numpy())
     if labelled:
         frame["y_true"] = scored[outcome_col].to_numpy()
-    if frame["selected"].sum() == 0:
-        raise ValueError(f"no one is alerted at min_risk={min_risk}; impact ratios are undefined")
-
-    results = _gate_families(frame, families, labelled)
+    results = _gate_families(frame, families, labelled) if frame["selected"].sum() > 0 else {}
     audit = {
         "subject": ATTRITION,
         "rule": _rule(RULE, "risk >= min_risk", proxy_threshold),
@@ -239,6 +239,8 @@ def audit_attrition(
         "attributes": results,
         "passed": all(r["passed"] for r in results.values()),
     }
+    if not results:  # impact ratios are undefined; like a family with no gated group, this does not fail
+        audit["note"] = NOT_ENOUGH_ALERTS.format(min_risk=min_risk)
     return _finish(audit, people, attrs, employees, features, feature_columns, proxy_threshold)
 
 
@@ -503,6 +505,8 @@ def render_markdown(audit: dict) -> str:
                  f"**Four-fifths gate: {verdict}.** {audit['selected']} of {audit['n']} employees alerted "
                  f"({audit['selection_rate']:.1%}) at min_risk {audit['min_risk']:.4f}, as of {audit['as_of']}; "
                  f"{outcomes}.", ""]
+    if audit.get("note"):
+        lines += [f"**{audit['note'][0].upper()}{audit['note'][1:]}.**", ""]
     lines += ["## The rule", "", audit["rule"]["text"], ""]
     if audit.get("unmatched_employees"):
         lines += [f"{audit['unmatched_employees']} scored employees have no `employees` row: "

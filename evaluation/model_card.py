@@ -36,6 +36,9 @@ def fairness_section(audit: dict | None, what: str) -> str:
     """The card's summary of a fairness audit (the full tables are the run's ``fairness/audit.md``)."""
     if audit is None:
         return "_No fairness audit was recorded for this version._"
+    if audit.get("note") and not audit.get("attributes"):
+        return (f"Four-fifths audit of {what}: {audit['note']} ({audit['n']:,} rows). "
+                "Full tables: `fairness/audit.md` in this run.")
     gated = list(gated_results(audit))
     worst = min(gated, key=lambda fg: fg[1]["impact_ratio"], default=None)
     lines = [f"Four-fifths audit of {what}: **{'passed' if audit['passed'] else 'FAILED'}** "
@@ -67,30 +70,41 @@ ORACLES = ("; `oracle`: the simulator's true hazard, which knows each person's r
 
 
 def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool,
-                   audit: dict | None = None) -> str:
+                   audit: dict | None = None, selection: dict | None = None, leakage: str | None = None,
+                   warnings: tuple[str, ...] = ()) -> str:
+    """The attrition card. ``model`` is any registrable attrition model (its ``describe()`` words the setup);
+    ``selection`` is :func:`evaluation.model_selection.choose`'s result, ``leakage`` the leakage section."""
+    from evaluation.model_selection import selection_table
+
     keep = [c for c in ("horizon", "method", "folds", "roc_auc", "pr_auc", "precision_at_top_10pct",
                         "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle", "roc_auc_vs_process_oracle")
             if c in summary.columns]
     table = markdown_table(summary[keep])
+    words = model.describe()
+    chosen = ""
+    if selection is not None:
+        chosen = (f"\n\n**Chosen model: {words['name']}.** Every candidate was backtested on the same folds; the "
+                  f"registered one is the best by ROC-AUC at the alert horizon h={selection['horizon']}, a simpler "
+                  f"candidate winning ties within {selection['tie']}: {selection['reason']}.\n\n"
+                  + selection_table(selection))
+    notes = "".join(f"\n\nNote: {w}." for w in warnings)
     return render("Attrition risk (attrition)", {
         "Purpose": "Estimate each active employee's probability of leaving voluntarily within 1-12 months, "
                    "explain the drivers, and show model-based what-ifs, so HR partners can act early.",
         "Data window": f"Monthly snapshots from {model.data_window_[0]} to {model.data_window_[1]}; outcomes observed "
                        f"until {end.date()}. Training rows: {model.training_rows_:,} (employee × month × months ahead).",
-        "Features": f"Feature service `{model.feature_service_}` ({len(columns)} columns): "
+        "Features": f"Feature service `{model.feature_service_}` ({len(columns)} columns offered to the candidates, "
+                    f"{len(model.feature_columns_)} used by the chosen model): "
                     + ", ".join(f"`{c}`" for c in columns)
-                    + ". Protected attributes (sex, age, ethnicity, marital status, nationality) are not inputs.",
-        "Training setup": "LightGBM discrete-time hazard (binary objective on employee × month × months-ahead rows; "
-                          "P(exit within h) = 1 − Π(1 − hazard)). Involuntary exits and months past the end of the "
-                          f"data are censored. {model.booster_.current_iteration()} trees, {model.num_leaves} leaves, "
-                          f"early stopping on the last {model.calibration_months} outcome months.",
-        "Metrics vs baselines": "Rolling-origin backtest (mean over folds). Baselines: logistic regression on the "
-                                "same features; tenure-only Kaplan-Meier hazard"
-                                + (ORACLES if has_oracle else ".") + "\n\n" + table,
-        "Calibration": f"Platt map on the hazard log-odds, fitted on the time-latest {model.calibration_months} "
-                       f"outcome months: slope {model.platt_[0]:.3f}, intercept {model.platt_[1]:.3f}. Expected "
-                       "calibration error per horizon is in the table above. Alert policy: "
-                       f"risk at h={model.policy_.horizon} ≥ {model.policy_.min_risk:.3f} or top "
+                    + ". Protected attributes (sex, age, ethnicity, marital status, nationality) are not inputs."
+                    + ("\n\n" + leakage if leakage else ""),
+        "Training setup": words["setup"] + chosen,
+        "Metrics vs baselines": "Rolling-origin backtest (mean over folds); `model` is the chosen candidate. "
+                                "Candidates and baselines: LightGBM; logistic regression on the same features; "
+                                "tenure-only Kaplan-Meier hazard"
+                                + (ORACLES if has_oracle else ".") + notes + "\n\n" + table,
+        "Calibration": words["calibration"] + " Expected calibration error per horizon is in the table above. "
+                       f"Alert policy: risk at h={model.policy_.horizon} ≥ {model.policy_.min_risk:.3f} or top "
                        f"{model.policy_.top_share:.0%} of an org unit.",
         "Fairness audit": fairness_section(audit, "alerts (risk at the alert horizon ≥ min_risk) on the "
                                                   "backtest's out-of-sample snapshots"),

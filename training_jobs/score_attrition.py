@@ -28,8 +28,14 @@ RULES = ("risk", "top-share")
 
 def load_champion(settings: Settings, name: str = "attrition"):
     """(fitted model object, version) behind the ``champion`` alias."""
+    from mlflow.exceptions import MlflowException
+
     client = configure(settings)
-    version = client.get_model_version_by_alias(name, CHAMPION).version
+    try:
+        version = client.get_model_version_by_alias(name, CHAMPION).version
+    except MlflowException as exc:
+        raise ValueError(f"{name} has no champion to score with: train it (`talentloop train {name}`), or promote a "
+                         f"registered version (`talentloop promote {name} --version N`)") from exc
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
     return loaded.unwrap_python_model().model, str(version)
 

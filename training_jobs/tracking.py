@@ -47,8 +47,12 @@ def log_and_register(
     registered_name: str,
     input_example: pd.DataFrame,
     metadata: dict[str, Any] | None = None,
+    may_be_champion: bool = True,
 ) -> str:
-    """Log the model as a pyfunc in the active run, register it and set aliases; returns the version."""
+    """Log the model as a pyfunc in the active run, register it and set aliases; returns the version.
+
+    The version becomes ``challenger``; it also becomes ``champion`` when there is none and
+    ``may_be_champion`` (the training job's own gate, e.g. not worse than the strongest baseline)."""
     output = model.predict_frame(input_example)
     info = mlflow.pyfunc.log_model(
         name="model",
@@ -62,7 +66,7 @@ def log_and_register(
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(registered_name, CHALLENGER, version)
-    if CHAMPION not in aliases(client, registered_name):
+    if may_be_champion and CHAMPION not in aliases(client, registered_name):
         client.set_registered_model_alias(registered_name, CHAMPION, version)
     return version
 

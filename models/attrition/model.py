@@ -40,6 +40,8 @@ class ThresholdPolicy:
 class AttritionModel:
     """sklearn-style: the constructor stores hyper-parameters; ``fit`` sets attributes ending in ``_``."""
 
+    kind = "lightgbm"
+
     def __init__(
         self,
         n_estimators: int = 300,
@@ -55,6 +57,7 @@ class AttritionModel:
         random_state: int = 0,
         extra_trees: bool = False,
         max_cat_to_onehot: int = 4,
+        reg_lambda: float = 1.0,
     ):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -69,6 +72,7 @@ class AttritionModel:
         self.random_state = random_state
         self.extra_trees = extra_trees  # LightGBM's own defaults for these two: a model made without them is as before
         self.max_cat_to_onehot = max_cat_to_onehot
+        self.reg_lambda = reg_lambda
 
     # ------------------------------------------------------------------ fit
     def fit(self, rows: pd.DataFrame, feature_columns: list[str]) -> AttritionModel:
@@ -88,28 +92,56 @@ class AttritionModel:
         outcome = rows["event_timestamp"].dt.tz_convert(None).dt.to_period("M") + rows[MONTHS_AHEAD]
         cut = outcome.max() - self.calibration_months + 1
         late = (outcome >= cut).to_numpy()
-        if late.all() or not late.any():
-            raise ValueError("need more than calibration_months of outcome months to fit")
+        if late.all():
+            span = outcome.nunique()
+            raise ValueError(f"calibration_months={self.calibration_months} covers the whole training window "
+                             f"({span} outcome months): use a smaller --calibration-months")
         X = self._matrix(rows)
         y = rows["label"].to_numpy()
+        if len(np.unique(y)) < 2:
+            raise ValueError("the training window holds no voluntary exit: there is nothing to learn from")
         w = rows["weight"].to_numpy(dtype=float) if "weight" in rows.columns else np.ones(len(rows))
         params = {
             "objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples, "feature_fraction": 0.9, "bagging_fraction": 0.8,
-            "bagging_freq": 1, "lambda_l2": 1.0, "seed": self.random_state, "verbose": -1, "num_threads": self.num_threads,
-            "extra_trees": self.extra_trees, "max_cat_to_onehot": self.max_cat_to_onehot,
+            "bagging_freq": 1, "lambda_l2": self.reg_lambda, "seed": self.random_state, "verbose": -1,
+            "num_threads": self.num_threads, "extra_trees": self.extra_trees, "max_cat_to_onehot": self.max_cat_to_onehot,
         }
         train = lgb.Dataset(X[~late], y[~late], weight=w[~late], categorical_feature=list(self.categories_) or "auto")
         valid = lgb.Dataset(X[late], y[late], weight=w[late], reference=train)
         self.booster_ = lgb.train(params, train, self.n_estimators, valid_sets=[valid],
                                   callbacks=[lgb.early_stopping(30, verbose=False)])
-        raw = self.booster_.predict(X[late], raw_score=True)
-        self.platt_ = _fit_platt(raw, y[late], w[late])
+        # a calibration slice with one class cannot fit a Platt map: fall back to the whole training window
+        # (in-sample for the trees, so less honest; recorded in ``calibration_slice_`` and the model card)
+        self.calibration_slice_ = "latest" if len(np.unique(y[late])) == 2 else "whole"
+        calib = late if self.calibration_slice_ == "latest" else np.ones(len(rows), dtype=bool)
+        raw = self.booster_.predict(X[calib], raw_score=True)
+        self.platt_ = _fit_platt(raw, y[calib], w[calib])
         self.training_rows_ = int(len(rows))
         self.data_window_ = (str(rows["event_timestamp"].min().date()), str(rows["event_timestamp"].max().date()))
         first_month = late & (rows[MONTHS_AHEAD] == 0).to_numpy()
+        if not first_month.any():
+            first_month = (rows[MONTHS_AHEAD] == 0).to_numpy()
         self.policy_ = self._policy(rows.loc[first_month], w[first_month])
         return self
+
+    def describe(self) -> dict[str, str]:
+        """The model card's words for this model: its name, training setup and calibration."""
+        slice_text = (f"the time-latest {self.calibration_months} outcome months (held out from the trees)"
+                      if getattr(self, "calibration_slice_", "latest") == "latest" else
+                      f"the whole training window, because the latest {self.calibration_months} outcome months "
+                      "held only one class (in-sample for the trees, so less reliable)")
+        return {
+            "name": "LightGBM hazard",
+            "setup": "LightGBM discrete-time hazard (binary objective on employee × month × months-ahead rows; "
+                     "P(exit within h) = 1 − Π(1 − hazard)). Involuntary exits and months past the end of the data "
+                     f"are censored. {self.booster_.current_iteration()} trees, {self.num_leaves} leaves, at least "
+                     f"{self.min_child_samples} rows per leaf, L2 {self.reg_lambda}, learning rate "
+                     f"{self.learning_rate}, early stopping on the last {self.calibration_months} outcome months. "
+                     "Explanations are exact TreeSHAP.",
+            "calibration": f"Platt map on the hazard log-odds, fitted on {slice_text}: slope {self.platt_[0]:.3f}, "
+                           f"intercept {self.platt_[1]:.3f}.",
+        }
 
     def _policy(self, late_snapshots: pd.DataFrame, weights: np.ndarray) -> ThresholdPolicy:
         """``min_risk``: the weighted (1 − top_share) quantile of risk on the latest snapshots."""
@@ -412,7 +444,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 def _fit_platt(raw: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """Logistic regression of the label on the raw log-odds: (slope, intercept)."""
     if len(np.unique(y)) < 2:
-        raise ValueError("the calibration slice has only one class; use more calibration_months or more data")
+        raise ValueError("the calibration slice has only one class: use a larger --calibration-months")
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y, sample_weight=w)

@@ -19,15 +19,34 @@ def register(app: typer.Typer) -> None:
     def train_attrition(
         json_out: bool = typer.Option(False, "--json", help="Print the metrics table as JSON on stdout."),
         seed: int = typer.Option(0, help="Random seed of the model."),
-        folds: int = typer.Option(4, help="Rolling-origin backtest folds (at least 3)."),
+        folds: int = typer.Option(4, help="Rolling-origin backtest folds (fewer are used, with a warning, when "
+                                  "the history is too short)."),
+        calibration_months: int = typer.Option(None, "--calibration-months", help="Latest outcome months held out "
+                                               "of LightGBM's trees for early stopping and calibration (default: "
+                                               "2, or 4 on a small company)."),
+        min_risk: float = typer.Option(None, "--min-risk", help="Alert threshold on the risk at h=3 (default: "
+                                       "the top 10% of the latest months' risks)."),
+        allow_leaky: list[str] = typer.Option(None, "--allow-leaky-feature", help="Register although the "
+                                              "leakage check flagged this feature (repeat for several)."),
     ) -> None:
-        """Attrition risk months ahead: backtest vs baselines (and oracle), fit, log and register."""
-        if folds < 3:
-            raise fail("--folds must be at least 3")
+        """Attrition risk months ahead: leakage check, backtest of LightGBM, logistic regression and the tenure
+        hazard on the same folds (and the oracle), register the best."""
+        if folds < 1:
+            raise fail("--folds must be at least 1")
+        if calibration_months is not None and calibration_months < 1:
+            raise fail("--calibration-months must be at least 1")
+        if min_risk is not None and not 0 < min_risk < 1:
+            raise fail("--min-risk must be a probability between 0 and 1 (exclusive)")
+        from lightgbm.basic import LightGBMError
+
         from training_jobs.attrition import run
 
-        with console.status("training attrition (backtest, fit, register)…"):
-            result = run(settings(), seed=seed, n_folds=folds)
+        try:
+            with console.status("training attrition (leakage check, backtest, fit, register)…"):
+                result = run(settings(), seed=seed, n_folds=folds, calibration_months=calibration_months,
+                             min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()))
+        except (ValueError, LightGBMError) as exc:
+            raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         _print_attrition(result, json_out)
 
     @train.command("course-ranker")
@@ -93,4 +112,19 @@ def _print_attrition(result: dict, json_out: bool) -> None:
         f"attrition v{result['version']} (run {result['run_id'][:8]}, {result['seconds']} s)", header,
         [[r["horizon"], r["method"], r["folds"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}",
           f"{r['precision_at_top_10pct']:.3f}", f"{r['recall_at_top_10pct']:.3f}", f"{r['brier']:.4f}",
-          f"{r['ece']:.4f}", f"{r.get('roc_auc_vs_oracle', float('nan')):.3f}"] for r in rows]))
+          f"{r['ece']:.4f}", f"{r['roc_auc_vs_oracle']:.3f}" if "roc_auc_vs_oracle" in r else "–"] for r in rows]))
+    console.print(f"chosen model: [bold]{result['chosen']}[/] ({result['selection']['reason']})", soft_wrap=True)
+    for note in result["notes"]:
+        console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
+    for flag in result["leakage"]:
+        console.print(f"[yellow]leak allowed:[/] {flag['name']}: {flag['detail']}", soft_wrap=True)
+    gate = result["baseline_gate"]
+    if result["champion"] == result["version"]:
+        console.print(f"v{result['version']} is the champion" + (f" ({gate['reason']})" if gate["reason"] else ""),
+                      soft_wrap=True)
+    elif not gate["passed"]:
+        console.print(f"[bold red]not champion:[/] {gate['reason']}; v{result['version']} is registered as "
+                      "challenger only", soft_wrap=True)
+    else:
+        console.print(f"v{result['version']} is the challenger; the champion is v{result['champion']} "
+                      f"(`talentloop compare attrition`, then `talentloop promote`)", soft_wrap=True)
