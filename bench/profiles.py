@@ -95,7 +95,7 @@ def main() -> None:
         r = train(home)
         h3 = r.get("h3", {})
 
-        def auc(m: str) -> str:
+        def auc(m: str, h3: dict = h3) -> str:
             return f"{h3[m]:.3f}" if m in h3 else "–"
 
         ratio = f"{h3['model'] / h3['process_oracle']:.3f}" if "model" in h3 and "process_oracle" in h3 else "–"

@@ -3,7 +3,6 @@ horizon, additive explanations, reasons in both languages, levers, a threshold p
 one class falling back to the whole window, and the fitted model surviving the MLflow pyfunc round trip."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from models.attrition import AttritionModel

@@ -35,7 +35,15 @@ from features.contract import CONTRACT
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import AttritionModel, ThresholdPolicy
-from models.attrition.labels import KEYS, data_end, exits, hazard_rows, horizon_labels, sample_negatives, snapshots
+from models.attrition.labels import (
+    KEYS,
+    data_end,
+    exits,
+    hazard_rows,
+    horizon_labels,
+    sample_negatives,
+    snapshots,
+)
 from models.attrition.model import MONTHS_AHEAD
 from models.attrition.simple import LogisticAttritionModel, TenureAttritionModel
 from training_jobs.tracking import configure, experiment, log_and_register, log_json, log_markdown
