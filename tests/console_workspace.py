@@ -4,6 +4,7 @@ last month, plus keys for two HR partners of sibling divisions that both have al
 
 from __future__ import annotations
 
+import fcntl
 import re
 import shutil
 import sqlite3
@@ -31,18 +32,38 @@ class ConsoleWorkspace:
         return sqlite3.connect(self.settings.app_db)
 
 
-def build(tmp_path_factory: pytest.TempPathFactory, name: str = "console-home") -> ConsoleWorkspace:
-    from features.offline import read_clean
-    from serving.auth import OrgTree, connect, create_key
+def _scored_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The serving workspace with the month before its last also scored; built once per run (file lock)."""
     from training_jobs import score_attrition
     from training_jobs.attrition import feature_window
 
     shared = shared_workspace(tmp_path_factory)
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if base.name.startswith("popen-gw") else base) / "console-base"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not (root / "DONE").exists():
+                shutil.rmtree(root / "home", ignore_errors=True)
+                shutil.copytree(shared / "home", root / "home")
+                settings = Settings(home=root / "home")
+                last = feature_window(settings)[1]
+                score_attrition.run(settings, as_of=str((last - pd.DateOffset(months=1)).date()))
+                (root / "DONE").write_text("ok")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root / "home"
+
+
+def build(tmp_path_factory: pytest.TempPathFactory, name: str = "console-home") -> ConsoleWorkspace:
+    """A private copy of the scored base (tests write reviews, sessions and audit rows) with fresh keys."""
+    from features.offline import read_clean
+    from serving.auth import OrgTree, connect, create_key
+
     home = tmp_path_factory.mktemp(name) / "home"
-    shutil.copytree(shared / "home", home)
+    shutil.copytree(_scored_base(tmp_path_factory), home)
     settings = Settings(home=home)
-    last = feature_window(settings)[1]
-    score_attrition.run(settings, as_of=str((last - pd.DateOffset(months=1)).date()))
     tree = OrgTree(read_clean(settings, "org_units"))
     root = next(u for u, p in tree.parent.items() if p is None)
     con = sqlite3.connect(settings.app_db)

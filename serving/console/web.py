@@ -242,20 +242,22 @@ async def logout(request: Request) -> Response:
 
 
 # ---------------------------------------------------------------------- queue
-def _queue_rows(request: Request, svc: Any, console: Console, session: Session, lang: str):
-    query, _bad = queue_mod.parse(dict(request.query_params))
-    facts, _ = console.model_facts(svc)
-    if facts is None:
-        return None, query, [], []
+def _queue_rows(request: Request, svc: Any, console: Console, session: Session, lang: str
+                ) -> tuple[list[queue_mod.Row] | None, queue_mod.Query, list[str]]:
+    """(sorted rows, query, months the caller can filter on); rows None when the asked unit is out of sight."""
+    query, _bad = queue_mod.parse(dict(request.query_params))  # invalid filters are ignored, not errors
     try:
         units = queue_mod.visible_units(svc.tree, session.principal, query.unit)
     except LookupError:
-        return None, query, None, []
+        return None, query, []
+    facts, _ = console.model_facts(svc)
+    if facts is None:
+        return [], query, []
     scope_units = queue_mod.visible_units(svc.tree, session.principal, None)
     with svc.db_lock:
         rows = queue_mod.fetch(svc.db, units, query, facts.bands, console.people)
         months = queue_mod.months(svc.db, scope_units)
-    return queue_mod.sort_rows(rows, query, lang), query, units, months
+    return queue_mod.sort_rows(rows, query, lang), query, months
 
 
 def _unit_options(svc: Any, console: Console, session: Session, lang: str) -> list[tuple[str, str]]:
@@ -270,11 +272,11 @@ async def alert_queue(request: Request) -> Response:
     if isinstance(got, Response):
         return got
     svc, console, session, lang = got
-    rows, query, units, months = _queue_rows(request, svc, console, session, lang)
-    if units is None and rows is None and query.unit is not None:
+    rows, query, months = _queue_rows(request, svc, console, session, lang)
+    if rows is None:
         return not_found(request, console, lang, session)
-    facts, why = console.model_facts(svc)
-    result = queue_mod.page(rows or [], query, months)
+    _, why = console.model_facts(svc)
+    result = queue_mod.page(rows, query, months)
     svc.audit.append([Entry(session.principal.key_id, session.principal.role, r.employee_id, "console/queue",
                             "attrition", r.model_version, r.risk, []) for r in result.rows])
     params = {k: v for k, v in request.query_params.items() if k not in ("page", "lang")}
@@ -291,10 +293,9 @@ async def export(request: Request, fmt: str) -> Response:
     svc, console, session, lang = got
     if fmt not in ("csv", "xlsx"):
         return not_found(request, console, lang, session)
-    rows, query, units, _ = _queue_rows(request, svc, console, session, lang)
-    if rows is None and query.unit is not None:
+    rows, _, _ = _queue_rows(request, svc, console, session, lang)
+    if rows is None:
         return not_found(request, console, lang, session)
-    rows = rows or []
     svc.audit.append([Entry(session.principal.key_id, session.principal.role, r.employee_id, f"console/export.{fmt}",
                             "attrition", r.model_version, r.risk, []) for r in rows])
     if fmt == "csv":
