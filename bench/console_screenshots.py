@@ -1,11 +1,12 @@
 """Screenshots of the HR partner console's pages, in English and Chinese, into docs/console/*.png.
 
-    TALENTLOOP_HOME=/tmp/console-home .venv/bin/python bench/console_screenshots.py --port 18150
+    TALENTLOOP_HOME=/tmp/console-home .venv/bin/python -m bench.console_screenshots --port 18150
 
 Starts ``talentloop serve`` on 127.0.0.1 over the workspace, creates an hr_partner key for the division with
 the most alerts, signs in with the system Chromium (/usr/bin/chromium through /usr/bin/chromedriver; nothing
 is downloaded) and saves the alert queue, an alert's detail, the unit overview and the model panel at
-1280 × 900. Prints the files written.
+1280 × 900 (the detail page twice: top and, scrolled, its levers, courses, band rate and review form).
+Prints the files written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("queue", "detail", "unit", "model")
 
 
-def _partner_key(home: Path) -> tuple[str, str]:
+def _partner_key(home: Path) -> tuple[str, str, str]:
+    """A new hr_partner key for the division with the most alerts, the division, and its riskiest alert of the
+    latest month."""
     from features.offline import read_clean
     from features.settings import Settings
     from serving.auth import OrgTree, connect, create_key
@@ -36,9 +39,13 @@ def _partner_key(home: Path) -> tuple[str, str]:
     con.close()
     counts = {d: sum(1 for (u,) in alerts if u in tree.subtree(d)) for d in tree.children[root]}
     division = max(sorted(counts), key=lambda d: counts[d])
+    sub = sorted(tree.subtree(division))
     con = connect(settings.app_db)
     try:
-        return create_key(con, "hr_partner", (division,), "Li Na (HRBP)").key, division
+        alert = con.execute(f"SELECT alert_id FROM attrition_alerts WHERE as_of = (SELECT MAX(as_of) FROM "
+                            f"attrition_alerts) AND org_unit_id IN ({','.join('?' * len(sub))}) ORDER BY risk DESC "
+                            f"LIMIT 1", sub).fetchone()[0]
+        return create_key(con, "hr_partner", (division,), "Li Na (HRBP)").key, division, alert
     finally:
         con.close()
 
@@ -81,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     from selenium.webdriver.common.by import By
 
-    key, division = _partner_key(args.home)
+    key, division, alert = _partner_key(args.home)
     env = {**os.environ, "TALENTLOOP_HOME": str(args.home), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([str(Path(sys.executable).with_name("talentloop")), "serve", "--host", "127.0.0.1",
                              "--port", str(args.port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,8 +101,6 @@ def main() -> None:
             b.get(f"{base}/console/login?lang=en")
             b.find_element(By.ID, "key").send_keys(key)
             b.find_element(By.ID, "sign-in").click()
-            b.get(f"{base}/console/alerts?sort=risk")
-            alert = b.find_element(By.CSS_SELECTOR, "#queue tbody tr").get_attribute("data-alert")
             args.out.mkdir(parents=True, exist_ok=True)
             for lang in args.langs.split(","):
                 urls = {"queue": f"/console/alerts?page_size=25&lang={lang}", "detail": f"/console/alerts/{alert}?lang={lang}",
@@ -105,6 +110,11 @@ def main() -> None:
                     path = args.out / f"{page}-{lang}.png"
                     b.save_screenshot(str(path))
                     written.append(path)
+                    if page == "detail":  # the lower half: levers, courses, band rate, review form and history
+                        b.execute_script("document.getElementById('h-levers').scrollIntoView()")
+                        path = args.out / f"detail-review-{lang}.png"
+                        b.save_screenshot(str(path))
+                        written.append(path)
         finally:
             b.quit()
     finally:

@@ -133,7 +133,7 @@ def fan(history: Sequence[tuple[str, float]], forecast: Sequence[tuple[str, floa
 
 
 def band_bar(counts: dict[str, int], order: Sequence[str], names: dict[str, str], label: str,
-             width: int = 300, height: int = 18) -> Markup:
+             width: int = 140, height: int = 16) -> Markup:
     total = sum(counts.values()) or 1
     parts = [f'<svg class="bar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="{escape(label)}"><title>{escape(label)}</title>']

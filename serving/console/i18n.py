@@ -80,6 +80,7 @@ TEXT: dict[str, dict[str, str]] = {
     "change.same": {"en": "no change", "zh": "无变化"},
     "tenure.value": {"en": "{years} yr {months} mo", "zh": "{years} 年 {months} 个月"},
     "tenure.months": {"en": "{months} mo", "zh": "{months} 个月"},
+    "tenure.new": {"en": "under a month", "zh": "不足 1 个月"},
     "tenure.missing": {"en": "hire date not on file", "zh": "无入职日期记录"},
     "rating.value": {"en": "{rating} of 5 ({cycle})", "zh": "{rating}/5（{cycle}）"},
     "rating.none": {"en": "not yet reviewed", "zh": "尚无绩效评估"},
@@ -280,3 +281,51 @@ def when(value: str, lang: str) -> str:
 
 def pick(lang: str | None) -> str:
     return lang if lang in LANGS else "en"
+
+
+class Fmt:
+    """Formatting bound to one language, for templates (``f.t(...)``, ``f.pct(...)``)."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def t(self, key: str, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+    def pct(self, v: float, digits: int = 1) -> str:
+        return pct(v, self.lang, digits)
+
+    def points(self, v: float) -> str:
+        return points(v, self.lang)
+
+    def num(self, v: float, digits: int = 0) -> str:
+        return num(v, self.lang, digits)
+
+    def month(self, v: str) -> str:
+        return month(v, self.lang)
+
+    def day(self, v: str) -> str:
+        return day(v, self.lang)
+
+    def when(self, v: str) -> str:
+        return when(v, self.lang)
+
+    def name(self, names: dict[str, str] | None, missing: str) -> str:
+        return (names or {}).get(self.lang) or self.t(missing)
+
+    def tenure(self, months: int | None) -> str:
+        if months is None:
+            return self.t("tenure.missing")
+        if months < 1:
+            return self.t("tenure.new")
+        if months < 12:
+            return self.t("tenure.months", months=months)
+        return self.t("tenure.value", years=months // 12, months=months % 12)
+
+    def rating(self, rating: int | None, cycle: str | None) -> str:
+        return self.t("rating.none") if rating is None else self.t("rating.value", rating=rating, cycle=cycle)
+
+    def change(self, delta: float | None) -> str:
+        if delta is None:
+            return self.t("change.none")
+        return self.t("change.same") if abs(delta) < 0.0005 else self.points(delta)

@@ -68,13 +68,23 @@ class People:
             h = self.reviews.setdefault(e, _History())
             h.dates.append(_iso(d))
             h.rows.append((str(c), int(r)))
+        self._cache: dict[tuple[str, str], Person] = {}
         self.gaps = gaps if gaps is not None else pd.DataFrame(columns=["employee_id", "org_unit_id", "skill_id", "gap"])
 
     def unit_name(self, unit: str | None) -> dict[str, str] | None:
         return self.units.get(unit) if unit is not None else None
 
     def at(self, employee_id: str, as_of: str) -> Person:
-        day = as_of[:10]
+        """The person as of ``as_of`` (cached: the tables only change with a restart)."""
+        key = (employee_id, as_of[:10])
+        found = self._cache.get(key)
+        if found is None:
+            found = self._at(employee_id, key[1])
+            if len(self._cache) < 200_000:
+                self._cache[key] = found
+        return found
+
+    def _at(self, employee_id: str, day: str) -> Person:
         state = self.events.get(employee_id)
         job = unit = manager = None
         if state is not None and (row := state.at(day)) is not None:

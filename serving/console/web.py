@@ -21,6 +21,7 @@ from serving.console import detail as detail_mod
 from serving.console import queue as queue_mod
 from serving.console.charts import BAND_COLOURS
 from serving.console.context import Console
+from serving.console.i18n import Fmt
 from serving.console.modelinfo import BANDS
 from serving.console.sessions import (
     CONSOLE_ROLES,
@@ -40,52 +41,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-class Fmt:
-    """Formatting bound to one language, for templates (``f.t(...)``, ``f.pct(...)``)."""
-
-    def __init__(self, lang: str):
-        self.lang = lang
-
-    def t(self, key: str, **values: object) -> str:
-        return i18n.t(self.lang, key, **values)
-
-    def pct(self, v: float, digits: int = 1) -> str:
-        return i18n.pct(v, self.lang, digits)
-
-    def points(self, v: float) -> str:
-        return i18n.points(v, self.lang)
-
-    def num(self, v: float, digits: int = 0) -> str:
-        return i18n.num(v, self.lang, digits)
-
-    def month(self, v: str) -> str:
-        return i18n.month(v, self.lang)
-
-    def day(self, v: str) -> str:
-        return i18n.day(v, self.lang)
-
-    def when(self, v: str) -> str:
-        return i18n.when(v, self.lang)
-
-    def name(self, names: dict[str, str] | None, missing: str) -> str:
-        return (names or {}).get(self.lang) or self.t(missing)
-
-    def tenure(self, months: int | None) -> str:
-        if months is None:
-            return self.t("tenure.missing")
-        if months < 12:
-            return self.t("tenure.months", months=months)
-        return self.t("tenure.value", years=months // 12, months=months % 12)
-
-    def rating(self, rating: int | None, cycle: str | None) -> str:
-        return self.t("rating.none") if rating is None else self.t("rating.value", rating=rating, cycle=cycle)
-
-    def change(self, delta: float | None) -> str:
-        if delta is None:
-            return self.t("change.none")
-        return self.t("change.same") if abs(delta) < 0.0005 else self.points(delta)
 
 
 # ---------------------------------------------------------------------- plumbing
@@ -255,9 +210,9 @@ def _queue_rows(request: Request, svc: Any, console: Console, session: Session, 
         return [], query, []
     scope_units = queue_mod.visible_units(svc.tree, session.principal, None)
     with svc.db_lock:
-        rows = queue_mod.fetch(svc.db, units, query, facts.bands, console.people)
+        rows = queue_mod.fetch(svc.db, units, query, facts.bands)
         months = queue_mod.months(svc.db, scope_units)
-    return queue_mod.sort_rows(rows, query, lang), query, months
+    return queue_mod.sort_rows(rows, query, lang, console.people), query, months
 
 
 def _unit_options(svc: Any, console: Console, session: Session, lang: str) -> list[tuple[str, str]]:
@@ -276,11 +231,12 @@ async def alert_queue(request: Request) -> Response:
     if rows is None:
         return not_found(request, console, lang, session)
     _, why = console.model_facts(svc)
-    result = queue_mod.page(rows, query, months)
+    result = queue_mod.page(rows, query, months, console.people)
     svc.audit.append([Entry(session.principal.key_id, session.principal.role, r.employee_id, "console/queue",
                             "attrition", r.model_version, r.risk, []) for r in result.rows])
     params = {k: v for k, v in request.query_params.items() if k not in ("page", "lang")}
     return _page(request, console, "queue.html", lang, session, result=result, query=query, bands=BANDS,
+                 cells=queue_mod.cells(result.rows, Fmt(lang)),
                  statuses=store.STATUSES, units=_unit_options(svc, console, session, lang), page_sizes=queue_mod.PAGE_SIZES,
                  params=params, urlencode=urlencode, colours=BAND_COLOURS, not_loaded=why)
 
@@ -299,9 +255,9 @@ async def export(request: Request, fmt: str) -> Response:
     svc.audit.append([Entry(session.principal.key_id, session.principal.role, r.employee_id, f"console/export.{fmt}",
                             "attrition", r.model_version, r.risk, []) for r in rows])
     if fmt == "csv":
-        body, media = queue_mod.to_csv(rows, lang), "text/csv; charset=utf-8"
+        body, media = queue_mod.to_csv(rows, lang, console.people), "text/csv; charset=utf-8"
     else:
-        body = queue_mod.to_xlsx(rows, lang)
+        body = queue_mod.to_xlsx(rows, lang, console.people)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(body, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="attrition-alerts.{fmt}"'})
