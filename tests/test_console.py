@@ -248,6 +248,7 @@ def test_chinese_pages_format_dates_and_numbers_for_the_language(partner, ws):
     assert "tl_lang=zh" in page.headers.get("set-cookie", "")
     detail = partner.get(f"/console/alerts/{ws.alert_a}").text  # the cookie keeps Chinese
     assert "处理记录" in detail and "1 至 12 个月内的离职风险" in detail
+    assert not any(f"· {code})" in detail for code in ("online", "workshop", "mentoring"))  # course formats worded
     assert_clean(detail)
     assert "English" in detail  # the switch back
     assert "Alert queue" in partner.get("/console/alerts?lang=en").text

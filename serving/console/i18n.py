@@ -130,6 +130,9 @@ TEXT: dict[str, dict[str, str]] = {
     "detail.courses_not_current": {"en": "No course recommendations: this person is not in the current feature "
                                          "snapshot (they may have left).",
                                    "zh": "无课程推荐：此人不在当前特征快照中（可能已离职）。"},
+    "format.online": {"en": "online", "zh": "在线课程"},
+    "format.workshop": {"en": "workshop", "zh": "工作坊"},
+    "format.mentoring": {"en": "mentoring", "zh": "导师辅导"},
     "detail.course_line": {"en": "{hours} h · {format}", "zh": "{hours} 小时 · {format}"},
     "detail.band_rate": {"en": "What happened to people in this band", "zh": "同等级员工的实际情况"},
     "detail.band_rate_value": {"en": "In the model's backtest, {rate} of the {n} people scored in the {band} band "

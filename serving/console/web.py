@@ -285,7 +285,7 @@ async def alert_detail(request: Request, alert_id: str) -> Response:
     waterfall_svg = charts.waterfall(d.base_value, [(x.name, x.contribution) for x in d.drivers], fmt.t("detail.base"),
                                      fmt.t("detail.this_person"), fmt.t("detail.drivers"))
     return _page(request, console, "alert.html", lang, session, d=d, facts=facts, curve_svg=curve_svg,
-                 waterfall_svg=waterfall_svg,
+                 waterfall_svg=waterfall_svg, formats=[k for k in i18n.TEXT if k.startswith("format.")],
                  saved=request.query_params.get("saved") == "1", error=i18n.t(lang, f"detail.review_{msg}")
                  if msg in ("bad", "long") else None, statuses=store.REVIEW_STATUSES, colours=BAND_COLOURS)
 
