@@ -21,6 +21,7 @@ demo: install
 
 # Two test workers on two cores: one OpenMP thread each, or LightGBM's spinning threads slow everything ~6x.
 test: install
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || echo "NOTE: no Chromium at /usr/bin/chromium (or no /usr/bin/chromedriver): the console's browser tests will be SKIPPED"
 	OMP_NUM_THREADS=1 $(RUN) pytest -q -n 2 --dist loadgroup
 
 lint: install

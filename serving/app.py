@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
         active = app.state.settings or app.dependency_overrides.get(get_settings, get_settings)()
         svc = await asyncio.to_thread(services.build, active, reload_seconds, registry)
         app.state.services = svc
+        app.state.console = await asyncio.to_thread(console_context.build_or_report, svc)
 
         def publish() -> None:
             app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
@@ -62,21 +63,29 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
             yield
         finally:
             app.state.services = None
+            app.state.console = None
             svc.close()
 
     app = FastAPI(title="TalentLoop", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   openapi_url=f"/{API_VERSION}/openapi.json", docs_url=f"/{API_VERSION}/docs", redoc_url=None)
     app.state.metrics = metrics
     app.state.services = None
+    app.state.console = None
     # settings given here are used as they are (not through dependency_overrides: any override makes FastAPI
     # re-analyse every dependency on every request); tests may still override ``get_settings``
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
 
+    from fastapi.staticfiles import StaticFiles
+
+    from serving.console import context as console_context
+    from serving.console import web as console_web
     from serving.routers import admin, alerts, employees, health, models, recommendations, skill_demand
 
     app.include_router(health.router)
     for module in (employees, alerts, recommendations, skill_demand, models, admin):
         app.include_router(module.router)
+    app.include_router(console_web.router)  # the HR partner console (HTML) under /console
+    app.mount("/console/static", StaticFiles(directory=console_context.STATIC), name="console-static")
     return app

@@ -103,3 +103,11 @@ def private_copy(settings: Settings, dest: Path) -> Settings:
     copy = Settings(home=dest)
     _rebase_feast(copy)
     return copy
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say plainly when the console's browser tests could not run (no Chromium on this machine)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "test_console_browser" in r.nodeid]
+    if skipped:
+        reason = skipped[0].longrepr[2] if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
+        terminalreporter.write_line(f"BROWSER TESTS SKIPPED ({len(skipped)}): {reason}", yellow=True, bold=True)
