@@ -83,5 +83,6 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
         p10, p50, p90 = selection.served({m: wide[m].to_numpy() for m in choice["weights"]}, choice, scale,
                                          nonnegative)
         frames.append(plan.assign(model=SERVED, method=choice["method"], p10=p10, p50=p50, p90=p90))
-    served = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    columns = [*ids, "origin", time_col, "horizon", "model", "method", "p10", "p50", "p90"]
+    served = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return served, first_choice

@@ -6,7 +6,9 @@ the 12 months before the origin, floored at 1% of its level, so series of every 
 
 At each horizon every candidate is scored on the rows all candidates forecast, by its scaled error
 ``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row). Candidates: each method and the
-backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²). The winner is served at
+backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²); a method that forecasts
+too few of the rows for a comparison (fewer than 10 in common, e.g. AutoETS on a small sample of
+series) is left out. The winner is served at
 that horizon. Its interval is split-conformal on the same rows: the 10% and 90% quantiles of its scaled
 residuals ``(y − p50) / scale``, made non-decreasing in width over the horizons (a longer horizon never
 gets a narrower interval than a shorter one).
@@ -22,6 +24,7 @@ import pandas as pd
 
 ENSEMBLE_SIZES = (2, 3)
 LOWER, UPPER = 0.1, 0.9
+MIN_ROWS = 10
 
 
 def row_scale(values: np.ndarray, origin: np.ndarray, window: int = 12) -> np.ndarray:
@@ -75,9 +78,14 @@ def select(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")) ->
     the served candidate, its weights, every candidate's score and the conformal residual quantiles."""
     chosen: dict[int, dict[str, Any]] = {}
     for h, rows in backtest.groupby("horizon"):
-        wide = _wide(rows, key)
         methods = sorted(rows["model"].unique())
-        if len(wide) < 10:
+        wide = _wide(rows, key)
+        while len(wide) < MIN_ROWS and len(methods) > 1:  # a method forecasting few rows (a sample) drops out
+            counts = rows.groupby("model").size()
+            methods.remove(min(methods, key=lambda m: counts.get(m, 0)))
+            rows = rows[rows["model"].isin(methods)]
+            wide = _wide(rows, key)
+        if len(wide) < MIN_ROWS:
             continue
         y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
         cands = candidates(wide, methods)
