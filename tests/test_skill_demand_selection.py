@@ -119,3 +119,21 @@ def test_drift_matches_statsforecast():
     expected = RandomWalkWithDrift().forecast(y=y, h=3)["mean"]
     got = baselines.drift(y[None, :], np.array([6]), [1, 2, 3])[0]
     np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_missing_plan_is_never_shown_as_a_driver(lang):
+    from tests.test_skill_demand_model import make_series
+
+    data = make_series(n_series=12)
+    data["planned_headcount"] = data["value"] + 2.0
+    data.loc[data["month"] >= "2024-01-01", "planned_headcount"] = np.nan  # the plan feed ends early
+    model = DemandForecaster(id_col=("org_unit_id", "skill_id"), exog_cols=("planned_headcount",), horizons=(3,),
+                             n_estimators=30, min_child_samples=10).fit(data)
+    explained = model.explain(data, horizon=3, lang=lang, top=20)
+    p50 = model.predict(data, 3)["p50"]
+    for e, p in zip(explained, p50, strict=True):
+        assert e.raw_score == pytest.approx(p, abs=1e-6)  # the explanation adds up to the value served
+        assert e.reasons and all(r.strip() for r in e.reasons)
+        assert not any(w in r for r in e.reasons for w in ("n/a", "nan", "None", "planned headcount of", "计划编制"))
+        assert all(c.value is not None for c in e.contributions if c.feature == "planned_headcount")

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from models.explanation import Explanation, explain_rows, tree_contributions
+from models.explanation import Contribution, Explanation, explain_rows, tree_contributions
 from models.skill_demand import baselines, reasons, selection, supply
 from models.skill_demand.series import (
     Fill,
@@ -379,7 +379,8 @@ class DemandForecaster(BaseEstimator):
     def explain(self, df: pd.DataFrame, horizon: int = 3, lang: str = "en", top: int = 5) -> list[Explanation]:
         """Exact TreeSHAP drivers of the P50 forecast at ``horizon`` for each series of ``df`` (order of
         ``predict``), in demand units: ``base_value`` is the last value plus the model's base change and
-        the calibrated median offset; ``base_value + total`` equals P50 before clipping at 0."""
+        the calibrated median offset; ``base_value + total`` equals P50 before clipping at 0 (a forecast held
+        to the largest move the series made in ``horizon`` months has that adjustment as a driver)."""
         self._check_fitted()
         (h,) = self._horizons(horizon)
         choice = getattr(self, "selection_", {}).get(h)
@@ -398,7 +399,12 @@ class DemandForecaster(BaseEstimator):
         drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols)
         out = explain_rows(level + scale * (base + median), contrib * scale[:, None], shown, drivers,
                            lang=lang, top=top, groups=groups)
-        return [_without_missing(e, set(self.exog_cols)) for e in out]
+        raw = level + scale * (base + median + contrib.sum(axis=1))
+        last = baselines.naive(panel.values, o, [h])[:, 0]
+        bound = baselines.change_bound(panel.values, o, h)
+        bounded = np.clip(raw, last - bound, last + bound)
+        return [_with_bound(_without_missing(e, set(self.exog_cols)), b - r, m, h, lang)
+                for e, r, b, m in zip(out, raw, bounded, bound, strict=True)]
 
     def _explain_method(self, df: pd.DataFrame, h: int, choice: Mapping[str, Any], lang: str) -> list[Explanation]:
         """At a horizon served by a baseline or an ensemble: the served P50 and, as the reason, the method
@@ -492,6 +498,17 @@ def _without_missing(e: Explanation, exog: set[str]) -> Explanation:
     without empty reasons; ``total`` (and so ``raw_score``) still sums every contribution."""
     kept = [c for c in e.contributions if not (c.feature in exog and c.value is None)]
     return Explanation(e.base_value, kept, [r for r in e.reasons if r and "n/a" not in r], total=e.total)
+
+
+def _with_bound(e: Explanation, adjust: float, bound: float, h: int, lang: str) -> Explanation:
+    """``e`` plus the adjustment that held the forecast to the largest ``h``-month move of the series."""
+    if abs(adjust) < 1e-9:
+        return e
+    name = {"en": f"largest {h}-month move seen", "zh": f"历史上{h}个月内最大变动"}[lang]
+    text = {"en": f"held to the largest {h}-month move the series ever made ({bound:.1f})",
+            "zh": f"限制在该序列{h}个月内出现过的最大变动（{bound:.1f}）以内"}[lang]
+    extra = Contribution("change_bound", name, float(bound), float(adjust))
+    return Explanation(e.base_value, [*e.contributions, extra], [*e.reasons, text], total=e.total + adjust)
 
 
 def _qname(q: float) -> str:
