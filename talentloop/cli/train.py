@@ -63,7 +63,11 @@ def register(app: typer.Typer) -> None:
         """Skill-demand forecaster: per-horizon backtest vs naive, seasonal naive, drift, AutoETS (and oracle);
         the served method per horizon is the most accurate one."""
         from evaluation.truth import locate
-        from talentloop.cli.train_skill_demand import parse_columns, parse_horizons, train_skill_demand_command
+        from talentloop.cli.train_skill_demand import (
+            parse_columns,
+            parse_horizons,
+            train_skill_demand_command,
+        )
 
         try:
             options = {"horizons": parse_horizons(horizons), "n_windows": windows}
