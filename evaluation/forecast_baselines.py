@@ -1,9 +1,11 @@
-"""Baseline forecasts on the same rolling origins as a backtest: seasonal naive, naive and AutoETS.
+"""Baseline forecasts on the same rolling origins as a backtest: seasonal naive, naive, drift and AutoETS.
 
 Each baseline sees, at an origin T (the first month not seen), only months < T of each series:
 
 - ``seasonal_naive``: the value of the same month one season earlier (``y[m - season * ceil(h / season)]``).
 - ``naive``: the last value, ``y[T - 1]``, for every horizon.
+- ``drift``: the random walk with drift (statsforecast's ``RandomWalkWithDrift``), the last value plus ``h``
+  times the mean monthly change of the series' history (:func:`models.skill_demand.baselines.drift`).
 - ``auto_ets``: statsforecast's ``AutoETS(season_length=season)`` fitted per series at each origin, with its
   80% prediction interval (``p10`` / ``p90``). It costs ~40 ms per series and origin on this machine, so
   it runs on a fixed random sample of at most ``ets_max_series`` series (``None``: all); compare it with
@@ -23,7 +25,7 @@ import pandas as pd
 
 from models.skill_demand.series import series_key
 
-BASELINES = ("seasonal_naive", "naive", "auto_ets")
+BASELINES = ("seasonal_naive", "naive", "drift", "auto_ets")
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def baseline_backtest(
         frames.append(_forecast(rows, "seasonal_naive", grid.at(code, month - back)))
     if "naive" in models:
         frames.append(_forecast(rows, "naive", grid.at(code, origin - 1)))
+    if "drift" in models:
+        frames.append(_forecast(rows, "drift", _drift(grid, code, origin, rows["horizon"].to_numpy())))
     if "auto_ets" in models:
         codes = np.unique(code[code >= 0])
         if ets_max_series is not None and len(codes) > ets_max_series:
@@ -103,6 +107,20 @@ def baseline_backtest(
         sample = np.isin(code, codes)
         frames.append(_auto_ets(grid, rows[sample], code[sample], origin[sample], month[sample], season))
     return pd.concat(frames, ignore_index=True)
+
+
+def _drift(grid: _Grid, code: np.ndarray, origin: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+    """Random walk with drift per row, from the months before the row's origin."""
+    from models.skill_demand.baselines import drift
+
+    out = np.full(len(code), np.nan)
+    for o in np.unique(origin):
+        at = np.flatnonzero((origin == o) & (code >= 0))
+        hs = np.unique(horizon[at])
+        col = np.full(len(grid.keys), o - grid.first)
+        fc = drift(grid.values, col, hs)
+        out[at] = fc[code[at], np.searchsorted(hs, horizon[at])]
+    return out
 
 
 def _month_index(s: pd.Series) -> pd.Series:

@@ -213,6 +213,9 @@ class SkillDemandRow(BaseModel):
     horizon_months: int
     month: str | None = None
     demand: Interval
+    method: str | None = Field(None, description="How the demand forecast was made at this horizon: the method "
+                               "that was most accurate on the backtest (lightgbm, naive, seasonal_naive, drift, "
+                               "auto_ets or ensemble:a+b).")
     supply: float | None
     gap: float | None = Field(description="demand P50 - supply (positive: shortage).")
     gap_interval: Interval | None = None

@@ -91,7 +91,9 @@ def test_skill_demand_scope_before_model(client, keys):  # noqa: F811
         assert d["p10"] <= d["p50"] <= d["p90"]
         assert item["gap"] == pytest.approx(d["p50"] - item["supply"], abs=1e-6)
         e = item["explanation"]
-        assert e["raw_score"] is not None and e["contributions"] and e["reasons"]
+        assert item["method"] and e["raw_score"] == pytest.approx(d["p50"], abs=1e-6) or item["method"] == "lightgbm"
+        assert e["raw_score"] is not None and e["reasons"] and (e["contributions"] or item["method"] != "lightgbm")
+        assert not any("n/a" in r for r in e["reasons"])
     one = client.get("/v1/skill-demand", params={"org_unit": a, "skill": body["items"][0]["skill_id"],
                                                  "horizon_months": 3}, headers=partner).json()
     assert {i["skill_id"] for i in one["items"]} == {body["items"][0]["skill_id"]}

@@ -43,8 +43,10 @@ def test_generic_file_job_logs_and_registers(tmp_path):
         path, index=False)
     result = run_generic(path, Settings(home=tmp_path / "home"), n_windows=2, horizons=(1, 3), ets_max_series=3)
     assert result["version"] == "1" and result["series"] == 16
-    assert "mase_h3_lightgbm" in result["metrics"] and "mase_h3_seasonal_naive" in result["metrics"]
-    assert 0.0 <= result["metrics"]["coverage_80_h3_lightgbm"] <= 1.0
+    assert {"mase_h3_served", "mase_h3_lightgbm", "mase_h3_seasonal_naive", "mase_h3_drift",
+            "mase_h3_best_baseline"} <= set(result["metrics"])
+    assert 0.0 <= result["metrics"]["coverage_80_h3_served"] <= 1.0
+    assert set(result["methods"]) == {1, 3}
 
     import mlflow
     import pandas as pd
@@ -53,12 +55,13 @@ def test_generic_file_job_logs_and_registers(tmp_path):
 
     card = mlflow.artifacts.load_text(f"runs:/{result['run_id']}/model_card.md")
     assert all(f"## {section}\n" in card for section in SECTIONS) and "_Not recorded" not in card
+    assert "Served method per horizon" in card and "- h = 3: " in card
     units = pd.read_parquet(mlflow.artifacts.download_artifacts(f"runs:/{result['run_id']}/evaluation/units.parquet"))
     assert list(units.columns) == ["unit", "key", "horizon", "value"] and units["key"].is_unique
     assert set(units["horizon"]) == {1, 3} and (units["value"] >= 0).all()
     # the mean scaled error of one origin is that origin's pooled MASE, which the job logged averaged over origins
     per_origin = units[units["horizon"] == 3].assign(origin=units["key"].str.split("|").str[1])
-    assert per_origin.groupby("origin")["value"].mean().mean() == pytest.approx(result["metrics"]["mase_h3_lightgbm"])
+    assert per_origin.groupby("origin")["value"].mean().mean() == pytest.approx(result["metrics"]["mase_h3_served"])
 
 
 def test_job_end_to_end_on_a_small_simulation(tmp_path):
@@ -78,5 +81,5 @@ def test_job_end_to_end_on_a_small_simulation(tmp_path):
     result = run(settings, truth_dir=company / "_truth", n_windows=2, horizons=(1, 3), ets_max_series=3)
     assert result["version"] == "1"
     assert "mase_h3_oracle" in result["metrics"]
-    assert set(result["targets"]) == {"mase_h3_at_most_0.8x_seasonal_naive", "coverage_80_h3_within_75_85"}
+    assert set(result["targets"]) == {"mase_h3_at_most_best_baseline", "coverage_80_within_75_88_every_horizon"}
     assert Path(settings.artifacts_dir).exists()

@@ -82,7 +82,7 @@ def test_generic_long_format_works_and_malformed_input_is_refused():
     df = make_series(n_series=12)[["org_unit_id", "skill_id", "month", "value"]]
     generic = df.assign(series_id=df["org_unit_id"] + "-" + df["skill_id"])[["series_id", "month", "value"]]
     fc = DemandForecaster(**FAST).fit(generic).predict(generic)
-    assert set(fc.columns) == {"series_id", "month", "horizon", "p10", "p50", "p90"}
+    assert set(fc.columns) == {"series_id", "month", "horizon", "p10", "p50", "p90", "method"}
     with pytest.raises(ValueError, match="missing column\\(s\\) \\['value'\\]"):
         DemandForecaster(**FAST).fit(generic.rename(columns={"value": "demand"}))
     with pytest.raises(ValueError, match="duplicate \\(series_id, month\\)"):

@@ -36,8 +36,9 @@ TARGET = "demand_slots"
 EXOG = ("open_req_slots", "open_requisitions", "planned_headcount", "headcount", "holders_at_required",
         "in_training", "vol_attrition_rate_12m")
 STATIC = ("skill_id", "unit_type")
-HORIZONS = (1, 3, 6, 12)
-N_WINDOWS = 6
+HORIZONS = tuple(range(1, 13))
+ETS_SERVED_MAX_SERIES = 2000
+N_WINDOWS = 8
 
 
 def training_frame(settings: Settings) -> pd.DataFrame:
@@ -93,8 +94,12 @@ def run_generic(
     n_windows: int = N_WINDOWS,
     horizons: Sequence[int] = HORIZONS,
     ets_max_series: int | None = 300,
+    freq: str = "month",
+    agg: str = "mean",
 ) -> dict[str, Any]:
-    """The same job on a long-format CSV or Parquet file of monthly series."""
+    """The same job on a long-format CSV or Parquet file of series: monthly (``freq="month"``, dated by the
+    first day of each month) or daily / weekly (``freq="day"`` / ``"week"``), aggregated to months by the
+    ``agg`` (``mean`` or ``sum``) of each series' rows in the month."""
     path = Path(path)
     if path.suffix.lower() == ".csv":
         frame = pd.read_csv(path)
@@ -104,37 +109,87 @@ def run_generic(
         raise ValueError(f"{path}: expected a .csv or .parquet file")
     if time_col not in frame.columns:
         raise ValueError(f"{path} has no column {time_col!r}; it has {list(frame.columns)}")
-    frame[time_col] = to_month(frame[time_col], time_col)
+    if freq == "month":
+        frame[time_col] = to_month(frame[time_col], time_col)
+    else:
+        frame = to_monthly(frame, id_col, time_col, target_col, exog_cols, static_cols, agg, str(path))
     model = DemandForecaster(id_col=id_col, time_col=time_col, target_col=target_col, exog_cols=exog_cols,
                              static_cols=static_cols, fill=fill, feature_service="generic", n_jobs=2)
     return _train_and_register(settings, frame, model, registered_name, None, json_out, {"source": str(path)},
                                n_windows, horizons, ets_max_series)
 
 
+FREQS = ("month", "week", "day")
+AGGS = ("mean", "sum")
+
+
+def to_monthly(frame: pd.DataFrame, id_col: str | Sequence[str], time_col: str, target_col: str,
+               exog_cols: Sequence[str], static_cols: Sequence[str], agg: str, source: str) -> pd.DataFrame:
+    """Daily or weekly rows as monthly ones: the value and exogenous columns by ``agg`` over each series'
+    rows in the month, static columns by their first value, dated by the month's first day."""
+    if agg not in AGGS:
+        raise ValueError(f"--agg must be one of {', '.join(AGGS)}, got {agg!r}")
+    ids = [id_col] if isinstance(id_col, str) else list(id_col)
+    missing = [c for c in [*ids, target_col, *exog_cols, *static_cols] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{source} has no column(s) {missing}; it has {list(frame.columns)}")
+    when = pd.to_datetime(frame[time_col], errors="coerce", utc=True)
+    if when.isna().any():
+        row = int(when.isna().to_numpy().argmax())
+        raise ValueError(f"{source} row {row + 2}: {time_col} {frame[time_col].iloc[row]!r} is not a date")
+    numbers = [target_col, *exog_cols]
+    for c in numbers:
+        value = pd.to_numeric(frame[c], errors="coerce")
+        bad = value.isna() & frame[c].notna()
+        if bad.any():
+            row = int(bad.to_numpy().argmax())
+            raise ValueError(f"{source} row {row + 2}: {c} {frame[c].iloc[row]!r} is not a number")
+        frame[c] = value
+    frame[time_col] = when.dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+    spec = {c: agg for c in numbers} | {c: "first" for c in static_cols if c not in ids}
+    return frame.groupby([*ids, time_col], sort=True).agg(spec).reset_index()
+
+
 def _train_and_register(settings, frame, model, registered_name, oracle, json_out, tags, n_windows, horizons,
-                        ets_max_series) -> dict[str, Any]:
+                        ets_max_series, n_report=None) -> dict[str, Any]:
     import mlflow
 
     from evaluation.compare import forecast_units
     from evaluation.forecast_baselines import baseline_backtest, score
+    from evaluation.forecast_selection import SERVED, report_origins, selection_frame, served_backtest
     from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
     ids = list(model.id_col) if not isinstance(model.id_col, str) else [model.id_col]
     n_series, n_months = len(frame[ids].drop_duplicates()), frame[model.time_col].nunique()
+    n_report = n_report or max(1, n_windows // 2)
+    if not 1 <= n_report < n_windows:
+        raise ValueError(f"--windows must be at least 2 (got {n_windows}): the earlier half chooses the method per "
+                         "horizon, the later half reports it")
     cv = model.cross_validation(frame, n_windows=n_windows, horizons=horizons)
     plan = cv[[*ids, "origin", model.time_col, "horizon"]]
-    forecasts = [cv.drop(columns=model.target_col).assign(model="lightgbm")]
-    forecasts.append(baseline_backtest(frame, plan, ids, model.time_col, model.target_col,
-                                       ets_max_series=ets_max_series))
+    methods = [cv.drop(columns=[model.target_col, "method"], errors="ignore").assign(model="lightgbm")]
+    methods.append(baseline_backtest(frame, plan, ids, model.time_col, model.target_col,
+                                     ets_max_series=ets_max_series))
+    methods = pd.concat(methods, ignore_index=True)
+    # AutoETS costs 40-250 ms a series at every forecast: on large panels it is a baseline, not a served method
+    candidates = methods if n_series <= ETS_SERVED_MAX_SERIES else methods[methods["model"] != "auto_ets"]
+    served, _ = served_backtest(candidates, frame, ids, model.time_col, model.target_col, n_report,
+                                nonnegative=bool(frame[model.target_col].min() >= 0))
+    forecasts = [methods[report_origins(methods, n_report).to_numpy()], served.drop(columns="method")]
     if oracle is not None:
-        forecasts.append(oracle(plan))
-    table = score(pd.concat(forecasts, ignore_index=True), frame, ids, model.time_col, model.target_col)
+        late = plan[report_origins(plan, n_report).to_numpy()]
+        forecasts.append(oracle(late))
+    forecasts = pd.concat(forecasts, ignore_index=True)
+    table = score(forecasts, frame, ids, model.time_col, model.target_col, reference=SERVED)
     model.fit(frame)
+    model.select(selection_frame(candidates, frame, ids, model.time_col, model.target_col))
 
     months = frame[model.time_col]
-    summary = _summary(table, n_series, n_months) | {"n_windows": n_windows, "first_month": f"{months.min():%Y-%m}",
-                                                      "last_month": f"{months.max():%Y-%m}"}
-    units = forecast_units(pd.concat(forecasts, ignore_index=True), frame, ids, model.time_col, model.target_col)
+    summary = _summary(table, n_series, n_months) | {
+        "n_windows": n_windows, "n_report": n_report, "first_month": f"{months.min():%Y-%m}",
+        "last_month": f"{months.max():%Y-%m}", "table": table.to_dict(orient="records"),
+        "methods": {int(h): c["method"] for h, c in model.selection_.items()}}
+    units = forecast_units(forecasts, frame, ids, model.time_col, model.target_col, model=SERVED)
     experiment(settings, registered_name)
     with mlflow.start_run(run_name=f"{registered_name}-train", tags=tags) as active:
         mlflow.log_params({k: v for k, v in model.get_params().items() if not isinstance(v, tuple | list)}
@@ -142,8 +197,11 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
                              "n_months": n_months, "first_month": summary["first_month"],
                              "last_month": summary["last_month"]})
         mlflow.log_metrics({k: v for k, v in summary["metrics"].items() if pd.notna(v)})
+        mlflow.set_tags({f"method_h{h}": m for h, m in summary["methods"].items()})
         log_json(table.to_dict(orient="records"), "evaluation/metrics.json")
         log_json({str(h): c["method"] for h, c in model.calibration_.items()}, "evaluation/calibration.json")
+        log_json({str(h): {k: v for k, v in c.items()} for h, c in model.selection_.items()},
+                 "evaluation/selection.json")
         with tempfile.TemporaryDirectory() as tmp:
             png = fan_chart(model, frame, Path(tmp) / "fan_chart.png")
             mlflow.log_artifact(str(png), artifact_path="plots")
@@ -191,7 +249,11 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
     from evaluation.model_card import markdown_table, render
 
     targets = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in summary["targets"].items())
-    cover = summary["metrics"].get("coverage_80_h3_lightgbm", float("nan"))
+    from models.skill_demand.selection import describe
+
+    cover = summary["metrics"].get("coverage_80_h3_served", float("nan"))
+    methods = "\n".join(f"- h = {h}: {describe(c)} (scaled error {c['scores'][c['method']]:.3f} on "
+                         f"{c['rows']:,} backtest rows)" for h, c in sorted(model.selection_.items()))
     return render(f"Skill demand ({name})", {
         "Purpose": f"Forecast `{model.target_col}` per {', '.join(model.id_cols_)} and month, "
                    f"{min(model.horizons_)}-{max(model.horizons_)} months ahead with P10 / P50 / P90, and, with "
@@ -206,13 +268,20 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
         "Training setup": f"Global LightGBM, one direct model per horizon ({model.n_estimators} trees × "
                           f"{model.num_leaves} leaves), shared by every series; rolling-origin backtest with "
                           f"{summary['n_windows']} origins per horizon, refit at each; the final model on every "
-                          "month. Explanations: exact TreeSHAP, drivers in English and Chinese.",
-        "Metrics vs baselines": markdown_table(table) + "\n\nMASE is pooled per origin (scaled by the one-step "
+                          "month. Explanations: exact TreeSHAP, drivers in English and Chinese.\n\n"
+                          "Served method per horizon (the most accurate of LightGBM, naive, seasonal naive, drift, "
+                          "AutoETS and their backtest-weighted ensembles on every backtest origin; a horizon "
+                          "served by a baseline is explained by its method, not by tree contributions):\n\n"
+                          + methods,
+        "Metrics vs baselines": markdown_table(table) + f"\n\nScored on the last {summary['n_report']} origins per "
+                                "horizon; `served` there is the method chosen on the rows whose target month is "
+                                "before that origin. MASE is pooled per origin (scaled by the one-step "
                                 "naive error of the months before the origin) and averaged over origins. "
                                 "`auto_ets` runs on a random sample of series; compare it with "
-                                "`lightgbm_on_auto_ets_rows`.\n\nTargets (h = 3):\n\n" + targets,
-        "Calibration": "Split-conformal intervals from a purged time split (no calibration target inside the "
-                       f"fitting window); backtest coverage of the 80% interval at h = 3: {cover:.1%}.",
+                                "`served_on_auto_ets_rows`.\n\nTargets (against the strongest baseline):\n\n" + targets,
+        "Calibration": "Per-horizon split-conformal intervals around the served P50: the 10% and 90% quantiles of "
+                       "its scaled backtest residuals, never narrower than a shorter horizon's; backtest coverage "
+                       f"of the 80% interval at h = 3: {cover:.1%} (every horizon in the table above).",
         "Fairness audit": "Not applicable: forecasts are per org unit × skill and score no individual; protected "
                           "attributes are not read.",
         "Known limitations": "Supply is an expectation: leavers from the unit's 12-month voluntary attrition rate "
@@ -227,21 +296,34 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
     })
 
 
+BASELINE_MODELS = ("naive", "seasonal_naive", "drift", "auto_ets")
+
+
 def _summary(table: pd.DataFrame, n_series: int, n_months: int) -> dict[str, Any]:
-    """Flat metrics for MLflow and the targets at h = 3."""
+    """Flat metrics for MLflow, the served forecast's ratio to the strongest baseline per horizon, and the
+    targets (MASE at h = 3 no worse than the strongest baseline; 80% coverage in 75-88% at every horizon)."""
     metrics: dict[str, float] = {}
     for row in table.itertuples():
-        for m in ("mase", "smape", "wql", "coverage_80"):
+        for m in ("mase", "smape", "wape", "wql", "coverage_80"):
             value = getattr(row, m)
             if pd.notna(value):
                 metrics[f"{m}_h{row.horizon}_{row.model}"] = float(value)
-    lgb = metrics.get("mase_h3_lightgbm", float("nan"))
-    snaive = metrics.get("mase_h3_seasonal_naive", float("nan"))
-    cover = metrics.get("coverage_80_h3_lightgbm", float("nan"))
-    metrics["mase_ratio_h3_vs_seasonal_naive"] = lgb / snaive if snaive else float("nan")
+    for h in sorted(table["horizon"].unique()):
+        ratios = {}
+        for b in BASELINE_MODELS:  # AutoETS is compared with the served forecast on its own sample of series
+            ref = metrics.get(f"mase_h{h}_served_on_auto_ets_rows" if b == "auto_ets" else f"mase_h{h}_served")
+            base = metrics.get(f"mase_h{h}_{b}")
+            if ref is not None and base:
+                ratios[b] = ref / base
+        if ratios:
+            strongest = max(ratios, key=ratios.get)
+            metrics[f"mase_h{h}_best_baseline"] = metrics[f"mase_h{h}_{strongest}"]
+            metrics[f"mase_ratio_h{h}_vs_best_baseline"] = ratios[strongest]
+    ratio3 = metrics.get("mase_ratio_h3_vs_best_baseline", float("nan"))
+    covers = [v for k, v in metrics.items() if k.startswith("coverage_80_h") and k.endswith("_served")]
     targets = {
-        "mase_h3_at_most_0.8x_seasonal_naive": bool(lgb <= 0.8 * snaive),
-        "coverage_80_h3_within_75_85": bool(0.75 <= cover <= 0.85),
+        "mase_h3_at_most_best_baseline": bool(ratio3 <= 1.0),
+        "coverage_80_within_75_88_every_horizon": bool(covers) and all(0.75 <= c <= 0.88 for c in covers),
     }
     return {"series": n_series, "months": n_months, "metrics": metrics, "targets": targets}
 

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from models.explanation import Explanation, explain_rows, tree_contributions
-from models.skill_demand import reasons, supply
+from models.explanation import Contribution, Explanation, explain_rows, tree_contributions
+from models.skill_demand import baselines, reasons, selection, supply
 from models.skill_demand.series import (
     Fill,
     Panel,
@@ -330,14 +330,24 @@ class DemandForecaster(BaseEstimator):
             cal = self.calibration_[h]
             bins = np.digitize(np.nan_to_num(X["abs_change_12"].to_numpy(), nan=-1.0), cal["edges"])
             q = level[:, None] + scale[:, None] * (point[:, None] + cal["quantiles"][bins])
+            # no move further from the last value than the series ever moved in h months
+            last = baselines.naive(panel.values, o, [h])[:, 0]
+            bound = baselines.change_bound(panel.values, o, h)
+            q = np.clip(q, (last - bound)[:, None], (last + bound)[:, None])
             if self.nonnegative_:
                 q = np.maximum(q, 0.0)
             q = np.sort(q, axis=1)
+            method = "lightgbm"
+            choice = getattr(self, "selection_", {}).get(h)
+            if choice is not None and len(self.quantiles_) == 3:
+                q = np.column_stack(selection.served_rows(panel.values, o, h, q[:, 1], choice, self.nonnegative_))
+                method = choice["method"]
             out = panel.static.iloc[s][self.id_cols_].reset_index(drop=True)
             out[self.time_col] = month_at(panel, o + h - 1).to_numpy()
             out["horizon"] = h
             for j, qv in enumerate(self.quantiles_):
                 out[_qname(qv)] = q[:, j]
+            out["method"] = method
             frames.append(out)
         return pd.concat(frames, ignore_index=True)
 
@@ -369,9 +379,13 @@ class DemandForecaster(BaseEstimator):
     def explain(self, df: pd.DataFrame, horizon: int = 3, lang: str = "en", top: int = 5) -> list[Explanation]:
         """Exact TreeSHAP drivers of the P50 forecast at ``horizon`` for each series of ``df`` (order of
         ``predict``), in demand units: ``base_value`` is the last value plus the model's base change and
-        the calibrated median offset; ``base_value + total`` equals P50 before clipping at 0."""
+        the calibrated median offset; ``base_value + total`` equals P50 before clipping at 0 (a forecast held
+        to the largest move the series made in ``horizon`` months has that adjustment as a driver)."""
         self._check_fitted()
         (h,) = self._horizons(horizon)
+        choice = getattr(self, "selection_", {}).get(h)
+        if choice is not None and choice["method"] != "lightgbm":
+            return self._explain_method(df, h, choice, lang)
         panel = self._panel(df, known_static=True)
         feats = self._features(panel)
         s, o = self._origin_rows(panel)
@@ -383,8 +397,30 @@ class DemandForecaster(BaseEstimator):
         median = cal["quantiles"][bins, self.quantiles_.index(0.5)]
         shown = reasons.display_values(X, scale, panel.static.iloc[s], self.categories_)
         drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols)
-        return explain_rows(level + scale * (base + median), contrib * scale[:, None], shown, drivers,
-                            lang=lang, top=top, groups=groups)
+        out = explain_rows(level + scale * (base + median), contrib * scale[:, None], shown, drivers,
+                           lang=lang, top=top, groups=groups)
+        raw = level + scale * (base + median + contrib.sum(axis=1))
+        last = baselines.naive(panel.values, o, [h])[:, 0]
+        bound = baselines.change_bound(panel.values, o, h)
+        bounded = np.clip(raw, last - bound, last + bound)
+        return [_with_bound(_without_missing(e, set(self.exog_cols)), b - r, m, h, lang)
+                for e, r, b, m in zip(out, raw, bounded, bound, strict=True)]
+
+    def _explain_method(self, df: pd.DataFrame, h: int, choice: Mapping[str, Any], lang: str) -> list[Explanation]:
+        """At a horizon served by a baseline or an ensemble: the served P50 and, as the reason, the method
+        and its backtest score (no tree contributions: the value is not the tree model's)."""
+        p50 = self.predict(df, h)["p50"].to_numpy()
+        score = choice["scores"][choice["method"]]
+        text = (f"forecast by {selection.describe(choice, 'en')}, the most accurate method at {h} months ahead "
+                f"on the backtest (scaled error {score:.2f})" if lang == "en" else
+                f"由{selection.describe(choice, 'zh')}预测：回测中提前{h}个月最准确的方法（标度误差{score:.2f}）")
+        return [Explanation(base_value=float(v), contributions=[], reasons=[text], total=0.0) for v in p50]
+
+    def select(self, backtest: pd.DataFrame) -> DemandForecaster:
+        """Choose the served method per horizon from backtest rows (``model``, ``horizon``, ``p50``, ``y``,
+        ``scale``, ``series``, ``origin``; see :mod:`models.skill_demand.selection`)."""
+        self.selection_ = selection.select(backtest)
+        return self
 
     # ------------------------------------------------------------------ backtest
     def cross_validation(
@@ -455,6 +491,24 @@ def _release_freed_memory() -> None:
 def _malloc_trim() -> Callable[[int], int] | None:
     name = ctypes.util.find_library("c")
     return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+
+
+def _without_missing(e: Explanation, exog: set[str]) -> Explanation:
+    """``e`` without exogenous drivers whose value is missing (e.g. no headcount plan for the month) and
+    without empty reasons; ``total`` (and so ``raw_score``) still sums every contribution."""
+    kept = [c for c in e.contributions if not (c.feature in exog and c.value is None)]
+    return Explanation(e.base_value, kept, [r for r in e.reasons if r and "n/a" not in r], total=e.total)
+
+
+def _with_bound(e: Explanation, adjust: float, bound: float, h: int, lang: str) -> Explanation:
+    """``e`` plus the adjustment that held the forecast to the largest ``h``-month move of the series."""
+    if abs(adjust) < 1e-9:
+        return e
+    name = {"en": f"largest {h}-month move seen", "zh": f"历史上{h}个月内最大变动"}[lang]
+    text = {"en": f"held to the largest {h}-month move the series ever made ({bound:.1f})",
+            "zh": f"限制在该序列{h}个月内出现过的最大变动（{bound:.1f}）以内"}[lang]
+    extra = Contribution("change_bound", name, float(bound), float(adjust))
+    return Explanation(e.base_value, [*e.contributions, extra], [*e.reasons, text], total=e.total + adjust)
 
 
 def _qname(q: float) -> str:

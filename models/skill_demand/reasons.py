@@ -21,11 +21,18 @@ _SCALED_PREFIXES = ("lag_", "roll_mean_", "roll_std_", "trend_", "abs_change_")
 
 
 def _num(v: object, fmt: str = "{:.1f}") -> str:
-    return "n/a" if v is None else fmt.format(float(v))
+    """A number for a reason text. A missing value has no reason (the forecaster drops it and its driver:
+    a plan that is not there is never shown as a driver); the empty text is the marker."""
+    return "" if v is None else fmt.format(float(v))
 
 
 def _d(en: str, zh: str, text_en: Callable[[object], str], text_zh: Callable[[object], str]) -> Driver:
-    return Driver({"en": en, "zh": zh}, {"en": text_en, "zh": text_zh})
+    return Driver({"en": en, "zh": zh}, {"en": _unless_missing(text_en), "zh": _unless_missing(text_zh)})
+
+
+def _unless_missing(fn: Callable[[object], str]) -> Callable[[object], str]:
+    """No text for a missing value (the forecaster drops empty reasons)."""
+    return lambda v: "" if v is None else fn(v)
 
 
 def _quarter(v: object) -> int:

@@ -89,6 +89,7 @@ async def skill_demand(
                 skill_name=names.get(str(r["skill_id"]), {}).get(lang), horizon_months=horizon_months,
                 month=str(r.get(model.time_col))[:10] if r.get(model.time_col) is not None else None,
                 demand=Interval(p10=_num(r.get("p10")), p50=_num(r.get("p50")), p90=_num(r.get("p90"))),
+                method=str(r["method"]) if r.get("method") is not None else None,
                 supply=_num(r.get("supply")), gap=_num(r.get("gap_p50")),
                 gap_interval=Interval(p10=_num(r.get("gap_p10")), p50=_num(r.get("gap_p50")),
                                       p90=_num(r.get("gap_p90"))) if "gap_p50" in r else None,

@@ -67,15 +67,46 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
         series: Path = typer.Option(None, "--series", help="Forecast your own long-format series "
                                     "(series_id, month, value) from a CSV or Parquet file instead."),
+        fill: str = typer.Option("reject", "--fill", help="Gaps in --series: reject, zero or ffill."),
+        horizons: str = typer.Option("1-12", "--horizons", help="Backtest horizons: a range (1-12) or a list "
+                                     "(1,3,6,12), months 1 to 24."),
+        windows: int = typer.Option(8, "--windows", help="Rolling origins per horizon (at least 2): the earlier "
+                                    "half chooses the served method, the later half reports it."),
+        exog: list[str] = typer.Option([], "--exog", help="Exogenous columns of --series (repeat or comma-separate)."),
+        static: list[str] = typer.Option([], "--static", help="Static columns of --series (repeat or "
+                                         "comma-separate)."),
+        freq: str = typer.Option("month", "--freq", help="Rows of --series are per month, week or day; weeks "
+                                 "and days are aggregated to months by --agg."),
+        agg: str = typer.Option("mean", "--agg", help="How --freq week/day rows become months: mean or sum."),
     ) -> None:
-        """Skill-demand forecaster: rolling-origin backtest vs seasonal naive, naive, AutoETS (and oracle)."""
+        """Skill-demand forecaster: per-horizon backtest vs naive, seasonal naive, drift, AutoETS (and oracle);
+        the served method per horizon is the most accurate one."""
         from evaluation.truth import locate
-        from talentloop.cli.train_skill_demand import train_skill_demand_command
+        from talentloop.cli.train_skill_demand import (
+            parse_columns,
+            parse_horizons,
+            train_skill_demand_command,
+        )
 
-        truth = None if series else locate(settings())
         try:
-            train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series)  # prints its own JSON
-        except ValueError as exc:
+            options = {"horizons": parse_horizons(horizons), "n_windows": windows}
+            if windows < 2:
+                raise ValueError(f"--windows must be at least 2, got {windows}")
+            for name, value, allowed in (("--fill", fill, ("reject", "zero", "ffill")),
+                                         ("--freq", freq, ("month", "week", "day")), ("--agg", agg, ("mean", "sum"))):
+                if value not in allowed:
+                    raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+            generic = {"fill": fill, "exog_cols": parse_columns(exog), "static_cols": parse_columns(static),
+                       "freq": freq, "agg": agg}
+            if series is None and (fill != "reject" or exog or static or freq != "month"):
+                used = [n for n, v in (("--fill", fill != "reject"), ("--exog", exog), ("--static", static),
+                                       ("--freq", freq != "month")) if v]
+                raise ValueError(f"{', '.join(used)} apply to --series only; the feature store's series are "
+                                 "monthly, gap-free and have their own columns")
+            truth = None if series else locate(settings())
+            train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series,
+                                       options=options, generic=generic)  # prints its own JSON
+        except (ValueError, FileNotFoundError) as exc:
             raise fail(str(exc)) from exc
 
     @score.command("attrition")

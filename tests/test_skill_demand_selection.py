@@ -1,0 +1,139 @@
+"""Per-horizon selection of the served skill-demand forecast, on real job-posting series (tests/data, CC BY 4.0,
+Indeed Hiring Lab): the served method is never worse than the best baseline on the backtest it was chosen on,
+is what ``predict`` returns (named in ``method``), and its interval widens with the horizon."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.forecast_baselines import baseline_backtest, score
+from evaluation.forecast_selection import SERVED, report_origins, selection_frame, served_backtest
+from models.skill_demand import DemandForecaster, baselines
+from models.skill_demand.selection import combine, describe
+
+FIXTURE = Path(__file__).parent / "data" / "indeed_sector_monthly.csv"
+HORIZONS = (1, 3, 6)
+BASELINE_NAMES = ("naive", "seasonal_naive", "drift", "auto_ets")
+
+
+@pytest.fixture(scope="module")
+def real() -> pd.DataFrame:
+    return pd.read_csv(FIXTURE, parse_dates=["month"])
+
+
+@pytest.fixture(scope="module")
+def backtest(real):
+    model = DemandForecaster(horizons=HORIZONS, n_estimators=30, min_child_samples=10)
+    cv = model.cross_validation(real, n_windows=6, horizons=HORIZONS)
+    plan = cv[["series_id", "origin", "month", "horizon"]]
+    base = baseline_backtest(real, plan, "series_id", ets_max_series=6)
+    methods = pd.concat([cv.drop(columns=["value", "method"]).assign(model="lightgbm"), base], ignore_index=True)
+    model.fit(real).select(selection_frame(methods, real, ["series_id"], "month", "value"))
+    return model, methods
+
+
+def test_fixture_is_real_monthly_series_with_attribution(real):
+    assert real["series_id"].nunique() == 12 and real["series_id"].str[:3].isin(["GB-", "DE-"]).all()
+    assert (real["month"].dt.day == 1).all() and real.groupby("series_id").size().min() >= 50
+    notice = (FIXTURE.parent / "README.md").read_text()
+    assert "CC BY 4.0" in notice and "Indeed Hiring Lab" in notice
+
+
+def test_served_method_is_never_worse_than_the_best_baseline_on_its_backtest(backtest, real):
+    model, methods = backtest
+    frame = selection_frame(methods, real, ["series_id"], "month", "value")
+    assert set(model.selection_) == set(HORIZONS)
+    for h, choice in model.selection_.items():
+        rows = frame[frame["horizon"] == h]
+        wide = rows.pivot_table(index=["series", "origin"], columns="model", values="p50").join(
+            rows.drop_duplicates(["series", "origin"]).set_index(["series", "origin"])[["y", "scale"]]).dropna()
+        assert len(wide) >= 10
+        err = {m: np.abs(wide["y"] - wide[m]).sum() / wide["scale"].sum() for m in (*BASELINE_NAMES, "lightgbm")}
+        served = np.abs(wide["y"] - combine(wide, choice["weights"])).sum() / wide["scale"].sum()
+        assert served <= min(err.values()) + 1e-9, (h, choice["method"], err)
+        assert choice["scores"][choice["method"]] == pytest.approx(served)
+
+
+def test_predict_serves_and_names_the_chosen_method(backtest, real):
+    model, _ = backtest
+    out = model.predict(real)
+    for h, choice in model.selection_.items():
+        at = out[out["horizon"] == h].reset_index(drop=True)
+        assert (at["method"] == choice["method"]).all()
+        if "lightgbm" not in choice["weights"]:  # the served P50 is the baselines' own forecast
+            panel = model._panel(real)
+            origin = model._origin_rows(panel)[1]
+            p50 = {m: baselines.forecast(m, panel.values, origin, [h])[:, 0] for m in choice["weights"]}
+            np.testing.assert_allclose(at["p50"], combine(p50, choice["weights"]), rtol=1e-6)
+    width = out.assign(w=out["p90"] - out["p10"]).pivot(index="series_id", columns="horizon", values="w")
+    assert (width.diff(axis=1).iloc[:, 1:] >= -1e-9).all().all()  # intervals never narrow with the horizon
+    assert (out["p10"] <= out["p50"]).all() and (out["p50"] <= out["p90"]).all()
+
+
+def test_a_baseline_served_horizon_is_explained_by_its_method_in_both_languages(backtest, real):
+    model, _ = backtest
+    h = 3
+    model.selection_[h] = {**model.selection_[h], "method": "naive", "weights": {"naive": 1.0},
+                           "scores": {**model.selection_[h]["scores"], "naive": 0.5}}
+    p50 = model.predict(real, h)["p50"].to_numpy()
+    for lang, word in (("en", "naive (last value)"), ("zh", "朴素法（最近值）")):
+        explained = model.explain(real, horizon=h, lang=lang)
+        assert [e.raw_score for e in explained] == pytest.approx(list(p50))
+        assert all(word in e.reasons[0] and "n/a" not in e.reasons[0] for e in explained)
+    assert describe({"weights": {"lightgbm": 0.6, "naive": 0.4}}) == "ensemble: 60% LightGBM + 40% naive (last value)"
+
+
+def test_served_backtest_chooses_on_realised_rows_only(backtest, real):
+    model, methods = backtest
+    served, first = served_backtest(methods, real, ["series_id"], "month", "value", n_report=3)
+    assert set(served["horizon"]) == set(HORIZONS) and (served["model"] == SERVED).all()
+    late = methods[report_origins(methods, 3).to_numpy()]
+    assert set(pd.to_datetime(served["origin"])) == set(pd.to_datetime(late["origin"]))
+    # at h = 1 the first report origin is chosen on the 3 origins before it, none of them a report origin
+    table = score(pd.concat([late, served.drop(columns="method")]), real, "series_id", reference=SERVED)
+    assert {SERVED, "naive", "drift", "lightgbm"} <= set(table["model"]) and table["mase"].notna().all()
+    assert set(first) == set(HORIZONS)
+
+
+def test_lightgbm_never_moves_further_than_the_series_ever_moved(real):
+    flat = real.copy()
+    flat.loc[flat["series_id"] == "GB-Accounting", "value"] = 50.0  # a series that never changed
+    model = DemandForecaster(horizons=(1, 12), n_estimators=20, min_child_samples=10).fit(flat)
+    out = model.predict(flat)
+    assert (out.loc[out["series_id"] == "GB-Accounting", ["p10", "p50", "p90"]] == 50.0).all().all()
+    panel = model._panel(flat)
+    origin = model._origin_rows(panel)[1]
+    for h in (1, 12):
+        at = out[out["horizon"] == h].reset_index(drop=True)
+        last = baselines.naive(panel.values, origin, [h])[:, 0]
+        bound = baselines.change_bound(panel.values, origin, h)
+        assert (np.abs(at["p50"] - last) <= bound + 1e-9).all()
+
+
+def test_drift_matches_statsforecast():
+    from statsforecast.models import RandomWalkWithDrift
+
+    y = np.array([3.0, 5.0, 4.0, 8.0, 9.0, 12.0])
+    expected = RandomWalkWithDrift().forecast(y=y, h=3)["mean"]
+    got = baselines.drift(y[None, :], np.array([6]), [1, 2, 3])[0]
+    np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_missing_plan_is_never_shown_as_a_driver(lang):
+    from tests.test_skill_demand_model import make_series
+
+    data = make_series(n_series=12)
+    data["planned_headcount"] = data["value"] + 2.0
+    data.loc[data["month"] >= "2024-01-01", "planned_headcount"] = np.nan  # the plan feed ends early
+    model = DemandForecaster(id_col=("org_unit_id", "skill_id"), exog_cols=("planned_headcount",), horizons=(3,),
+                             n_estimators=30, min_child_samples=10).fit(data)
+    explained = model.explain(data, horizon=3, lang=lang, top=20)
+    p50 = model.predict(data, 3)["p50"]
+    for e, p in zip(explained, p50, strict=True):
+        assert e.raw_score == pytest.approx(p, abs=1e-6)  # the explanation adds up to the value served
+        assert e.reasons and all(r.strip() for r in e.reasons)
+        assert not any(w in r for r in e.reasons for w in ("n/a", "nan", "None", "planned headcount of", "计划编制"))
+        assert all(c.value is not None for c in e.contributions if c.feature == "planned_headcount")
