@@ -41,6 +41,8 @@ def _f(name: str, dtype: Any, description: str) -> Field:
 EMPLOYEE_CONTEXT = [
     _f("org_unit_id", String, "Org unit at T (lookup key, not a model input)."),
     _f("job_id", String, "Job at T (lookup key, not a model input)."),
+    _f("manager_id", String, "Manager at T (shown in alerts, not a model input)."),
+    _f("base_pay", Float32, "Base pay at T (prices the pay lever, not a model input)."),
 ]
 EMPLOYEE_NUMERIC = [
     _f("job_family", String, "Job family of the current job."),
@@ -48,7 +50,9 @@ EMPLOYEE_NUMERIC = [
     _f("tenure_months", Float32, "Months since hire."),
     _f("months_since_promotion", Float32, "Months since the last promotion (since hire if never)."),
     _f("months_since_pay_change", Float32, "Months since base pay last changed (since hire if never)."),
-    _f("months_since_manager_change", Float32, "Months since the manager last changed (since hire if never)."),
+    _f("months_since_manager_change", Float32,
+       "Months since the manager last changed (null when unchanged since the hire: a hire is no manager change)."),
+    _f("new_hire", Int64, "1 when hired less than 3 months before T, else 0."),
     _f("manager_changes_12m", Int64, "Manager changes in the 12 months before T."),
     _f("transfers_12m", Int64, "Transfers in the 12 months before T."),
     _f("pay_vs_band_mid", Float32, "Base pay / band midpoint - 1."),
