@@ -94,7 +94,7 @@ def course_violations(body: dict) -> Counter:
     if not courses and not body.get("why_empty"):
         c["empty list without why_empty"] += 1
     for a, b in zip(courses, courses[1:], strict=False):
-        if b["score"] > a["score"] + 1e-9 and not b.get("placed_by"):
+        if b["score"] > a["score"] + 1e-9 and a.get("placed_by") in (None, "score"):
             c["score above the course before it, no placed_by"] += 1
     return c
 

@@ -20,6 +20,7 @@ from evaluation.compare import attrition_units
 from evaluation.fairness_audit import audit_attrition, min_impact_ratio, render_markdown
 from evaluation.model_card import attrition_card
 from evaluation.plots import roc_pr_calibration, shap_summary
+from evaluation.risk_bands import risk_bands
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import AttritionModel
@@ -97,6 +98,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     metrics, preds = backtest(rows, snaps, events, end, columns, lambda: model_class(**params), truth_dir, n_folds)
     summary = summarise(metrics)
     model = model_class(**params).fit(rows, columns)
+    # observed exit rate per risk band, out of sample: what an alert says about its band
+    model.risk_bands_ = risk_bands(preds, model.policy_.horizon, model.policy_.min_risk)
     audit = fairness_audit(settings, model, preds, snaps, columns)
 
     experiment(settings, REGISTERED_NAME)
@@ -126,6 +129,7 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
             attrition_units(preds).to_parquet(Path(tmp) / "units.parquet", index=False)
             mlflow.log_artifact(str(Path(tmp) / "units.parquet"), artifact_path="evaluation")
         log_json({"threshold_policy": model.policy_.__dict__, "platt": model.platt_}, "model_policy.json")
+        log_json(model.risk_bands_, "evaluation/risk_bands.json")
         log_json(audit, "fairness/audit.json")
         log_markdown(render_markdown(audit), "fairness/audit.md")
         card = attrition_card(model, summary, columns, end, truth_dir is not None, audit)
