@@ -7,7 +7,8 @@ the top-k course recommendations of every scored employee. Counts each text rule
     .venv/bin/python bench/text_quality.py --home /tmp/demo-home [--k 10] [--limit N] [--json]
 
 The workspace needs ``talentloop score attrition`` and ``talentloop train course-ranker`` done (``talentloop
-demo`` does both). Rules: see docs/wording.md.
+demo`` does both). Rules: models/wording/rules.py and docs/wording.md. To count on code from before the wording
+layer, copy this script and models/wording/rules.py (with an empty models/wording/__init__.py) into that checkout.
 """
 
 from __future__ import annotations
@@ -25,21 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # JSON keys whose string values are sentences or names a person reads
 TEXT_KEYS = {"reasons", "display_name", "description", "kind", "title", "text", "why_empty", "summary",
              "band_text", "job_title", "org_unit_name", "tenure_text", "rating_text", "change_text", "drivers",
-             "course_title", "cost_text", "headline", "placed_by_text"}
-FORBIDDEN = re.compile(r"(?<![A-Za-z])(unknown|n/a|nan|none|null|undefined)(?![A-Za-z])|\?|未知", re.IGNORECASE)
-RAW_CODE = re.compile(r"\b(?:[A-Z]{1,4}-[A-Z0-9]{2,}|E\d{5,}|[a-z]+_[a-z0-9_]+)\b")
-ZERO_TIME = re.compile(r"(?<![\d.])0 (?:months?|weeks?|days?|years?)\b|(?<![\d.])0 ?个月|入职0|(?<![\d.])0 ?天")
+             "course_title", "cost_text", "headline", "placed_by_text", "band_name",
+             "change_drivers"}
+from models.wording.rules import FORBIDDEN, ZERO_TIME  # noqa: E402 - after the path insert
+from models.wording.rules import count as _count_rules  # noqa: E402
+
 ZERO_PCT = re.compile(r"(?<![\d.])0%")
-ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z.+#]*")
-# ASCII words allowed in Chinese text: acronyms and product names
-ZH_ALLOWED = {"AWS", "SQL", "KPI", "IT", "HR", "AI", "API", "CRM", "ERP", "ETL", "CAD", "Python", "Java", "Excel",
-              "Office", "Microsoft", "Oracle", "SAP", "Linux", "Git", "JavaScript", "Tableau", "Salesforce",
-              "Word", "PowerPoint", "Amazon", "Web", "Services", "Google", "Cloud", "Azure", "R", "C", "C++",
-              "C#", "NoSQL", "MySQL", "Docker", "Kubernetes", "UNIX", "Adobe", "Photoshop", "Autodesk", "AutoCAD",
-              "QuickBooks", "Intuit", "Jira", "Atlassian", "Git", "GitHub", "Hadoop", "Spark", "Apache", "TensorFlow",
-              "PyTorch", "PostgreSQL", "MongoDB", "Node.js", "React", "Angular", "Ruby", "Rails", "PHP", "HTML",
-              "CSS", "Visual", "Basic", "Teams", "Outlook", "Access", "Epic", "Cerner", "SAS", "SPSS", "Stata",
-              "MATLAB", "Minitab", "Power", "BI", "Slack", "Zoom", "Workday", "ServiceNow", "VMware", "Cisco"}
 MIN_LEVER_CHANGE = 0.005
 
 
@@ -56,21 +48,8 @@ def collect(obj, out: list[str], key: str | None = None) -> None:
 
 
 def text_violations(texts: list[str], lang: str) -> Counter:
-    c: Counter = Counter()
-    for t in texts:
-        c["texts"] += 1
-        if FORBIDDEN.search(t):
-            c["forbidden token (unknown, n/a, nan, None, ?)"] += 1
-        if RAW_CODE.search(t):
-            c["raw code or id"] += 1
-        if ZERO_TIME.search(t):
-            c["zero time unit (0 months / 0个月)"] += 1
-        if ZERO_PCT.search(t):
-            c["0% (often a missing value)"] += 1
-        if lang == "zh":
-            words = [w for w in ASCII_WORD.findall(t) if w.rstrip(".") not in ZH_ALLOWED]
-            if words:
-                c["untranslated English in Chinese"] += 1
+    c = _count_rules(texts, lang)
+    c["0% (often a missing value)"] += sum(1 for t in texts if ZERO_PCT.search(t))
     return c
 
 

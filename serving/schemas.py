@@ -85,8 +85,7 @@ class AlertContext(BaseModel):
 
     job_title: str
     org_unit_name: str
-    manager_id: str | None
-    manager_text: str
+    manager_id: str | None = Field(description="The manager's employee id (null when none is on record).")
     tenure_months: float | None
     tenure_text: str
     last_rating: float | None

@@ -86,8 +86,6 @@ def alert_context(*, job_title: Mapping[str, str] | None, unit_name: Mapping[str
         out[lang] = {
             "job_title": (job_title or {}).get(lang) or ("职位无记录" if lang == "zh" else "job title not on record"),
             "org_unit_name": (unit_name or {}).get(lang) or ("部门无记录" if lang == "zh" else "unit not on record"),
-            "manager_text": (f"经理：{manager}" if lang == "zh" else f"manager {manager}") if manager else
-                            ("无直属经理记录" if lang == "zh" else "no manager on record"),
             "tenure_text": tenure_text(tenure_months, lang),
             "rating_text": rating_text(last_rating, lang),
             "band_name": BAND_NAMES[band][lang],
