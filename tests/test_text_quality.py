@@ -73,8 +73,14 @@ def test_every_alert_reads_right_and_carries_its_context(client, admin, lang):  
             assert lever["change"] <= -0.005 and lever["text"]
             if lever["lever"] == "pay_to_band_midpoint":
                 assert lever["raise_cost"] > 0 and lever["cost_text"]
-            if lever["lever"] == "complete_a_course" and ranker:
-                assert lever["course_id"] and lever["course_id"] not in lever["description"]
+            if lever["lever"] == "complete_a_course" and ranker and not lever["course_id"]:
+                # worded without a course only when the recommender has none for this person
+                recs = client.get(f"/v1/employees/{a['employee_id']}/course-recommendations",
+                                  params={"k": 1, "lang": lang}, headers=admin).json()
+                assert not recs.get("courses"), (a["alert_id"], lever)
+            if lever["course_id"]:  # named by its title, not its id
+                assert lever["course_id"] not in lever["description"]
+                assert ("“" if lang == "en" else "《") in lever["description"]
         if lang == "zh":
             assert all(re.search(r"[\u4e00-\u9fff]", t) for t in _texts(a))
 

@@ -228,7 +228,8 @@ DRIVERS: dict[str, Driver] = {
         "teammate left", "teammates left", "no teammate left", "有{n}名同事主动离职", "无同事主动离职",
         "6 months", "6个月")),
     "team_vol_attrition_6m": _driver("Team attrition (6 months)", "近6个月团队离职率", _plain(
-        lambda v: f"team attrition {pct(v)} in 6 months", lambda v: f"近6个月团队离职率{pct(v)}")),
+        lambda v: f"exits in 6 months equal to {pct(v)} of the current team",
+        lambda v: f"近6个月离职人数相当于现有团队的{pct(v)}")),
     "tenure_months": _driver("Tenure", "司龄", tenure),
     "new_hire": _driver("New hire", "新入职", new_hire),
     "last_rating": _driver("Last review rating", "最近一次绩效评级",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -29,7 +29,7 @@ def first_month(months: int, start: str | None, end: str | None, today: date | N
             raise ValueError(f"--end must be a month written YYYY-MM, got {end!r}")
         last = int(end[:4]) * 12 + int(end[5:]) - 1
     else:
-        now = today or datetime.now(timezone.utc).date()
+        now = today or datetime.now(UTC).date()
         last = now.year * 12 + now.month - 2  # the month before this one
     first = last - (months - 1)
     return f"{first // 12:04d}-{first % 12 + 1:02d}"
