@@ -150,6 +150,63 @@ def run(home: Path, k: int, limit: int | None) -> dict:
             "counts": {lang: dict(v) for lang, v in counts.items()}}
 
 
+def render_alert(a: dict, lang: str) -> str:
+    """One alert as an HR partner reads it."""
+    ctx = a.get("context") or {}
+    lines = [f"[{a['alert_id']}] {ctx.get('job_title', '')} · {ctx.get('org_unit_name', '')} · "
+             f"{'经理' if lang == 'zh' else 'manager'} {ctx.get('manager_id') or '-'}",
+             f"  {'3个月内离职风险' if lang == 'zh' else 'risk of leaving within 3 months'}: {a['risk']:.0%} · "
+             f"{ctx.get('band_text', '')}",
+             f"  {ctx.get('tenure_text', '')} · {ctx.get('rating_text', '')}",
+             f"  {ctx.get('change_text', '')}",
+             f"  {'原因' if lang == 'zh' else 'why'}: {'；'.join(a['explanation']['reasons']) if lang == 'zh' else '; '.join(a['explanation']['reasons'])}"]
+    for lv in a.get("levers", []):
+        lines.append(f"  - {lv.get('text') or lv['description']}" + (f" [{lv['cost_text']}]" if lv.get("cost_text") else ""))
+    return "\n".join(lines)
+
+
+def render_courses(employee: str, body: dict, lang: str, k: int = 5) -> str:
+    """A course list as an HR partner reads it."""
+    lines = [f"{employee}:" + (f" {body['why_empty']}" if body.get("why_empty") else "")]
+    sep = "；" if lang == "zh" else "; "
+    for c in body.get("courses", [])[:k]:
+        extra = f" ({c['placed_by_text']})" if c.get("placed_by_text") else ""
+        lines.append(f"  {c['rank']}. {c.get('title')} [{c['score']:.2f}]{extra} — {sep.join(c['explanation']['reasons'])}")
+    return "\n".join(lines)
+
+
+def show(home: Path, n: int) -> str:
+    """``n`` alerts and ``n`` course lists of a workspace in both languages, rendered."""
+    from fastapi.testclient import TestClient
+
+    from features.settings import Settings
+    from serving.app import create_app
+    from serving.auth import connect, create_key
+
+    settings = Settings(home=home)
+    con = connect(settings.app_db)
+    key = create_key(con, "admin", (), "text-quality show").key
+    con.close()
+    headers = {"Authorization": f"Bearer {key}"}
+    out = []
+    with TestClient(create_app(settings)) as client:
+        first = client.get("/v1/attrition-alerts", params={"page_size": 200}, headers=headers).json()["items"]
+        picked = first[:: max(1, len(first) // n)][:n]
+        for lang in ("en", "zh"):
+            out.append(f"===== alerts ({lang}) =====")
+            for a in picked:
+                one = client.get(f"/v1/attrition-alerts/{a['alert_id']}", params={"lang": lang}, headers=headers)
+                out.append(render_alert(one.json()["alert"], lang))
+        people = [a["employee_id"] for a in picked]
+        for lang in ("en", "zh"):
+            out.append(f"===== course recommendations, top 5 of 10 ({lang}) =====")
+            for e in people:
+                body = client.get(f"/v1/employees/{e}/course-recommendations", params={"lang": lang, "k": 10},
+                                  headers=headers).json()
+                out.append(render_courses(e, body, lang))
+    return "\n".join(out)
+
+
 def table(result: dict) -> str:
     rows = sorted(set(result["counts"]["en"]) | set(result["counts"]["zh"]))
     totals = [r for r in rows if r in ("texts", "levers", "course lists", "alerts", "answers")]
@@ -168,9 +225,13 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10, help="Courses per employee.")
     ap.add_argument("--limit", type=int, default=None, help="At most this many employees (default: every one).")
     ap.add_argument("--json", action="store_true", help="Print the counts as JSON.")
+    ap.add_argument("--show", type=int, default=0, help="Print this many alerts and course lists, rendered, instead.")
     args = ap.parse_args()
     if not (args.home / "talentloop.db").exists():
         sys.exit(f"--home {args.home}: no talentloop.db; run `talentloop demo` (or score attrition) first")
+    if args.show:
+        print(show(args.home, args.show))
+        return
     result = run(args.home, args.k, args.limit)
     print(json.dumps(result, indent=2) if args.json else table(result))
 
