@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     online_store: Literal["sqlite", "redis"] = Field("sqlite", description="Feast online store.")
     redis_connection_string: str = Field("localhost:6379", description="Redis address when online_store=redis.")
     mlflow_tracking_uri: str | None = Field(None, description="Defaults to a SQLite database in the workspace.")
+    replacement_cost_multiple: float = Field(
+        0.5, gt=0, le=5, description="Cost of replacing a leaver as a multiple of annual pay; prices the pay lever "
+                                     "against the expected exit cost it avoids (docs/wording.md).")
 
     @property
     def raw_dir(self) -> Path:

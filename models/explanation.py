@@ -55,18 +55,21 @@ class Driver:
     """How one feature is named and worded for people.
 
     ``text`` maps a language to a function of the feature's value that returns a sentence, e.g.
-    ``lambda v: f"pay {abs(v):.0%} below band midpoint"``. ``None`` values are worded by ``missing``.
+    ``lambda v: f"pay {abs(v):.0%} below band midpoint"``; a text may be None (nothing worth saying, e.g. a
+    missing value), and is then left out of the reasons. A driver whose sentence also reads other inputs names
+    them in ``uses``; its functions then take ``(value, row)`` with ``row`` those inputs' values.
     """
 
     display_name: Mapping[str, str]
-    text: Mapping[str, Callable[[object], str]]
+    text: Mapping[str, Callable[..., str | None]]
+    uses: tuple[str, ...] = ()
 
     def name(self, lang: str) -> str:
         return self.display_name.get(lang) or self.display_name["en"]
 
-    def reason(self, value: object, lang: str) -> str:
+    def reason(self, value: object, lang: str, row: Mapping[str, object] | None = None) -> str | None:
         fn = self.text.get(lang) or self.text["en"]
-        return fn(value)
+        return fn(value, row or {}) if self.uses else fn(value)
 
 
 def tree_contributions(booster, X: pd.DataFrame | np.ndarray, **predict_params) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +136,7 @@ def explain_values(
     tops = np.argsort(-np.abs(G), axis=1, kind="stable")[:, :top]
     driver_of = [drivers.get(n) for n in names]
     display_of = [d.name(lang) if d else n for d, n in zip(driver_of, names, strict=True)]
+    position = {c: i for i, c in enumerate(columns)}
     explanations = []
     for r in range(len(values)):
         items, reasons = [], []
@@ -142,7 +146,10 @@ def explain_values(
             driver = driver_of[j]
             items.append(Contribution(name, display_of[j], value, float(G[r, j])))
             if driver is not None and (direction == 0 or np.sign(G[r, j]) == np.sign(direction)):
-                reasons.append(driver.reason(value, lang))
+                row = {c: _plain(values[r, position[c]]) for c in driver.uses if c in position}
+                text = driver.reason(value, lang, row)
+                if text:
+                    reasons.append(text)
         explanations.append(Explanation(float(base[r]), items, reasons, total=float(contrib[r].sum())))
     return explanations
 

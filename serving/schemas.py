@@ -64,12 +64,40 @@ class RiskPoint(BaseModel):
 
 
 class Lever(BaseModel):
-    lever: str
-    description: str
-    kind: str = Field(description="Always 'model-based what-if, not causal'.")
+    lever: str = Field(description="Code of the lever: pay_to_band_midpoint, promotion or complete_a_course.")
+    description: str = Field(description="What to do, in the requested language (names the course when known).")
+    kind: str = Field(description="'model-based what-if, not causal' (基于模型的假设推演，非因果效应).")
+    text: str | None = Field(None, description="The lever as a sentence: what to do and the expected change in risk.")
     risk_before: float
     risk_after: float
-    change: float
+    change: float = Field(description="risk_after - risk_before (negative; levers under 0.5 points are not shown).")
+    raise_cost: float | None = Field(None, description="Pay lever: cost of the raise over the horizon.")
+    raise_cost_annual: float | None = Field(None, description="Pay lever: cost of the raise per year.")
+    exit_cost_avoided: float | None = Field(
+        None, description="Pay lever: (risk_before - risk_after) × replacement cost (a multiple of annual pay).")
+    replacement_cost: float | None = Field(None, description="Pay lever: replacement cost of this person.")
+    cost_text: str | None = Field(None, description="Pay lever: the raise against the exit cost it avoids.")
+    course_id: str | None = Field(None, description="Course lever: the recommender's first pick for the person.")
+
+
+class AlertContext(BaseModel):
+    """Who the alert is about and how sure it is, as an HR partner reads it (texts in the requested language)."""
+
+    job_title: str
+    org_unit_name: str
+    manager_id: str | None = Field(description="The manager's employee id (null when none is on record).")
+    tenure_months: float | None
+    tenure_text: str
+    last_rating: float | None
+    rating_text: str
+    band: Literal["low", "moderate", "high", "very_high"]
+    band_name: str
+    band_text: str = Field(description="The band with the backtest's observed exit rate at the alert horizon.")
+    band_exit_rate: float | None
+    risk_previous_month: float | None
+    risk_change: float | None
+    change_text: str = Field(description="Change since the previous month, with the drivers of that change.")
+    change_drivers: list[str]
 
 
 class AlertPolicy(BaseModel):
@@ -121,6 +149,8 @@ class AlertOut(BaseModel):
     explanation: ExplanationOut
     levers: list[Lever] = Field(default_factory=list, description="Model-based what-ifs stored by batch scoring "
                                 "(not causal effects); empty for alerts scored before levers were stored.")
+    context: AlertContext | None = Field(None, description="Job, unit, manager, tenure, rating, risk band and "
+                                         "the change since last month; null for alerts scored before it was stored.")
     created_at: str
     updated_at: str
 
@@ -164,6 +194,10 @@ class CourseOut(BaseModel):
     cost: float | None = None
     mandatory: bool = False
     skills_addressed: list[str] = []
+    placed_by: Literal["score", "diversity", "mandatory"] = Field(
+        "score", description="score: no course below it scores higher; diversity: placed in the top 3 so the "
+                             "first courses cover distinct skills; mandatory: mandatory courses first.")
+    placed_by_text: str | None = Field(None, description="Why it sits above a higher-scored course, when it does.")
     explanation: ExplanationOut
 
 
@@ -171,6 +205,7 @@ class Recommendations(BaseModel):
     employee_id: str
     courses: list[CourseOut]
     candidates: int = Field(description="Candidate courses ranked before constraints.")
+    why_empty: str | None = Field(None, description="Why no course is recommended (only when courses is empty).")
     model: ModelRef
     features_as_of: datetime | None
     stale: bool
@@ -275,10 +310,15 @@ def explanation_out(e, complete: bool = False, source: str = "live") -> Explanat
         reasons=list(e.reasons), raw_score=e.raw_score, complete=complete, source=source)
 
 
-def levers_out(levers: list[dict], lang: str) -> list[Lever]:
-    """What-if levers (as ``AttritionModel.levers`` returns them, live or stored) in ``lang``."""
-    return [Lever(lever=r["lever"], description=r["description"].get(lang) or r["description"]["en"],
-                  kind=r["kind"], risk_before=r["risk_before"], risk_after=r["risk_after"], change=r["change"])
+def levers_out(levers: list[dict], lang: str, horizon: int) -> list[Lever]:
+    """What-if levers (as ``AttritionModel.levers`` returns them, live or stored, priced and with the course
+    when known) worded in ``lang``."""
+    from models.wording.levers import lever_texts
+
+    money = ("raise_cost", "raise_cost_annual", "exit_cost_avoided", "replacement_cost")
+    return [Lever(lever=r["lever"], **lever_texts(r, lang, horizon), risk_before=r["risk_before"],
+                  risk_after=r["risk_after"], change=r["change"], **{k: r.get(k) for k in money},
+                  course_id=(r.get("course") or {}).get("course_id"))
             for r in levers]
 
 

@@ -11,7 +11,7 @@ import pytest
 from models.attrition import AttritionModel
 from models.attrition.labels import hazard_rows
 from models.attrition.model import MONTHS_AHEAD, _sigmoid
-from models.attrition.reasons import DRIVERS, LEVERS
+from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import explain_rows, tree_contributions
 from tests.test_attrition_model import FEATURES, _company
 
@@ -63,9 +63,9 @@ def old_levers(model, df, horizon, predict_risk=old_predict_risk):
     for i in range(len(df)):
         rows = []
         for name, (lever, after, applies) in per_lever.items():
-            if applies[i]:
+            if applies[i] and after[i] - before[i] <= -MIN_LEVER_CHANGE:
                 rows.append({"lever": name, "description": dict(lever.description),
-                             "kind": "model-based what-if, not causal", "risk_before": float(before[i]),
+                             "kind": dict(KIND), "risk_before": float(before[i]),
                              "risk_after": float(after[i]), "change": float(after[i] - before[i])})
         out.append(sorted(rows, key=lambda r: r["change"]))
     return out

@@ -125,7 +125,9 @@ class Brute:
             "org_unit_id": s["org_unit_id"], "job_id": s["job_id"],
             "tenure_months": (t - hire).days / MONTH_DAYS,
             "months_since_promotion": (t - max(promo, default=hire)).days / MONTH_DAYS,
-            "months_since_manager_change": (t - max(mgr, default=hire)).days / MONTH_DAYS,
+            # a hire is no manager change: none since the hire is missing, not "since the hire"
+            "months_since_manager_change": (t - max(mgr)).days / MONTH_DAYS if mgr else None,
+            "new_hire": int((t - hire).days / MONTH_DAYS < 3),
             "manager_changes_12m": sum(1 for d in mgr if d >= m12),
             "transfers_12m": sum(1 for r in ch if r["event_type"] == "transfer" and r["effective_date"] >= m12),
             "last_rating": revs[-1]["overall_rating"] if revs else None,

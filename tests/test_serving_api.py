@@ -208,7 +208,8 @@ def test_default_request_is_answered_from_batch_scores_with_the_same_levers(clie
         live = model.levers(frame, body["horizon_months"])[0]
         assert [lv["lever"] for lv in body["levers"]] == [lv["lever"] for lv in live]
         assert [lv["change"] for lv in body["levers"]] == pytest.approx([lv["change"] for lv in live], abs=1e-9)
-        assert [lv["description"] for lv in body["levers"]] == [lv["description"]["zh"] for lv in live]
+        assert [lv["description"] for lv in body["levers"] if lv["lever"] != "complete_a_course"] == [
+            lv["description"]["zh"] for lv in live if lv["lever"] != "complete_a_course"]  # the course one names it
         other = client.get(f"/v1/employees/{emp}/attrition-risk", params={"horizon_months": 5}, headers=h).json()
         assert other["levers_source"] == "live"
         off = client.get(f"/v1/employees/{emp}/attrition-risk", params={"levers": "false"}, headers=h).json()
@@ -218,9 +219,9 @@ def test_default_request_is_answered_from_batch_scores_with_the_same_levers(clie
 
 def test_alerts_carry_the_stored_levers(client, keys):  # noqa: F811
     page = client.get("/v1/attrition-alerts", params={"page_size": 20}, headers=auth(keys["hr_system"])).json()
-    assert page["items"]
+    assert page["items"] and any(item["levers"] for item in page["items"])  # only levers worth showing
     for item in page["items"]:
-        assert item["levers"], item["alert_id"]
+        assert all(lv["change"] <= -0.005 for lv in item["levers"]), item["alert_id"]
         assert all(lv["kind"] == "model-based what-if, not causal" for lv in item["levers"])
         assert all(lv["risk_before"] == pytest.approx(item["risk"], abs=1e-9) for lv in item["levers"])
 

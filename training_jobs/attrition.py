@@ -31,6 +31,7 @@ from evaluation.leakage import (
 from evaluation.model_card import attrition_card
 from evaluation.model_selection import SIMPLEST_FIRST, choose, with_model_rows
 from evaluation.plots import roc_pr_calibration, shap_summary
+from evaluation.risk_bands import risk_bands
 from features.contract import CONTRACT
 from features.offline import read_clean
 from features.settings import Settings
@@ -169,6 +170,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
                      "the whole training window (a larger --calibration-months avoids this)")
     if min_risk is not None:
         model.policy_ = ThresholdPolicy(model.policy_.horizon, float(min_risk), model.policy_.top_share)
+    # observed exit rate per risk band, out of sample (the chosen model's backtest): what an alert says of its band
+    model.risk_bands_ = risk_bands(preds, model.policy_.horizon, model.policy_.min_risk)
     audit = fairness_audit(settings, model, preds, snaps, columns)
     if audit.get("note"):
         notes.append(audit["note"])
@@ -211,6 +214,7 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
             mlflow.log_artifact(str(Path(tmp) / "units.parquet"), artifact_path="evaluation")
         log_json({"threshold_policy": model.policy_.__dict__, "platt": getattr(model, "platt_", None)},
                  "model_policy.json")
+        log_json(model.risk_bands_, "evaluation/risk_bands.json")
         log_json({**selection, "baseline_gate": vs_baseline, "leakage": flags, "allowed": list(allow_leaky),
                   "notes": notes}, "model_selection.json")
         log_json(audit, "fairness/audit.json")

@@ -91,7 +91,7 @@ def create_base_tables(con: duckdb.DuckDBPyConnection, months: Sequence[pd.Times
     # Active at T: hired before T and the last event before T is not a termination.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE grid AS
-        SELECT g.employee_id, g.e, g.T, g.hire_date, s.org_unit_id, uc.u, s.job_id, s.base_pay
+        SELECT g.employee_id, g.e, g.T, g.hire_date, s.org_unit_id, uc.u, s.job_id, s.base_pay, s.manager_id
         FROM (SELECT e.employee_id, c.e, e.hire_date, m.T
               FROM employees e JOIN emp_code c USING (employee_id) JOIN months m ON e.hire_date < m.T) g
         ASOF JOIN (SELECT * FROM ev WHERE last_of_day) s

@@ -41,6 +41,8 @@ def _f(name: str, dtype: Any, description: str) -> Field:
 EMPLOYEE_CONTEXT = [
     _f("org_unit_id", String, "Org unit at T (lookup key, not a model input)."),
     _f("job_id", String, "Job at T (lookup key, not a model input)."),
+    _f("manager_id", String, "Manager at T (shown in alerts, not a model input)."),
+    _f("base_pay", Float32, "Base pay at T (prices the pay lever, not a model input)."),
 ]
 EMPLOYEE_NUMERIC = [
     _f("job_family", String, "Job family of the current job."),
@@ -48,7 +50,9 @@ EMPLOYEE_NUMERIC = [
     _f("tenure_months", Float32, "Months since hire."),
     _f("months_since_promotion", Float32, "Months since the last promotion (since hire if never)."),
     _f("months_since_pay_change", Float32, "Months since base pay last changed (since hire if never)."),
-    _f("months_since_manager_change", Float32, "Months since the manager last changed (since hire if never)."),
+    _f("months_since_manager_change", Float32,
+       "Months since the manager last changed (null when unchanged since the hire: a hire is no manager change)."),
+    _f("new_hire", Int64, "1 when hired less than 3 months before T, else 0."),
     _f("manager_changes_12m", Int64, "Manager changes in the 12 months before T."),
     _f("transfers_12m", Int64, "Transfers in the 12 months before T."),
     _f("pay_vs_band_mid", Float32, "Base pay / band midpoint - 1."),
@@ -125,7 +129,8 @@ UNIT_SKILL = [
 # On-demand outputs: Feast compares them with fields inferred from a trial run of the UDF, which carry no
 # description, so the descriptions live in MATCH_DOC.
 MATCH_DOC = {
-    "gap_match": "Sum of the employee's gaps on the skills the course teaches.",
+    "gap_match": "Sum of the employee's gaps on the skills the course teaches, each capped by the course's target "
+                 "level (what the course teaches up to).",
     "max_gap_covered": "Largest of those gaps.",
     "n_gap_skills_covered": "Course skills on which the employee has a gap.",
     "level_fit": "Course level - the employee's job level.",
@@ -149,9 +154,21 @@ def _source(feature_dir: Path, table: str) -> FileSource:
 
 
 def _match_row(skill_ids: list[str] | None, gaps: list[float] | None, course_skills: list[str] | None,
-               done: list[str] | None, course_id: str) -> tuple[float, float, int, bool]:
+               done: list[str] | None, course_id: str, required: list[int] | None = None,
+               targets: list[int] | None = None) -> tuple[float, float, int, bool]:
+    """Gap covered per course skill: the employee's gap, capped by what the course teaches up to (its target
+    level): ``min(gap, max(0, target - (required - gap)))``, so a level-3 course closes nothing of a 3 → 4 gap."""
     gap_of = {s: g for s, g in zip(skill_ids or [], gaps or [], strict=False) if g is not None and g == g}
-    covered = [gap_of.get(s, 0.0) for s in course_skills or []]
+    need_of = {s: q for s, q in zip(skill_ids or [], required if required is not None else [], strict=False)
+               if q is not None and q == q}
+    target_of = {s: t for s, t in zip(course_skills or [], targets if targets is not None else [], strict=False)
+                 if t is not None and t == t}
+    covered = []
+    for s in course_skills or []:
+        g = gap_of.get(s, 0.0)
+        if g > 0 and s in need_of and s in target_of:
+            g = min(g, max(0.0, float(target_of[s]) - (float(need_of[s]) - g)))
+        covered.append(g)
     return (float(sum(covered)), float(max(covered, default=0.0)), sum(1 for g in covered if g > 0),
             course_id in (done or []))
 
@@ -161,7 +178,8 @@ def employee_course_match_udf(inputs: dict[str, list[Any]]) -> dict[str, list[An
     out: dict[str, list[Any]] = {f.name: [] for f in MATCH}
     for i, course_id in enumerate(inputs["course_key"]):
         gap, top, n, done = _match_row(inputs["skill_ids"][i], inputs["skill_gaps"][i],
-                                       inputs["course_skill_ids"][i], inputs["completed_course_ids"][i], course_id)
+                                       inputs["course_skill_ids"][i], inputs["completed_course_ids"][i], course_id,
+                                       inputs["skill_required_levels"][i], inputs["course_target_levels"][i])
         level, job_level = inputs["level"][i], inputs["job_level"][i]
         share_col = _FORMAT_SHARE.get(inputs["format"][i])
         share = inputs[share_col][i] if share_col else None
@@ -208,7 +226,8 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     # dill pickles it by value; by reference (this importable module) is what a service needs.
     employee_course_match = OnDemandFeatureView(
         name="employee_course_match",
-        sources=[employee_monthly[match_inputs], course_stats[["format", "level", "course_skill_ids", "course_key"]]],
+        sources=[employee_monthly[match_inputs],
+                 course_stats[["format", "level", "course_skill_ids", "course_target_levels", "course_key"]]],
         schema=MATCH, mode="python", udf=employee_course_match_udf, udf_string=_UDF_SOURCE,
         description="Request-time pair features of an employee and a course: "
                     + "; ".join(f"{k}: {v}" for k, v in MATCH_DOC.items()),

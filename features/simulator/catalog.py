@@ -65,11 +65,13 @@ def _zh_abbreviation(zh_skill: str, zh_suffix: str) -> str:
 
 
 def build_catalog(tax: Taxonomy, rng: np.random.Generator, months: int) -> Catalog:
-    """At least 200 courses: several per skill from title templates, plus the mandatory ones."""
+    """At least 200 courses: several per skill from title templates, plus the mandatory ones. A course teaches
+    its skill and up to two related ones (same O*NET skill category: Negotiation with Persuasion, not AWS)."""
     sids = tax.skills["skill_id"].to_numpy()
     zh = dict(zip(tax.skills["skill_id"], tax.skills["name_zh"], strict=True))
     en = dict(zip(tax.skills["skill_id"], tax.skills["name_en"], strict=True))
     codes = {v[0]: v[2] for v in SKILL_NAMES.values()}
+    category = tax.skills["category"].astype(str).to_numpy()
     rows, pairs, aliases = [], [], []
     for s_idx, sid in enumerate(sids):
         chosen = np.sort(rng.choice(len(TEMPLATES), COURSES_PER_SKILL, replace=False))
@@ -82,8 +84,10 @@ def build_catalog(tax: Taxonomy, rng: np.random.Generator, months: int) -> Catal
             aliases += [(rows[-1]["title_zh"], c), (f"{codes[sid]}-{code}", c), (_zh_abbreviation(zh[sid], suffix), c)]
             target = min(5, rows[-1]["level"] + 1)
             pairs.append((c, s_idx, target, True))
-            extra = rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15])
-            others = rng.choice(np.delete(np.arange(len(sids)), s_idx), extra, replace=False)
+            # secondary skills come from related skills (the same O*NET skill category), as a real catalog's do
+            related = np.flatnonzero((category == category[s_idx]) & (np.arange(len(sids)) != s_idx))
+            extra = min(int(rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15])), len(related))
+            others = rng.choice(related, extra, replace=False)
             pairs += [(c, int(o), max(1, target - int(rng.integers(0, 2))), False) for o in np.sort(others)]
     skill_pos = {sid: i for i, sid in enumerate(sids)}
     for title_en, title_zh, alias, sid, month in MANDATORY:

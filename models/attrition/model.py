@@ -21,7 +21,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from models.attrition.reasons import DRIVERS, LEVERS
+from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import Explanation, explain_values, tree_contributions
 
 HORIZONS = tuple(range(1, 13))
@@ -300,7 +300,8 @@ class AttritionModel:
 
     # ------------------------------------------------------------------ what-if levers
     def levers(self, df: pd.DataFrame, horizon: int = 3) -> list[list[dict]]:
-        """Model-based what-ifs (not causal effects): risk after each actionable change, per row."""
+        """Model-based what-ifs (not causal effects): risk after each change that can still be made, per row;
+        only changes that lower the risk by at least ``MIN_LEVER_CHANGE`` are listed."""
         own = type(self).predict_risk is not AttritionModel.predict_risk or type(self)._hazards is not AttritionModel._hazards
         if own:  # a subclass's own risks: one call per lever, as before
             before = self.predict_risk(df, (horizon,))[:, 0]
@@ -327,10 +328,10 @@ class AttritionModel:
         for i in range(len(df)):
             rows = []
             for name, (lever, after, applies) in per_lever.items():
-                if not applies[i]:
+                if not applies[i] or after[i] - before[i] > -MIN_LEVER_CHANGE:  # only levers worth showing
                     continue
                 rows.append({
-                    "lever": name, "description": dict(lever.description), "kind": "model-based what-if, not causal",
+                    "lever": name, "description": dict(lever.description), "kind": dict(KIND),
                     "risk_before": float(before[i]), "risk_after": float(after[i]),
                     "change": float(after[i] - before[i]),
                 })

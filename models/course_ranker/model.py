@@ -64,7 +64,8 @@ POPULARITY_COLUMNS = ("takers_12m", "takers_total", "peers_taken_12m", "peers_co
 MODEL_COLUMNS = (*EMPLOYEE_COLUMNS, *R.FORMAT_COLUMNS, *COURSE_COLUMNS, "has_takers", *PAIR_COLUMNS, "expected_gain")
 INPUT_COLUMNS = (*EMPLOYEE_COLUMNS, "format", *COURSE_COLUMNS, *PAIR_COLUMNS)
 NUMERIC_INPUTS = (*EMPLOYEE_COLUMNS, *COURSE_COLUMNS, *PAIR_COLUMNS)
-RECOMMENDATION_COLUMNS = ("course_id", "score", "rank", "skills_addressed", "mandatory", "format", "hours", "cost")
+RECOMMENDATION_COLUMNS = ("course_id", "score", "rank", "skills_addressed", "mandatory", "format", "hours", "cost",
+                          "placed_by")
 EXPLAIN_COLUMNS = frozenset((*INPUT_COLUMNS, "course_id", "skill_ids", "skill_gaps", "skill_required_levels",
                              "course_skill_ids"))
 
@@ -413,6 +414,7 @@ class CourseRanker:
             "course_id": course[idx].tolist(), "score": scores[idx].tolist(), "rank": list(range(1, len(idx) + 1)),
             "skills_addressed": [addressed(i) for i in idx], "mandatory": mandatory[idx].tolist(),
             "format": fmt[idx].tolist(), "hours": hours[idx].tolist(), "cost": cost[idx].tolist(),
+            "placed_by": _placed_by(scores[idx], mandatory[idx], mandatory_first),
         }
         return out, inputs, idx
 
@@ -513,3 +515,17 @@ class CourseRanker:
     def _check_fitted(self) -> None:
         if not hasattr(self, "booster_"):
             raise RuntimeError("CourseRanker is not fitted; call fit first")
+
+
+def _placed_by(scores: np.ndarray, mandatory: np.ndarray, mandatory_first: bool) -> list[str]:
+    """Why each chosen course sits where it does: ``score`` when no course below it scores higher, else
+    ``mandatory`` (mandatory courses first) or ``diversity`` (the top 3 cover distinct main skills)."""
+    later_best = np.maximum.accumulate(scores[::-1])[::-1]
+    out = []
+    for i in range(len(scores)):
+        below = later_best[i + 1] if i + 1 < len(scores) else -np.inf
+        if below <= scores[i] + 1e-12:
+            out.append("score")
+        else:
+            out.append("mandatory" if mandatory_first and mandatory[i] else "diversity")
+    return out

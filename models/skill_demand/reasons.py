@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from models.explanation import Driver
+from models.wording.codes import unit_type_name
+from models.wording.units import value_of
 
 _ZH_QUARTER = {1: "一", 2: "二", 3: "三", 4: "四"}
 
@@ -21,22 +23,17 @@ _SCALED_PREFIXES = ("lag_", "roll_mean_", "roll_std_", "trend_", "abs_change_")
 
 
 def _num(v: object, fmt: str = "{:.1f}") -> str:
-    """A number for a reason text. A missing value has no reason (the forecaster drops it and its driver:
-    a plan that is not there is never shown as a driver); the empty text is the marker."""
-    return "" if v is None else fmt.format(float(v))
+    return fmt.format(float(v))
 
 
 def _d(en: str, zh: str, text_en: Callable[[object], str], text_zh: Callable[[object], str]) -> Driver:
-    return Driver({"en": en, "zh": zh}, {"en": _unless_missing(text_en), "zh": _unless_missing(text_zh)})
-
-
-def _unless_missing(fn: Callable[[object], str]) -> Callable[[object], str]:
-    """No text for a missing value (the forecaster drops empty reasons)."""
-    return lambda v: "" if v is None else fn(v)
+    """A driver whose sentence is left out when the value is missing (never "n/a")."""
+    return Driver({"en": en, "zh": zh}, {"en": lambda v: None if value_of(v) is None else text_en(v),
+                                         "zh": lambda v: None if value_of(v) is None else text_zh(v)})
 
 
 def _quarter(v: object) -> int:
-    return (int(v) - 1) // 3 + 1 if v is not None else 0
+    return (int(v) - 1) // 3 + 1
 
 
 # Exogenous leading indicators of the skill-demand feature service, worded; others get a generic text.
@@ -99,7 +96,7 @@ def drivers(
                            lambda v: f"年内早些时候约为{_num(v)}"),
         "seasonality": _d("seasonality", "季节性",
                           lambda v: f"Q{_quarter(v)} seasonality",
-                          lambda v: f"第{_ZH_QUARTER.get(_quarter(v), '?')}季度季节性"),
+                          lambda v: f"第{_ZH_QUARTER[_quarter(v)]}季度季节性"),
         "trend": _d(f"trend of last {months} months", f"近{months}个月趋势",
                     lambda v: f"trend of last {months} months ({_num(v, '{:+.2f}')}/month)",
                     lambda v: f"近{months}个月趋势（每月{_num(v, '{:+.2f}')}）"),
@@ -112,10 +109,16 @@ def drivers(
     for c in exog_cols:
         cols = present([f"x_{c}", f"x_{c}_rel"])
         groups[c] = cols
-        table[c] = EXOG_DRIVERS.get(c) or _d(c, c, lambda v, c=c: f"{c} = {_num(v)}",
-                                            lambda v, c=c: f"{c} = {_num(v)}")
+        # an indicator with no wording of its own: named in plain words, no sentence (never a raw column name)
+        table[c] = EXOG_DRIVERS.get(c) or Driver({"en": c.replace("_", " "), "zh": "其他先行指标"},
+                                                {"en": lambda v: None, "zh": lambda v: None})
     for c in static_cols:
-        table[c] = _d(c, c, lambda v, c=c: f"{c} {v}", lambda v, c=c: f"{c} {v}")
+        if c == "unit_type":
+            table[c] = Driver({"en": "unit type", "zh": "单位类型"}, {
+                "en": lambda v: None if unit_type_name(v, "en") is None else f"a {unit_type_name(v, 'en')}",
+                "zh": lambda v: None if unit_type_name(v, "zh") is None else f"单位类型：{unit_type_name(v, 'zh')}"})
+        else:
+            table[c] = Driver({"en": c.replace("_", " "), "zh": "单位属性"}, {"en": lambda v: None, "zh": lambda v: None})
     groups = {k: v for k, v in groups.items() if v}
     return table, groups
 

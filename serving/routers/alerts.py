@@ -16,9 +16,11 @@ from models.attrition import alerts as store
 from models.attrition.reasons import DRIVERS
 from serving.deps import HRCaller, Svc, unit_in_scope
 from serving.errors import not_found
+from serving.lever_course import name_course
 from serving.registry import ModelNotLoaded
 from serving.routers import API_PREFIX, PROBLEMS
 from serving.schemas import (
+    AlertContext,
     AlertList,
     AlertOut,
     AlertPolicy,
@@ -34,12 +36,23 @@ router = APIRouter(prefix=API_PREFIX, tags=["attrition alerts"])
 AlertId = Annotated[str, Path(min_length=1, max_length=100, description="Alert id, e.g. att-202501-E0000002")]
 
 
-def _alert_out(a: store.Alert, lang: str) -> AlertOut:
+def _alert_out(a: store.Alert, lang: str, svc: Svc | None = None, who: HRCaller | None = None) -> AlertOut:
+    levers = a.explanation.get("levers", [])
+    if svc is not None:
+        levers = name_course(levers, svc, who, a.employee_id)
     return AlertOut(alert_id=a.alert_id, as_of=a.as_of, employee_id=a.employee_id, org_unit_id=a.org_unit_id,
                     horizon_months=a.horizon, risk=a.risk, model_version=a.model_version, status=a.status,
                     explanation=stored_explanation_out(a.explanation, lang, DRIVERS),
-                    levers=levers_out(a.explanation.get("levers", []), lang), created_at=a.created_at,
-                    updated_at=a.updated_at)
+                    levers=levers_out(levers, lang, a.horizon), context=_context(a.explanation.get("context"), lang),
+                    created_at=a.created_at, updated_at=a.updated_at)
+
+
+def _context(stored: dict | None, lang: str) -> AlertContext | None:
+    """The stored context (numbers and both languages' texts) in ``lang``."""
+    if not stored or lang not in stored:
+        return None
+    numbers = {k: v for k, v in stored.items() if k not in ("en", "zh")}
+    return AlertContext(**numbers, **stored[lang])
 
 
 def _policy(svc: Svc) -> AlertPolicy | None:
@@ -80,7 +93,7 @@ async def list_alerts(
     with svc.db_lock:
         items, total = store.list_alerts(svc.db, org_units=units, status=status, min_risk=min_risk, page=page,
                                          page_size=page_size)
-    return AlertList(items=[_alert_out(a, lang) for a in items], total=total, page=page, page_size=page_size,
+    return AlertList(items=[_alert_out(a, lang, svc, who) for a in items], total=total, page=page, page_size=page_size,
                      alert_policy=_policy(svc))
 
 
@@ -90,7 +103,7 @@ async def get_alert(alert_id: AlertId, who: HRCaller, svc: Svc, lang: Lang = "en
     alert = _visible_alert(svc, who, alert_id)
     with svc.db_lock:
         history = store.history(svc.db, alert_id)
-    return ReviewResponse(alert=_alert_out(alert, lang), history=[ReviewOut(**h) for h in history])
+    return ReviewResponse(alert=_alert_out(alert, lang, svc, who), history=[ReviewOut(**h) for h in history])
 
 
 @router.post("/attrition-alerts/{alert_id}/review", response_model=ReviewResponse, responses=PROBLEMS,
@@ -102,4 +115,4 @@ async def review_alert(alert_id: AlertId, body: ReviewRequest, who: HRCaller, sv
         history = store.review(svc.db, alert_id, body.status, reviewer=f"{who.name} ({who.key_id})",
                                action_taken=body.action_taken, note=body.note)
         alert = store.get_alert(svc.db, alert_id)
-    return ReviewResponse(alert=_alert_out(alert, lang), history=[ReviewOut(**h) for h in history])
+    return ReviewResponse(alert=_alert_out(alert, lang, svc, who), history=[ReviewOut(**h) for h in history])

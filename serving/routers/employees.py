@@ -17,9 +17,11 @@ from fastapi import APIRouter, Query
 
 from models.attrition import HORIZONS
 from models.attrition.alerts import latest_score
+from models.attrition.costs import price_levers
 from models.attrition.reasons import DRIVERS
 from serving.audit import Entry
 from serving.deps import AttritionChampion, EmployeeId, Predictor, Store, Svc, employee_features
+from serving.lever_course import name_course
 from serving.routers import API_PREFIX, PROBLEMS
 from serving.schemas import (
     AlertPolicy,
@@ -46,6 +48,18 @@ def _batch_score(svc: Svc, employee_id: str, version: str, features_as_of) -> di
     if str(stored["as_of"])[:10] != features_as_of.date().isoformat():
         return None
     return stored
+
+
+def _priced(svc: Svc, store, employee_id: str, frame, levers: list[dict], horizon: int) -> list[dict]:
+    """Live levers with the pay lever priced (base pay is read from the employee's context features)."""
+    if not any(lv["lever"] == "pay_to_band_midpoint" for lv in levers):
+        return levers
+    from features.store import online_features
+
+    context = online_features(store, "employee_context_v1", [{"employee_id": employee_id}])
+    pay = None if context.missing else context.values.get("base_pay", [None])[0]
+    return price_levers(levers, pay, frame["pay_vs_band_mid"].iloc[0], horizon,
+                        svc.settings.replacement_cost_multiple)
 
 
 @router.get(
@@ -87,7 +101,10 @@ async def attrition_risk(
         what_if, levers_source = stored["explanation"]["levers"], "precomputed"
     elif levers:
         frame = feats.frame() if frame is None else frame
-        what_if, levers_source = model.levers(frame, horizon_months)[0], "live"
+        what_if, levers_source = _priced(svc, store, employee_id, frame, model.levers(frame, horizon_months)[0],
+                                         horizon_months), "live"
+    if what_if:
+        what_if = name_course(what_if, svc, who, employee_id)
     risk = float(curve[horizon_months - 1])
     policy = getattr(model, "policy_", None)
     svc.audit.append([Entry(who.key_id, who.role, employee_id, "attrition-risk", champion.name, champion.version,
@@ -99,7 +116,7 @@ async def attrition_risk(
         alert_policy=None if policy is None else AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk,
                                                              top_share=policy.top_share),
         explanation=explanation,
-        levers=levers_out(what_if, lang),
+        levers=levers_out(what_if, lang, horizon_months),
         levers_source=levers_source,
         model=ModelRef(name=champion.name, version=champion.version),
         features_as_of=feats.features_as_of, stale=feats.stale,

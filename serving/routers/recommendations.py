@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query
 
 from features.contract import COURSE_FORMATS
 from features.settings import Settings
+from models.wording.courses import placed_by_text, why_empty
 from serving.audit import Entry
 from serving.deps import (
     EmployeeId,
@@ -55,6 +56,7 @@ class Catalog:
 
     index: Any  # models.course_ranker.CandidateIndex over (course_id, skill_id) and the mandatory courses
     course_skill_ids: dict[str, list[str]] = field(default_factory=dict)
+    course_target_levels: dict[str, list[int]] = field(default_factory=dict)  # same order as course_skill_ids
     titles: dict[str, dict[str, str]] = field(default_factory=dict)
     skill_names: dict[str, dict[str, str]] = field(default_factory=dict)
     job_ids: tuple[str, ...] = ()
@@ -66,11 +68,16 @@ class Catalog:
 
 
 def load_catalog(settings: Settings) -> Catalog:
+    import pandas as pd
+
     from features.offline import read_clean
     from models.course_ranker import CandidateIndex
 
     courses = read_clean(settings, "courses")
-    cs = read_clean(settings, "course_skills")[["course_id", "skill_id"]].astype(str)
+    cs_all = read_clean(settings, "course_skills")
+    cs = cs_all[["course_id", "skill_id"]].astype(str)
+    targets = (cs.assign(t=pd.to_numeric(cs_all["target_level"], errors="coerce").to_numpy())
+               .sort_values(["course_id", "skill_id"]).groupby("course_id")["t"].agg(list).to_dict())
     skills = read_clean(settings, "skills")
     jobs = read_clean(settings, "jobs")["job_id"].astype(str)
     by_course = cs.sort_values(["course_id", "skill_id"]).groupby("course_id")["skill_id"].agg(list).to_dict()
@@ -79,7 +86,7 @@ def load_catalog(settings: Settings) -> Catalog:
               for c, en, zh in zip(courses["course_id"], courses["title_en"], courses["title_zh"], strict=True)}
     names = {str(s): {"en": str(en), "zh": str(zh)}
              for s, en, zh in zip(skills["skill_id"], skills["name_en"], skills["name_zh"], strict=True)}
-    return Catalog(CandidateIndex(cs, mandatory), by_course, titles, names, tuple(sorted(set(jobs))))
+    return Catalog(CandidateIndex(cs, mandatory), by_course, targets, titles, names, tuple(sorted(set(jobs))))
 
 
 def _formats(formats: list[str] | None) -> list[str] | None:
@@ -90,6 +97,13 @@ def _formats(formats: list[str] | None) -> list[str] | None:
     if bad:
         raise bad_request("formats", f"formats must be among {', '.join(COURSE_FORMATS)}; got {', '.join(bad)}")
     return out
+
+
+def _skill(catalog: Catalog, skills: list[str], lang: str) -> str | None:
+    """The name of a course's main skill (the largest gap it addresses), never its id."""
+    if not skills:
+        return None
+    return (catalog.skill_names.get(skills[0]) or {}).get(lang)
 
 
 def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k: int, lang: str,
@@ -112,7 +126,8 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
         n = len(candidates)
         frame = {**read.columns, "skill_ids": repeat(skills, n), "skill_gaps": repeat(gaps, n),
                  "skill_required_levels": repeat(employee.values["skill_required_levels"] or [], n),
-                 "course_skill_ids": column([catalog.course_skill_ids.get(c, []) for c in candidates])}
+                 "course_skill_ids": column([catalog.course_skill_ids.get(c, []) for c in candidates]),
+                 "course_target_levels": column([catalog.course_target_levels.get(c, []) for c in candidates])}
         recs, explained = model.recommend_explained(frame, k=k, formats=formats, max_hours=max_hours,
                                                     budget=budget, lang=lang, skill_names=catalog.skill_names)
         for r, e in zip(recs, explained, strict=True):
@@ -120,10 +135,18 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
                 course_id=r["course_id"], rank=r["rank"], score=r["score"],
                 title=catalog.titles.get(r["course_id"], {}).get(lang), format=r["format"], hours=r["hours"],
                 cost=r["cost"], mandatory=r["mandatory"], skills_addressed=r["skills_addressed"],
+                placed_by=r["placed_by"], placed_by_text=placed_by_text(
+                    r["placed_by"], _skill(catalog, r["skills_addressed"], lang), lang),
                 explanation=explanation_out(e, source="live")))
     entries = [Entry(who.key_id, who.role, f"{employee_id}/{c.course_id}", "course-recommendations", champion.name,
                      champion.version, c.score, [x.feature for x in c.explanation.contributions]) for c in courses]
-    return Recommendations(employee_id=employee_id, courses=courses, candidates=len(candidates),
+    why = None
+    if not courses:
+        known = any(g is not None and g == g for g in gaps)
+        reason = ("filtered" if candidates else "no_course" if lacking else "no_gap" if known or not skills
+                  else "no_level")
+        why = why_empty(reason, lang, len(candidates))
+    return Recommendations(employee_id=employee_id, courses=courses, candidates=len(candidates), why_empty=why,
                            model=ModelRef(name=champion.name, version=champion.version),
                            features_as_of=read.features_as_of, stale=read.stale), entries
 

@@ -28,12 +28,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(
             "--out", help="Where the simulated feeds go (default: <workspace>/demo-company).")] = None,
         port: Annotated[int, typer.Option(help="Port the printed example requests use.")] = 8000,
+        end: Annotated[str | None, typer.Option(
+            help="Last simulated month, YYYY-MM (default: the last complete month).")] = None,
     ) -> None:
         """Simulate a company, ingest it, build features, train, register and score all three models."""
         folder = out or settings().home / "demo-company"
         steps = [
             ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
-             "--out", str(folder)],
+             "--out", str(folder), *(["--end", end] if end else [])],
             ["ingest", str(folder)],
             ["features", "build"], ["features", "apply"], ["features", "materialize"],
             ["train", "attrition"], ["score", "attrition"],

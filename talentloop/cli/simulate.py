@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,24 @@ def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
 
 
+def first_month(months: int, start: str | None, end: str | None, today: date | None = None) -> str:
+    """The first simulated month (YYYY-MM): ``start`` as given, else ``months`` ending with ``end``, else
+    ``months`` ending with the last complete month before ``today`` (UTC)."""
+    if start is not None and end is not None:
+        raise ValueError("give --start or --end, not both")
+    if start is not None:
+        return start
+    if end is not None:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end):
+            raise ValueError(f"--end must be a month written YYYY-MM, got {end!r}")
+        last = int(end[:4]) * 12 + int(end[5:]) - 1
+    else:
+        now = today or datetime.now(UTC).date()
+        last = now.year * 12 + now.month - 2  # the month before this one
+    first = last - (months - 1)
+    return f"{first // 12:04d}-{first % 12 + 1:02d}"
+
+
 def simulate_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write DIR/<feed>/<table>.<ext> and DIR/_truth/ into.")],
     employees: Annotated[int | None, typer.Option(
@@ -24,11 +44,18 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 7,
     fmt: Annotated[str, typer.Option("--format", help="Feed file format: csv or parquet.")] = "csv",
     dirty_rate: Annotated[float, typer.Option(help="Fraction of rows per table made dirty (0 = clean).")] = 0.02,
-    start: Annotated[str, typer.Option(help="First simulated month, YYYY-MM.")] = "2023-01",
+    start: Annotated[str | None, typer.Option(help="First simulated month, YYYY-MM (default: from --end).")] = None,
+    end: Annotated[str | None, typer.Option(
+        help="Last simulated month, YYYY-MM (default: the last complete month, so the newest feature snapshot "
+             "is the first day of this month and nothing is stale on day one).")] = None,
     profile: Annotated[str, typer.Option(help="Export profile: full, hris-minimal, no-learning, annual-reviews, "
                                          "small or leaky (see docs/simulator.md).")] = "full",
 ) -> None:
     """Simulate a demo company: HR records, performance, learning and recruiting feeds plus the truth."""
+    try:
+        start = first_month(months, start, end)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from features.simulator import simulate
