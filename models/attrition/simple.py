@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models.attrition.model import HORIZONS, MONTHS_AHEAD, ThresholdPolicy, _check_horizons, _compose
-from models.attrition.reasons import DRIVERS, LEVERS
+from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import Explanation, explain_values
 
 POLICY_MONTHS = 3  # the alert threshold is set on the latest this many snapshot months of the training rows
@@ -91,7 +91,8 @@ class _HazardModel:
                 for lang in langs}
 
     def levers(self, df: pd.DataFrame, horizon: int = 3) -> list[list[dict]]:
-        """Model-based what-ifs (not causal effects): risk after each actionable change, per row."""
+        """Model-based what-ifs (not causal effects): risk after each change that can still be made, per row;
+        only changes that lower the risk by at least ``MIN_LEVER_CHANGE`` are listed (as for the tree model)."""
         _check_horizons((horizon,))
         plain = df.reset_index(drop=True)
         before = self.predict_risk(plain, (horizon,))[:, 0]
@@ -104,10 +105,11 @@ class _HazardModel:
                 per_lever[name] = (lever, self.predict_risk(lever.apply(plain), (horizon,))[:, 0], applies)
         out = []
         for i in range(len(plain)):
-            rows = [{"lever": name, "description": dict(lever.description), "kind": "model-based what-if, not causal",
+            rows = [{"lever": name, "description": dict(lever.description), "kind": dict(KIND),
                      "risk_before": float(before[i]), "risk_after": float(after[i]),
                      "change": float(after[i] - before[i])}
-                    for name, (lever, after, applies) in per_lever.items() if applies[i]]
+                    for name, (lever, after, applies) in per_lever.items()
+                    if applies[i] and after[i] - before[i] <= -MIN_LEVER_CHANGE]
             out.append(sorted(rows, key=lambda r: r["change"]))
         return out
 
