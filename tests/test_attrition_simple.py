@@ -7,6 +7,7 @@ import pytest
 
 from models.attrition import AttritionModel
 from models.attrition.labels import hazard_rows
+from models.attrition.reasons import MIN_LEVER_CHANGE
 from models.attrition.simple import LogisticAttritionModel, TenureAttritionModel
 from tests.test_attrition_model import FEATURES, _company
 
@@ -75,7 +76,7 @@ def test_levers_rescore_actionable_changes(data):
     i = int(np.argmax(underpaid))
     pay = [lv for lv in levers[i] if lv["lever"] == "pay_to_band_midpoint"]
     assert pay and pay[0]["risk_after"] < pay[0]["risk_before"]  # the model learnt pay lowers risk
-    assert pay[0]["kind"] == "model-based what-if, not causal"
+    assert pay[0]["kind"]["en"] == "model-based what-if, not causal" and pay[0]["change"] <= -MIN_LEVER_CHANGE
     assert TenureAttritionModel().fit(rows).levers(latest, 3) == [[] for _ in range(len(latest))]
 
 
