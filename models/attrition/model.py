@@ -37,6 +37,16 @@ class ThresholdPolicy:
     top_share: float
 
 
+def check_hazard_rows(rows: pd.DataFrame, feature_columns: list[str]) -> None:
+    """One-line errors for training rows that lack the label, the months ahead, the timestamp or a feature."""
+    for col in ("label", MONTHS_AHEAD, "event_timestamp"):
+        if col not in rows.columns:
+            raise ValueError(f"rows must have a {col!r} column")
+    missing = [c for c in feature_columns if c not in rows.columns]
+    if missing:
+        raise ValueError(f"rows lack feature columns {missing}")
+
+
 class AttritionModel:
     """sklearn-style: the constructor stores hyper-parameters; ``fit`` sets attributes ending in ``_``."""
 
@@ -77,12 +87,7 @@ class AttritionModel:
     # ------------------------------------------------------------------ fit
     def fit(self, rows: pd.DataFrame, feature_columns: list[str]) -> AttritionModel:
         """Fit on hazard rows: feature columns + ``months_ahead`` + ``label`` + ``event_timestamp``."""
-        for col in ("label", MONTHS_AHEAD, "event_timestamp"):
-            if col not in rows.columns:
-                raise ValueError(f"rows must have a {col!r} column")
-        missing = [c for c in feature_columns if c not in rows.columns]
-        if missing:
-            raise ValueError(f"rows lack feature columns {missing}")
+        check_hazard_rows(rows, feature_columns)
         self.feature_service_ = self.feature_service
         self.feature_columns_ = list(feature_columns)
         self.columns_ = [*self.feature_columns_, MONTHS_AHEAD]

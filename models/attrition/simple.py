@@ -25,7 +25,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.attrition.model import HORIZONS, MONTHS_AHEAD, ThresholdPolicy, _check_horizons, _compose
+from models.attrition.model import (
+    HORIZONS,
+    MONTHS_AHEAD,
+    ThresholdPolicy,
+    _check_horizons,
+    _compose,
+    check_hazard_rows,
+)
 from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import Explanation, explain_values
 
@@ -55,12 +62,7 @@ class _HazardModel:
         return pd.DataFrame(risk, columns=[f"risk_h{h}" for h in horizons])
 
     def _start(self, rows: pd.DataFrame, feature_columns: list[str]) -> np.ndarray:
-        for col in ("label", MONTHS_AHEAD, "event_timestamp"):
-            if col not in rows.columns:
-                raise ValueError(f"rows must have a {col!r} column")
-        missing = [c for c in feature_columns if c not in rows.columns]
-        if missing:
-            raise ValueError(f"rows lack feature columns {missing}")
+        check_hazard_rows(rows, feature_columns)
         if rows["label"].nunique() < 2:
             raise ValueError("the training rows hold no voluntary exit (or only exits): nothing to learn from")
         self.feature_service_ = self.feature_service
