@@ -21,8 +21,8 @@ def placed_by_text(placed_by: str, skill: str | None, lang: str) -> str | None:
     """Why a course sits above one with a higher score; None when it is in score order."""
     if placed_by == "diversity":
         if lang == "zh":
-            return f"为让前几门课程覆盖不同技能而排入前三（本课程针对{skill}）" if skill else "为让前几门课程覆盖不同技能而排入前三"
-        return (f"placed in the top 3 so the first courses cover different skills (this one: {skill})" if skill
+            return f"为让前几门课程覆盖不同技能而排入前三；本课程补充{skill}" if skill else "为让前几门课程覆盖不同技能而排入前三"
+        return (f"placed in the top 3 so the first courses cover different skills; this one adds {skill}" if skill
                 else "placed in the top 3 so the first courses cover different skills")
     if placed_by == "mandatory":
         return "必修课程排在前面" if lang == "zh" else "mandatory courses are listed first"
