@@ -17,6 +17,7 @@ import pandas as pd
 
 from evaluation.attrition_oracle import has_process_truth, oracle_risk, process_oracle_risk
 from evaluation.metrics import classification_report
+from features import progress
 from models.attrition.labels import KEYS, horizon_labels, month_index
 
 EVAL_HORIZONS = (1, 3, 6, 12)
@@ -86,7 +87,7 @@ def backtest(
     metrics, preds = [], []
     process = has_process_truth(truth_dir)
     chosen = fold_origins if fold_origins is not None else origins(end, n_folds, min_horizon=min(horizons))
-    for fold, origin in enumerate(chosen):
+    for fold, origin in progress.track(enumerate(chosen), "attrition: backtest folds", total=len(chosen)):
         o = month_index(pd.Series([origin.tz_convert(None)]))[0]
         train = rows[ends <= o]
         window = snaps[(snaps["event_timestamp"] >= origin)

@@ -7,17 +7,20 @@ A job marks a long step with ``step``::
             ...
             advance()
 
-The command line installs a reporter (a rich progress bar with elapsed time) with ``use``; tests, the API and
-library callers install none, and then the calls cost nothing. This module sits in ``features`` because every
+or iterates with ``for h in progress.track(horizons, "backtest horizons"):`` (a one-line change to a loop).
+The command line installs a reporter (a rich progress bar with elapsed time, or one line per step in a log)
+with ``use``; tests, the API and library callers install none, and then the calls cost nothing. This module sits in ``features`` because every
 layer above it (models, training jobs, evaluation) may report progress and none of them may import the CLI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Reporter(Protocol):
@@ -63,3 +66,13 @@ def step(description: str, total: int | None = None) -> Iterator[Callable[[int],
         yield advance
     finally:
         reporter.finish(handle)
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """``items`` one by one, each counted as a unit of the step ``description`` (total: ``len(items)`` if known)."""
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    with step(description, total) as advance:
+        for item in items:
+            yield item
+            advance()

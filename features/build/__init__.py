@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from features import progress
 from features.build.base import create_base_tables, register_clean_tables
 from features.build.calendar import snapshot_months
 from features.build.course import course_stats_sql, job_course_stats_sql
@@ -79,7 +80,7 @@ def build_features(settings: Settings, as_of: pd.Timestamp | str | None = None) 
             "unit_skill_monthly": unit_skill_monthly_sql,
         }
         rows: dict[str, int] = {}
-        for table, builder in builders.items():
+        for table, builder in progress.track(builders.items(), "features: build tables"):
             target = feature_path(settings.feature_dir, table)
             staged[table] = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
             rows[table] = _write_sorted(con, builder(con), FEATURE_TABLES[table], staged[table])

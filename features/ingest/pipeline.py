@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from features import progress
 from features.contract import CONTRACT, FEEDS, FILE_FORMATS, tables_of
 from features.ingest.archive import content_hash, copy_raw, locate_feed
 from features.ingest.errors import FeedError
@@ -104,7 +105,7 @@ def _phase_one(source: Path, m: Mapping, files: dict[str, dict[str, Path]],
     for feed, paths in files.items():
         try:
             feed_tables = {t.name: stage_table(t, paths[t.name], source, m, alias_rows.get(t.name))
-                           for t in tables_of(feed) if t.name in paths}
+                           for t in progress.track(tables_of(feed), f"ingest: {feed} tables") if t.name in paths}
         except FeedError as e:
             failed[feed] = str(e)
             continue

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from features import progress
 from features.build import FEATURE_TABLES, feature_path
 from features.settings import Settings
 
@@ -81,7 +82,7 @@ def materialize(settings: Settings, as_of: pd.Timestamp | str | None = None) -> 
     store = feature_store(settings)
     cutoff = None if as_of is None else _utc(as_of)
     written: dict[str, int] = {}
-    for table, keys in FEATURE_TABLES.items():
+    for table, keys in progress.track(FEATURE_TABLES.items(), "features: load the online store"):
         path = feature_path(settings.feature_dir, table)
         if not path.exists():
             raise FileNotFoundError(f"feature table {path} is missing: run `talentloop features build` first")

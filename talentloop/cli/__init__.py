@@ -32,12 +32,17 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option(
         "--verbose", help="Show third-party warnings and INFO logs (hidden by default: they are not for users).")] = False,
 ) -> None:
     """TalentLoop: performance reviews → training → better reviews, with attrition risk and skill demand."""
     if not verbose:
         _common.quiet_third_parties()
+    from features import progress
+    from talentloop.cli._progress import reporter
+
+    ctx.with_resource(progress.use(reporter()))  # long steps draw a bar (or one line each) until the command ends
 
 
 simulate.register(app)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from features import progress
 from talentloop.cli._common import console, fail, settings, summary
 
 
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
         from training_jobs.attrition import run
 
         try:
-            with console.status("training attrition (leakage check, backtest, fit, register)…"):
+            with progress.step("train attrition: leakage check, backtest, fit, register"):
                 result = run(settings(), seed=seed, n_folds=folds, calibration_months=calibration_months,
                              min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()))
         except (ValueError, LightGBMError) as exc:
@@ -58,7 +59,8 @@ def register(app: typer.Typer) -> None:
         from talentloop.cli.train_course_ranker import train_course_ranker_command
 
         try:
-            train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
+            with progress.step("train course-ranker: candidates, features, evaluation, fit, register"):
+                train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
         except ValueError as exc:
             raise fail(str(exc)) from exc
 
@@ -104,8 +106,9 @@ def register(app: typer.Typer) -> None:
                 raise ValueError(f"{', '.join(used)} apply to --series only; the feature store's series are "
                                  "monthly, gap-free and have their own columns")
             truth = None if series else locate(settings())
-            train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series,
-                                       options=options, generic=generic)  # prints its own JSON
+            with progress.step("train skill-demand: backtest per horizon, fit, register"):
+                train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series,
+                                           options=options, generic=generic)  # prints its own JSON
         except (ValueError, FileNotFoundError) as exc:
             raise fail(str(exc)) from exc
 
