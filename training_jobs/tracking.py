@@ -5,6 +5,9 @@ artifacts in the workspace, log + register a version with a signature, and the a
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version as pkg_version
 from pathlib import Path
 from typing import Any
@@ -54,21 +57,40 @@ def log_and_register(
     The version becomes ``challenger``; it also becomes ``champion`` when there is none and
     ``may_be_champion`` (the training job's own gate, e.g. not worse than the strongest baseline)."""
     output = model.predict_frame(input_example)
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=TalentLoopModel(model),
-        signature=infer_signature(input_example, output),
-        input_example=input_example.head(3),
-        registered_model_name=registered_name,
-        pip_requirements=PIP_REQUIREMENTS,
-        metadata={"feature_service": model.feature_service_, **(metadata or {})},
-    )
+    with _registry_notes_hidden():
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=TalentLoopModel(model),
+            signature=infer_signature(input_example, output),
+            input_example=input_example.head(3),
+            registered_model_name=registered_name,
+            pip_requirements=PIP_REQUIREMENTS,
+            metadata={"feature_service": model.feature_service_, **(metadata or {})},
+        )
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(registered_name, CHALLENGER, version)
     if may_be_champion and CHAMPION not in aliases(client, registered_name):
         client.set_registered_model_alias(registered_name, CHAMPION, version)
     return version
+
+
+@contextmanager
+def _registry_notes_hidden() -> Iterator[None]:
+    """MLflow prints "Successfully registered model …" and "Created version …" with ``print``, not logging;
+    they are hidden when its logger is quieter than INFO (the CLI's default), as its INFO lines are. The CLI
+    says which version was registered itself."""
+    from mlflow.utils import logging_utils
+
+    if logging.getLogger("mlflow").getEffectiveLevel() <= logging.INFO:
+        yield
+        return
+    stream = logging_utils.MLFLOW_LOGGING_STREAM
+    before, stream.enabled = stream.enabled, False
+    try:
+        yield
+    finally:
+        stream.enabled = before
 
 
 def log_json(obj: Any, artifact_file: str) -> None:

@@ -1,20 +1,47 @@
-"""``talentloop demo``: the demo pipeline in one process, then the key and the requests to try.
+"""``talentloop demo``: the demo pipeline in one process, then where to go: URLs, a key and requests to try.
 
 simulate → ingest → features build / apply / materialize → train attrition → score attrition → train
-course-ranker → train skill-demand → an admin API key. Each step is the very command a person would type
-(run in this process, so feast, mlflow and lightgbm are imported once instead of once per step, which
-saves about 8 s a step). ``make demo`` runs this, then ``talentloop serve``.
+course-ranker and train skill-demand (at the same time when there are two cores or more) → an admin API key.
+Each step is the very command a person would type (run in this process, so feast, mlflow and lightgbm are
+imported once instead of once per step, which saves about 8 s a step).
+
+A second demo on the same workspace redoes only what changed: every step but ingest (idempotent by itself)
+records the digest of its inputs in ``<workspace>/stamps.json`` (:mod:`features.stamps`) and is skipped when the
+digest and its outputs are still there; ``--force`` redoes everything. ``make demo`` runs this, then
+``talentloop serve`` with the same host and port.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from talentloop.cli._common import console, fail, settings, summary
+
+MODEL_CODE = ("features", "models", "evaluation", "training_jobs")
+PARALLEL = ("train course-ranker", "train skill-demand")  # independent of each other, after attrition and scoring
+REGISTERED = {"train attrition": "attrition", "train course-ranker": "course_ranker",
+              "train skill-demand": "skill_demand"}
+
+
+@dataclass
+class Step:
+    """One command of the demo: its name in the table, its arguments, and (None: always run) a function
+    returning the digest of its inputs and whether its outputs are in place."""
+
+    name: str
+    args: list[str]
+    inputs: Callable[[], tuple[str, bool]] | None = None
 
 
 def register(app: typer.Typer) -> None:
@@ -27,24 +54,205 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Random seed of the simulation.")] = 7,
         out: Annotated[Path | None, typer.Option(
             "--out", help="Where the simulated feeds go (default: <workspace>/demo-company).")] = None,
-        port: Annotated[int, typer.Option(help="Port the printed example requests use.")] = 8000,
+        host: Annotated[str, typer.Option(help="Host `talentloop serve` will listen on (for the printed URLs).")]
+        = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port `talentloop serve` will listen on (for the printed URLs).")]
+        = 8000,
         end: Annotated[str | None, typer.Option(
             help="Last simulated month, YYYY-MM (default: the last complete month).")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Redo every step, even those whose inputs are unchanged since the last demo.")] = False,
     ) -> None:
         """Simulate a company, ingest it, build features, train, register and score all three models."""
+        from features.stamps import Stamps
+
+        if not 0 < port < 65536:
+            raise fail(f"--port must be between 1 and 65535, got {port}")
+        started = time.perf_counter()
         folder = out or settings().home / "demo-company"
-        steps = [
-            ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
-             "--out", str(folder), *(["--end", end] if end else [])],
-            ["ingest", str(folder)],
-            ["features", "build"], ["features", "apply"], ["features", "materialize"],
-            ["train", "attrition"], ["score", "attrition"],
-            ["train", "course-ranker"], ["train", "skill-demand"],
-        ]
-        timings = [[" ".join(step[:2]), f"{run_step(app, step):.1f}"] for step in steps]
+        stamps = Stamps(settings().home)
+        timings: list[list[str]] = []
+        for step in _steps(folder, employees, months, seed, end):
+            if step.name in PARALLEL:
+                continue
+            timings.append([step.name, _run_or_skip(app, step, stamps, force)])
+        timings += _run_trainings(app, [s for s in _steps(folder, employees, months, seed, end)
+                                        if s.name in PARALLEL], stamps, force)
         key = _admin_key()
+        timings.append(["total", f"{time.perf_counter() - started:.1f}"])
         console.print(summary("demo pipeline", ["step", "seconds"], timings))
-        _print_tryout(key, _active_employee(), port)
+        _print_tryout(key, _active_employee(), host, port)
+
+
+def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None) -> list[Step]:
+    from features.stamps import code_digest, digest, files_fingerprint
+
+    s = settings()
+
+    def clean_version() -> str | None:
+        from features.offline import current_version_dir
+
+        current = current_version_dir(s)
+        return current.name if current else None
+
+    def feature_files() -> list[Path]:
+        from features.build import FEATURE_TABLES, feature_path
+
+        return [feature_path(s.feature_dir, t) for t in FEATURE_TABLES]
+
+    def simulated() -> tuple[str, bool]:
+        from talentloop.cli.simulate import first_month
+
+        return (digest(employees, months, seed, first_month(months, None, end), str(folder.resolve()),
+                       code_digest(("features/simulator",))), (folder / "_truth").is_dir())
+
+    def built() -> tuple[str, bool]:
+        return digest(clean_version(), code_digest(("features",))), all(p.exists() for p in feature_files())
+
+    def applied() -> tuple[str, bool]:
+        return (digest(str(s.feature_dir.resolve()), s.online_store, code_digest(("features",))),
+                (s.feast_dir / "registry.db").exists())
+
+    def materialized() -> tuple[str, bool]:
+        online = s.online_store == "sqlite" and (s.feast_dir / "online.db").exists()  # Redis: always reload
+        return digest(files_fingerprint(feature_files()), s.online_store, code_digest(("features",))), online
+
+    def trained(name: str) -> Callable[[], tuple[str, bool]]:
+        def inputs() -> tuple[str, bool]:
+            return (digest(name, clean_version(), files_fingerprint(feature_files()), code_digest(MODEL_CODE)),
+                    _registered(s.home / "mlflow.db", REGISTERED[name]))
+        return inputs
+
+    def scored() -> tuple[str, bool]:
+        from features.stamps import Stamps
+
+        model = Stamps(s.home).data.get("train attrition", {}).get("digest")
+        return digest(model, files_fingerprint(feature_files()), code_digest(MODEL_CODE)), s.app_db.exists()
+
+    return [
+        Step("simulate", ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
+                          "--out", str(folder), *(["--end", end] if end else [])], simulated),
+        Step("ingest", ["ingest", str(folder)]),
+        Step("features build", ["features", "build"], built),
+        Step("features apply", ["features", "apply"], applied),
+        Step("features materialize", ["features", "materialize"], materialized),
+        Step("train attrition", ["train", "attrition"], trained("train attrition")),
+        Step("score attrition", ["score", "attrition"], scored),
+        Step("train course-ranker", ["train", "course-ranker"], trained("train course-ranker")),
+        Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
+    ]
+
+
+def _registered(db: Path, name: str) -> bool:
+    """Whether the MLflow database at ``db`` holds a version of the registered model ``name`` (read with
+    sqlite3: importing mlflow to ask would cost seconds)."""
+    if not db.exists():
+        return False
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT 1 FROM model_versions WHERE name = ? LIMIT 1", (name,)).fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+
+
+def _unchanged(step: Step, stamps, force: bool) -> tuple[str | None, bool]:
+    """(the digest of the step's inputs, whether the step can be skipped)."""
+    if step.inputs is None:
+        return None, False
+    key, outputs_there = step.inputs()
+    return key, not force and outputs_there and stamps.fresh(step.name, key)
+
+
+def _run_or_skip(app: typer.Typer, step: Step, stamps, force: bool) -> str:
+    """Run ``step`` unless its inputs are unchanged; its seconds, or ``unchanged`` when skipped."""
+    key, skip = _unchanged(step, stamps, force)
+    if skip:
+        console.print(f"[dim]talentloop {' '.join(step.args[:2])}: inputs unchanged since the last demo, "
+                      "skipped (--force redoes it)[/]", soft_wrap=True)
+        return "unchanged"
+    stamps.forget(step.name)
+    seconds = run_step(app, step.args)
+    if key is not None:
+        stamps.record(step.name, key)
+    return f"{seconds:.1f}"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> list[list[str]]:
+    """The independent trainings: the last one in a child process while the others run here, each with its
+    share of the cores, when there are two cores or more; one after another otherwise."""
+    todo, rows = [], {}
+    for step in steps:
+        key, skip = _unchanged(step, stamps, force)
+        if skip:
+            console.print(f"[dim]talentloop {' '.join(step.args[:2])}: inputs unchanged since the last demo, "
+                          "skipped (--force redoes it)[/]", soft_wrap=True)
+            rows[step.name] = "unchanged"
+        else:
+            stamps.forget(step.name)
+            todo.append((step, key))
+    cores = _cores()
+    if len(todo) < 2 or cores < 2:
+        for step, key in todo:
+            rows[step.name] = f"{run_step(app, step.args):.1f}"
+            if key is not None:
+                stamps.record(step.name, key)
+        return [[s.name, rows[s.name]] for s in steps]
+
+    share = max(1, cores // len(todo))
+    (child_step, child_key), here = todo[-1], todo[:-1]
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
+        child, child_started = _start_child(child_step.args, share, log), time.perf_counter()
+        console.print(f"[dim]talentloop {' '.join(child_step.args)}: running alongside in process {child.pid} "
+                      f"({share} thread(s) each); its output follows when it ends[/]", soft_wrap=True)
+        try:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=share):
+                for step, key in here:
+                    rows[step.name] = f"{run_step(app, step.args):.1f}"
+                    if key is not None:
+                        stamps.record(step.name, key)
+        finally:
+            if sys.exc_info()[0] is not None and child.poll() is None:  # this side failed: stop the other
+                child.terminate()
+            code = child.wait()
+        seconds = time.perf_counter() - child_started
+        log.seek(0)
+        output = log.read()
+    console.rule(f"talentloop {' '.join(child_step.args[:2])}")
+    sys.stderr.write(output)
+    if code != 0 and "database is locked" in output:  # two writers on MLflow's SQLite: redo it alone
+        console.print("[dim]the MLflow database was busy; running it again on its own[/]")
+        seconds += run_step(app, child_step.args)
+        code = 0
+    if code != 0:
+        raise fail(f"demo stopped: `talentloop {' '.join(child_step.args)}` exited with {code}", int(code))
+    if child_key is not None:
+        stamps.record(child_step.name, child_key)
+    rows[child_step.name] = f"{seconds:.1f} (in parallel)"
+    return [[s.name, rows[s.name]] for s in steps]
+
+
+def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
+    """``talentloop ARGS`` in a child process with ``threads`` OpenMP threads, its output into ``log``."""
+    import click
+
+    root = click.get_current_context().find_root()
+    verbose = ["--verbose"] if root.params.get("verbose") else []
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TALENTLOOP_HOME": str(settings().home),
+           "COLUMNS": str(console.width)}
+    return subprocess.Popen([sys.executable, "-m", "talentloop", *verbose, *args], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def run_step(app: typer.Typer, args: list[str]) -> float:
@@ -85,19 +293,42 @@ def _active_employee() -> str:
     return str(events.loc[~events["employee_id"].isin(gone), "employee_id"].iloc[-1])
 
 
-def _print_tryout(key: str, employee: str, port: int) -> None:
-    base = f"http://127.0.0.1:{port}"
-    home = settings().home
-    lines = [
+def base_url(host: str, port: int) -> str:
+    """The URL a person on this machine opens for a server listening on ``host``:``port`` (a wildcard
+    address is reached through the loopback; an IPv6 address goes in brackets)."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def tryout_lines(key: str, employee: str, host: str, port: int, home: Path) -> list[str]:
+    """Where to go once ``talentloop serve --host HOST --port PORT`` is up."""
+    base = base_url(host, port)
+    serve = "talentloop serve" + ("" if host == "127.0.0.1" else f" --host {host}") + (
+        "" if port == 8000 else f" --port {port}")
+    auth = f"-H 'Authorization: Bearer {key}'"
+    return [
         "",
-        f"demo: workspace {home}; MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{home}/mlflow.db",
-        f"demo API key (admin): {key}",
-        "try (once `talentloop serve` is up):",
-        f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/employees/{employee}/attrition-risk"
-        "?horizon_months=3&lang=zh'",
-        f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/employees/{employee}/course-recommendations"
-        "?k=10&lang=en'",
-        f"  curl -s -H 'Authorization: Bearer {key}' '{base}/v1/attrition-alerts?min_risk=0.1&page_size=5'",
+        f"demo ready: workspace {home}",
+        f"  start the API:  {serve}   (`make demo` starts it for you)",
+        f"  API docs:       {base}/v1/docs",
+        f"  HR console:     {base}/console   (sign in with the key below)",
+        f"  MLflow UI:      {_mlflow()} ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db --port 5000",
+        f"  admin API key:  {key}   (shown once; `talentloop keys create --role admin` makes more)",
+        "  try:",
+        f"    curl -s {auth} '{base}/v1/employees/{employee}/attrition-risk?horizon_months=3&lang=zh'",
+        f"    curl -s {auth} '{base}/v1/employees/{employee}/course-recommendations?k=10&lang=en'",
+        f"    curl -s {auth} '{base}/v1/attrition-alerts?min_risk=0.1&page_size=5'",
         "",
     ]
-    typer.echo("\n".join(lines))
+
+
+def _mlflow() -> str:
+    """The MLflow command of the environment running TalentLoop (not whichever ``mlflow`` is on PATH)."""
+    beside = Path(sys.executable).parent / "mlflow"
+    return str(beside) if beside.exists() else f"{sys.executable} -m mlflow"
+
+
+def _print_tryout(key: str, employee: str, host: str, port: int) -> None:
+    typer.echo("\n".join(tryout_lines(key, employee, host, port, settings().home)))
