@@ -8,6 +8,9 @@ export TALENTLOOP_HOME ?= $(CURDIR)/.talentloop
 UV := python3 -m uv
 RUN := $(UV) run --frozen --no-sync
 DEMO_DIR := $(TALENTLOOP_HOME)/demo-company
+# Where `make demo` serves the API; the demo prints its URLs for the same host and port (`make demo API_PORT=8010`; not HOST/PORT, which shells and hosts often set).
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
 
 .PHONY: install demo test lint clean
 
@@ -16,8 +19,8 @@ install:
 	@$(UV) sync --frozen
 
 demo: install
-	$(RUN) talentloop demo --employees 2000 --months 36 --seed 7 --out $(DEMO_DIR)
-	$(RUN) talentloop serve --host 127.0.0.1 --port 8000
+	$(RUN) talentloop demo --employees 2000 --months 36 --seed 7 --out $(DEMO_DIR) --host $(API_HOST) --port $(API_PORT)
+	$(RUN) talentloop serve --host $(API_HOST) --port $(API_PORT)
 
 # Two test workers on two cores: one OpenMP thread each, or LightGBM's spinning threads slow everything ~6x.
 test: install
