@@ -13,6 +13,7 @@ digest and its outputs are still there; ``--force`` redoes everything. ``make de
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -62,6 +63,8 @@ def register(app: typer.Typer) -> None:
             help="Last simulated month, YYYY-MM (default: the last complete month).")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Redo every step, even those whose inputs are unchanged since the last demo.")] = False,
+        timings_file: Annotated[Path | None, typer.Option(
+            "--timings", hidden=True, help="Also write the steps' seconds as JSON here (for bench/demo.py).")] = None,
     ) -> None:
         """Simulate a company, ingest it, build features, train, register and score all three models."""
         from features.stamps import Stamps
@@ -71,16 +74,17 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         folder = out or settings().home / "demo-company"
         stamps = Stamps(settings().home)
-        timings: list[list[str]] = []
+        timings: dict[str, str] = {}
         for step in _steps(folder, employees, months, seed, end):
-            if step.name in PARALLEL:
-                continue
-            timings.append([step.name, _run_or_skip(app, step, stamps, force)])
-        timings += _run_trainings(app, [s for s in _steps(folder, employees, months, seed, end)
-                                        if s.name in PARALLEL], stamps, force)
+            if step.name not in PARALLEL:
+                timings[step.name] = _run_or_skip(app, step, stamps, force)
+        timings.update(_run_trainings(app, [s for s in _steps(folder, employees, months, seed, end)
+                                            if s.name in PARALLEL], stamps, force))
         key = _admin_key()
-        timings.append(["total", f"{time.perf_counter() - started:.1f}"])
-        console.print(summary("demo pipeline", ["step", "seconds"], timings))
+        timings["total"] = f"{time.perf_counter() - started:.1f}"
+        console.print(summary("demo pipeline", ["step", "seconds"], timings.items()))
+        if timings_file is not None:
+            timings_file.write_text(json.dumps(timings, indent=2), encoding="utf-8")
         _print_tryout(key, _active_employee(), host, port)
 
 
@@ -187,7 +191,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> list[list[str]]:
+def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> dict[str, str]:
     """The independent trainings: the last one in a child process while the others run here, each with its
     share of the cores, when there are two cores or more; one after another otherwise."""
     todo, rows = [], {}
@@ -206,7 +210,7 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
             rows[step.name] = f"{run_step(app, step.args):.1f}"
             if key is not None:
                 stamps.record(step.name, key)
-        return [[s.name, rows[s.name]] for s in steps]
+        return {s.name: rows[s.name] for s in steps}
 
     share = max(1, cores // len(todo))
     (child_step, child_key), here = todo[-1], todo[:-1]
@@ -240,7 +244,7 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
     if child_key is not None:
         stamps.record(child_step.name, child_key)
     rows[child_step.name] = f"{seconds:.1f} (in parallel)"
-    return [[s.name, rows[s.name]] for s in steps]
+    return {s.name: rows[s.name] for s in steps}
 
 
 def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
