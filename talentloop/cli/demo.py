@@ -20,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -219,9 +220,7 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
         console.print(f"[dim]talentloop {' '.join(child_step.args)}: running alongside in process {child.pid} "
                       f"({share} thread(s) each); its output follows when it ends[/]", soft_wrap=True)
         try:
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(limits=share):
+            with _threads(share):
                 for step, key in here:
                     rows[step.name] = f"{run_step(app, step.args):.1f}"
                     if key is not None:
@@ -245,6 +244,24 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
         stamps.record(child_step.name, child_key)
     rows[child_step.name] = f"{seconds:.1f} (in parallel)"
     return {s.name: rows[s.name] for s in steps}
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """This process's trainings use ``n`` threads: OpenMP / BLAS pools (threadpoolctl) and ``OMP_NUM_THREADS``,
+    which the training jobs read for LightGBM's own ``num_threads``."""
+    from threadpoolctl import threadpool_limits
+
+    before = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
 
 
 def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
