@@ -43,6 +43,7 @@ from evaluation.metrics.ranking import (
     uplift_capture_per_user,
 )
 from evaluation.model_card import render
+from features import progress
 from features.offline import read_clean
 from features.settings import Settings
 from models.course_ranker import CourseRanker, candidate_pairs, employee_gaps_at, graded_labels
@@ -83,7 +84,7 @@ def labelled_candidates(t: dict[str, pd.DataFrame], origins: list[pd.Timestamp],
     courses, cs, enr = t["courses"], t["course_skills"], t["enrollments"]
     mandatory = set(courses.loc[courses["mandatory"].fillna(False).astype(bool), "course_id"])
     frames = []
-    for T in origins:
+    for T in progress.track(origins, "course-ranker: candidate sets per origin"):
         gaps = employee_gaps_at(T, t["employment_events"], t["jobs"], t["job_skill_requirements"],
                                 t["competency_ratings"], t["assessments"], t["candidates"])
         live = cs[cs["course_id"].isin(courses.loc[courses["created_at"] < T, "course_id"])
@@ -226,7 +227,8 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
     entity = cands.merge(final[keys].assign(in_final=True), on=keys, how="left")
     entity = entity[entity["in_final"].notna() | (entity["event_timestamp"] == eval_ts)]
     entity = entity.assign(in_final=entity["in_final"].eq(True)).reset_index(drop=True)
-    feats = historical_features(settings, entity, SERVICE)
+    with progress.step("course-ranker: point-in-time features from Feast"):
+        feats = historical_features(settings, entity, SERVICE)
     at = feats["event_timestamp"]
     final_f = feats[feats["in_final"]].reset_index(drop=True)
     train_f = feats[feats["in_final"] & (at <= cutoff)].reset_index(drop=True)
@@ -234,7 +236,8 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
     if train_f["label"].gt(0).sum() == 0 or eval_f["label"].gt(0).sum() == 0:
         raise ValueError("no positive labels before or at the evaluation origin: too little enrollment history")
 
-    backtest_model = CourseRanker(**params).fit(train_f)
+    with progress.step("course-ranker: backtest model"):
+        backtest_model = CourseRanker(**params).fit(train_f)
     history = t["enrollments"][t["enrollments"]["enrolled_at"] < eval_origin]
     scored = score_methods(backtest_model, eval_f, history)
     live = t["courses"].loc[(t["courses"]["created_at"] < eval_origin) & ~t["courses"]["mandatory"].fillna(False)]
@@ -243,8 +246,10 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
         scored = scored.assign(gain=true_gains(scored, truth_dir, t["job_skill_requirements"], t["course_skills"]))
         metrics.update(oracle_metrics(scored, truth_dir, t, k))
     units = evaluation_units(scored, eval_origin, k)
-    audit = fairness_audit(scored, t["employees"], t["courses"], backtest_model, eval_origin, k)
-    model = CourseRanker(**params).fit(final_f)
+    with progress.step("course-ranker: fairness audit"):
+        audit = fairness_audit(scored, t["employees"], t["courses"], backtest_model, eval_origin, k)
+    with progress.step("course-ranker: final model"):
+        model = CourseRanker(**params).fit(final_f)
     metrics.update({"train_rows": float(len(train_f)), "final_rows": float(len(final_f)),
                     "eval_queries": float(eval_f["employee_id"].nunique()), "eval_rows": float(len(eval_f)),
                     "best_iteration": float(model.best_iteration_), "n_trees": float(model.booster_.num_trees()),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version as pkg_version
@@ -57,11 +58,16 @@ def log_and_register(
     The version becomes ``challenger``; it also becomes ``champion`` when there is none and
     ``may_be_champion`` (the training job's own gate, e.g. not worse than the strongest baseline)."""
     output = model.predict_frame(input_example)
+    with warnings.catch_warnings():
+        # MLflow hints that integer columns cannot hold missing values: true of the outputs' ranks and counts,
+        # which are never missing (inputs that may be missing are float64 in the examples).
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", category=UserWarning)
+        signature = infer_signature(input_example, output)
     with _registry_notes_hidden():
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=TalentLoopModel(model),
-            signature=infer_signature(input_example, output),
+            signature=signature,
             input_example=input_example.head(3),
             registered_model_name=registered_name,
             pip_requirements=PIP_REQUIREMENTS,
