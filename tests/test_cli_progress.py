@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-import click
+import typer
+import typer.main
 from rich.console import Console
 
 from features import progress
@@ -49,8 +50,15 @@ def test_a_terminal_gets_a_bar_that_ends_complete_and_is_stopped():
 
 def test_nothing_is_drawn_for_a_command_run_with_json():
     console, out = _console(terminal=False)
-    command = click.Command("train", params=[click.Option(["--json", "json_out"], is_flag=True)])
-    with click.Context(command) as ctx, progress.use(CliReporter(console)):
-        ctx.params["json_out"] = True
-        _work()
+    app = typer.Typer()
+
+    @app.command()
+    def train(json_out: bool = typer.Option(False, "--json")) -> None:
+        with progress.use(CliReporter(console)):
+            _work()
+
+    command = typer.main.get_command(app)
+    command.main(["--json"], standalone_mode=False)
     assert out.getvalue() == ""
+    command.main([], standalone_mode=False)  # the same command without --json reports its steps
+    assert out.getvalue().count(" done in ") == 3

@@ -37,7 +37,8 @@ def _root(
         "--verbose", help="Show third-party warnings and INFO logs (hidden by default: they are not for users).")] = False,
 ) -> None:
     """TalentLoop: performance reviews → training → better reviews, with attrition risk and skill demand."""
-    if not verbose:
+    _common.VERBOSE = _common.VERBOSE or verbose  # the commands a demo runs keep the demo's choice
+    if not _common.VERBOSE:
         _common.quiet_third_parties()
     from features import progress
     from talentloop.cli._progress import reporter

@@ -12,6 +12,7 @@ from rich.table import Table
 from features.settings import Settings
 
 console = Console(stderr=True)
+VERBOSE = False  # set by the root command's --verbose (the demo passes it on to the commands it runs apart)
 
 
 def quiet_third_parties() -> None:

@@ -34,9 +34,19 @@ class _Step:
     task: TaskID | None = None
 
 
+def _current_context():
+    """The context of the command running now: typer keeps its own copy of click (``typer._click``) with its
+    own context stack; plain click's is the fallback."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # a typer without its own click
+        get_current_context = click.get_current_context
+    return get_current_context(silent=True) or click.get_current_context(silent=True)
+
+
 def _json_output() -> bool:
     """Whether the command running now (or one that runs it) prints JSON on stdout."""
-    ctx = click.get_current_context(silent=True)
+    ctx = _current_context()
     while ctx is not None:
         if ctx.params.get("json_out") or ctx.params.get("as_json"):
             return True

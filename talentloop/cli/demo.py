@@ -266,10 +266,9 @@ def _threads(n: int) -> Iterator[None]:
 
 def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
     """``talentloop ARGS`` in a child process with ``threads`` OpenMP threads, its output into ``log``."""
-    import click
+    from talentloop.cli import _common
 
-    root = click.get_current_context().find_root()
-    verbose = ["--verbose"] if root.params.get("verbose") else []
+    verbose = ["--verbose"] if _common.VERBOSE else []
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TALENTLOOP_HOME": str(settings().home),
            "COLUMNS": str(console.width)}
     return subprocess.Popen([sys.executable, "-m", "talentloop", *verbose, *args], env=env, stdout=log,
