@@ -68,3 +68,19 @@ def test_urls_are_those_a_person_on_this_machine_opens(tmp_path):
     assert "talentloop serve --host 0.0.0.0 --port 8080" in lines
     assert "http://127.0.0.1:8080/v1/employees/E1/attrition-risk" in lines
     assert f"sqlite:///{tmp_path.resolve()}/mlflow.db" in lines
+
+
+def test_a_step_is_skipped_only_with_the_same_digest_its_outputs_and_no_force(tmp_path):
+    from talentloop.cli.demo import Step, _registered, _unchanged
+
+    stamps = Stamps(tmp_path)
+    outputs = {"there": True}
+    step = Step("features build", ["features", "build"], lambda: ("d1", outputs["there"]))
+    assert _unchanged(step, stamps, force=False) == ("d1", False)  # never ran
+    stamps.record("features build", "d1")
+    assert _unchanged(step, stamps, force=False) == ("d1", True)
+    assert _unchanged(step, stamps, force=True) == ("d1", False)
+    outputs["there"] = False  # e.g. the feature files were deleted
+    assert _unchanged(step, stamps, force=False) == ("d1", False)
+    assert _unchanged(Step("ingest", ["ingest", "x"]), stamps, force=False) == (None, False)
+    assert not _registered(tmp_path / "mlflow.db", "attrition")  # no database: nothing registered
