@@ -13,7 +13,7 @@ from models.attrition.labels import hazard_rows
 from models.attrition.model import MONTHS_AHEAD, _sigmoid
 from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import explain_rows, tree_contributions
-from tests.test_attrition_model import FEATURES, _company
+from tests.factories import FEATURES, attrition_company
 
 
 # ---------------------------------------------------------------------- the pandas path, as it was
@@ -74,7 +74,7 @@ def old_levers(model, df, horizon, predict_risk=old_predict_risk):
 # ---------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def fitted():
-    snaps, events, end = _company(n=900, months=24, seed=3)
+    snaps, events, end = attrition_company(n=900, months=24, seed=3)
     rows = hazard_rows(snaps[["employee_id", "event_timestamp"]], events, end, max_k=6)
     rows = rows.merge(snaps, on=["employee_id", "event_timestamp"])
     model = AttritionModel(n_estimators=80, num_leaves=7, min_child_samples=40).fit(rows, FEATURES)
