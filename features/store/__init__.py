@@ -114,7 +114,7 @@ def _definitions() -> dict[str, Any]:
 
 
 def _service(service_name: str) -> Any:
-    from features.feature_repo.definitions import FEATURE_SERVICES
+    from features.feature_repo.services import FEATURE_SERVICES
 
     if service_name not in FEATURE_SERVICES:
         raise KeyError(f"unknown feature service {service_name!r}; services are {', '.join(FEATURE_SERVICES)}")

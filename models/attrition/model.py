@@ -21,6 +21,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.feature_repo.services import ATTRITION_SERVICE
 from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import Explanation, explain_values, tree_contributions
 
@@ -60,7 +61,7 @@ class AttritionModel:
         min_child_samples: int = 100,
         calibration_months: int = 4,
         categorical: tuple[str, ...] = ("job_family",),
-        feature_service: str = "attrition_v1",
+        feature_service: str = ATTRITION_SERVICE,
         alert_top_share: float = 0.10,
         alert_horizon: int = 3,
         num_threads: int = 0,

@@ -39,12 +39,13 @@ import numpy as np
 import pandas as pd
 
 from features.contract import COURSE_FORMATS
+from features.feature_repo.services import COURSE_RANKER_SERVICE
 from models.course_ranker import reasons as R
 from models.course_ranker import training as T
 from models.course_ranker.candidates import addressed_skills, gap_skills
 from models.explanation import LANGS, Explanation, explain_values, tree_contributions
 
-FEATURE_SERVICE = "course_ranker_v1"
+FEATURE_SERVICE = COURSE_RANKER_SERVICE  # the default; the training job passes its service
 EMPLOYEE_COLUMNS = (
     "job_level", "tenure_months", "last_rating", "rating_trend", "training_hours_3m", "training_hours_12m",
     "training_points_12m", "completions_12m", "enrollments_in_progress", "online_share_12m",
@@ -73,7 +74,7 @@ EXPLAIN_COLUMNS = frozenset((*INPUT_COLUMNS, "course_id", "skill_ids", "skill_ga
 class CourseRanker:
     """Rank candidate courses for an employee; ``fit`` on graded labels, query = (employee, origin)."""
 
-    feature_service_ = FEATURE_SERVICE
+    feature_service_ = FEATURE_SERVICE  # models pickled before ``feature_service`` was a parameter
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class CourseRanker:
         refit: bool = True,
         n_jobs: int = 2,
         random_state: int = 0,
+        feature_service: str = FEATURE_SERVICE,
     ):
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
@@ -114,6 +116,7 @@ class CourseRanker:
         self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.feature_service = feature_service
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame, y: Sequence[float] | None = None, *, label_col: str = "label",
@@ -123,6 +126,7 @@ class CourseRanker:
         import lightgbm as lgb
 
         self._check_params()
+        self.feature_service_ = self.feature_service
         T.require(df, [*INPUT_COLUMNS, *query_cols, time_col, *(["course_id"] if self.propensity_weighting else [])],
                  "df")
         labels = np.asarray(df[label_col] if y is None else y, dtype=float)
