@@ -179,7 +179,7 @@ def test_predict_frame_scores_rows(ranker, data):
 
 
 def test_empirical_bayes_splits_spread_into_effects_and_noise():
-    from models.course_ranker.training import empirical_bayes
+    from models.course_ranker.fitting import empirical_bayes
 
     rng = np.random.default_rng(0)
     n = rng.integers(1, 80, 4000).astype(float)
@@ -208,7 +208,7 @@ def test_fit_estimates_the_shrinkage_unless_given(data):
 
 
 def test_lowest_output_bounds_the_trees(ranker, data):
-    from models.course_ranker.training import lowest_output
+    from models.course_ranker.fitting import lowest_output
 
     raw = ranker.booster_.predict(ranker._matrix(data).to_numpy(), raw_score=True)
     assert ranker.tree_floor_ == pytest.approx(lowest_output(ranker.booster_))
@@ -274,7 +274,7 @@ def test_explanations_use_tree_tables_equal_to_lightgbm(ranker, data):
     the tables are rebuilt after unpickling, never stored."""
     import pickle
 
-    from models.course_ranker.training import SingleThread
+    from models.course_ranker.fitting import SingleThread
     from models.explanation import tree_contributions
 
     frame = one_employee(data)

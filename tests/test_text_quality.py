@@ -209,7 +209,7 @@ def test_gap_closure_is_capped_by_the_course_target_level():
 
 
 def test_placed_by_names_why_a_course_sits_above_a_higher_score():
-    from models.course_ranker.model import _placed_by
+    from models.course_ranker.selection import placed_by as _placed_by
 
     assert _placed_by(np.array([3.0, 2.0, 1.0]), np.zeros(3, bool), False) == ["score"] * 3
     assert _placed_by(np.array([3.0, 0.67, 1.85, 1.0]), np.zeros(4, bool), False) == [
