@@ -81,7 +81,7 @@ class AttritionModel:
         self.alert_horizon = alert_horizon
         self.num_threads = num_threads  # 0: OpenMP's default (OMP_NUM_THREADS, else every core)
         self.random_state = random_state
-        self.extra_trees = extra_trees  # LightGBM's own defaults for these two: a model made without them is as before
+        self.extra_trees = extra_trees  # LightGBM's own defaults for these two
         self.max_cat_to_onehot = max_cat_to_onehot
         self.reg_lambda = reg_lambda
 

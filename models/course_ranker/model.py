@@ -452,7 +452,7 @@ class CourseRanker:
 
     def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The trees' exact TreeSHAP (base per row, contributions): per-leaf tables (``models.treeshap``,
-        ~4× faster than LightGBM's ``pred_contrib`` on a request's rows) built on first use, or
+        faster than LightGBM's ``pred_contrib`` on a request's rows) built on first use, or
         ``pred_contrib`` for a booster the tables do not take."""
         cached = self.__dict__.get("_shap_tables")
         if cached is None or cached[0] is not self.booster_:
