@@ -93,3 +93,24 @@ def test_test_modules_share_code_through_conftest_and_factories():
         if "noqa: F811" in path.read_text(encoding="utf-8") and path.name != "test_architecture.py":
             offenders.append(f"{path.name}: noqa: F811")
     assert not offenders, f"test modules import other test modules: {offenders}"
+
+
+MAX_LINES = 450
+# over MAX_LINES in another branch's area when this test was written; the lead removes each once it is split or
+# its docstring says why (a paragraph starting "Length")
+PENDING_LENGTH = {"models/skill_demand/forecaster.py"}
+
+
+def test_long_modules_say_why():
+    """A module outside tests over 450 lines states why in its docstring (a paragraph starting "Length")."""
+    offenders = []
+    for package in PACKAGES:
+        for path in _modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            text = path.read_text(encoding="utf-8")
+            if text.count("\n") <= MAX_LINES or rel in PENDING_LENGTH:
+                continue
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if not any(p.startswith("Length") for p in doc.split("\n\n")):
+                offenders.append(f"{rel} ({text.count(chr(10))} lines)")
+    assert not offenders, f"modules over {MAX_LINES} lines without a stated reason: {offenders}"

@@ -29,6 +29,10 @@ Counts of takers (``takers_*``, ``peers_*``) are left out by default (``populari
 let the trees re-learn who chose what. The uplift terms are added to the ``expected_gain`` and
 ``avg_rating_change`` contributions and the tree term is scaled, so base + contributions equals the score.
 Inverse-propensity weighting (``propensity_weighting``) measured worse and is off.
+
+Length (over 450 lines): one estimator class whose fit, scoring, recommendation and explanation share its
+fitted state; frame access (``frames``), fitting helpers (``fitting``), the top-k selection (``selection``)
+and the reasons (``reasons``) are already modules of their own.
 """
 
 from __future__ import annotations
