@@ -109,7 +109,7 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         from talentloop.cli.simulate import first_month
 
         return (digest(employees, months, seed, first_month(months, None, end), str(folder.resolve()),
-                       code_digest(("features/simulator",))), (folder / "_truth").is_dir())
+                       code_digest(("features/simulator",))), (folder / "mapping.yaml").exists())
 
     def built() -> tuple[str, bool]:
         return digest(clean_version(), code_digest(("features",))), all(p.exists() for p in feature_files())
