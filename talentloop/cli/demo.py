@@ -225,9 +225,13 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
                     rows[step.name] = f"{run_step(app, step.args):.1f}"
                     if key is not None:
                         stamps.record(step.name, key)
-        finally:
-            if sys.exc_info()[0] is not None and child.poll() is None:  # this side failed: stop the other
-                child.terminate()
+        except BaseException:  # this side failed or was interrupted: stop the other before leaving
+            child.terminate()
+            child.wait()
+            raise
+        from features import progress
+
+        with progress.step(f"talentloop {' '.join(child_step.args[:2])}: finishing alongside"):
             code = child.wait()
         seconds = time.perf_counter() - child_started
         log.seek(0)
