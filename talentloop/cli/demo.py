@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -217,6 +218,9 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
     (child_step, child_key), here = todo[-1], todo[:-1]
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
         child, child_started = _start_child(child_step.args, share, log), time.perf_counter()
+        ended: list[float] = []  # when the child ended, not when this side got round to asking
+        watcher = threading.Thread(target=lambda: (child.wait(), ended.append(time.perf_counter())), daemon=True)
+        watcher.start()
         console.print(f"[dim]talentloop {' '.join(child_step.args)}: running alongside in process {child.pid} "
                       f"({share} thread(s) each); its output follows when it ends[/]", soft_wrap=True)
         try:
@@ -233,7 +237,8 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
 
         with progress.step(f"talentloop {' '.join(child_step.args[:2])}: finishing alongside"):
             code = child.wait()
-        seconds = time.perf_counter() - child_started
+            watcher.join()
+        seconds = (ended[0] if ended else time.perf_counter()) - child_started
         log.seek(0)
         output = log.read()
     console.rule(f"talentloop {' '.join(child_step.args[:2])}")
