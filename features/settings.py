@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     replacement_cost_multiple: float = Field(
         0.5, gt=0, le=5, description="Cost of replacing a leaver as a multiple of annual pay; prices the pay lever "
                                      "against the expected exit cost it avoids (docs/wording.md).")
+    max_shrink: float = Field(
+        0.5, ge=0, le=1, description="An ingest fails a feed when one of its tables would lose more than this share "
+                                     "of the previous clean version's rows (unless `--allow-shrink TABLE`).")
+    future_tolerance_days: int = Field(
+        31, ge=0, le=3660, description="Dates later than the ingest time plus this many days are quarantined as "
+                                       "future_date (plan months excepted).")
 
     @property
     def raw_dir(self) -> Path:
@@ -71,6 +77,9 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the workspace folders; called by the commands that write, never at import."""
-        for d in (self.raw_dir, self.clean_dir, self.feature_dir, self.quarantine_dir, self.reports_dir,
-                  self.feast_dir, self.artifacts_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        from features.workspace import make_private_dir
+
+        make_private_dir(self.home)
+        for d in (self.raw_dir, self.offline_dir, self.clean_dir, self.feature_dir, self.quarantine_dir,
+                  self.reports_dir, self.feast_dir, self.artifacts_dir):
+            make_private_dir(d)

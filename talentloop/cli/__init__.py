@@ -36,6 +36,9 @@ def _root(
         "--verbose", help="Show third-party warnings and INFO logs (hidden by default: they are not for users).")] = False,
 ) -> None:
     """TalentLoop: performance reviews → training → better reviews, with attrition risk and skill demand."""
+    import os
+
+    os.umask(0o077)  # everything a run writes (HR data, keys, databases) is readable by its owner only
     if not verbose:
         _common.quiet_third_parties()
 

@@ -14,13 +14,14 @@ from typing import Annotated
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
     """Add ``demo`` to the root app (it runs the root app's own commands)."""
 
     @app.command("demo")
+    @writes("demo")
     def demo(
         employees: Annotated[int, typer.Option(help="Starting headcount of the simulated company.")] = 2000,
         months: Annotated[int, typer.Option(help="Months to simulate.")] = 36,

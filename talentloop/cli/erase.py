@@ -7,11 +7,12 @@ from contextlib import closing
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
     @app.command("erase")
+    @writes("erase")
     def erase(
         employee_id: str = typer.Argument(..., help="The employee to erase."),
         json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON on stdout."),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 MODEL_HELP = "attrition, course-ranker or skill-demand."
 
@@ -24,6 +24,7 @@ def _model(name: str) -> str:
 
 def register(app: typer.Typer) -> None:
     @app.command("compare")
+    @writes("compare")
     def compare(
         model: str = typer.Argument(..., help=MODEL_HELP),
         versions: str = typer.Option(None, "--versions", help="Comma-separated versions to compare with the "
@@ -47,6 +48,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"logged as MLflow run {result['comparison_run_id']}")
 
     @app.command("promote")
+    @writes("promote")
     def promote(
         model: str = typer.Argument(..., help=MODEL_HELP),
         version: str = typer.Option(..., "--version", help="The version to make champion."),
@@ -98,6 +100,7 @@ def register(app: typer.Typer) -> None:
             console.print("no promotion attempts logged yet")
 
     @app.command("retrain")
+    @writes("retrain")
     def retrain(
         model: str = typer.Argument(..., help=MODEL_HELP),
         feeds: Path = typer.Option(None, "--feeds", help="Folder of new feeds to ingest first (optional)."),

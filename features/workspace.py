@@ -1,0 +1,133 @@
+"""The workspace as a whole: one lock for every command that writes, and the clean-up of what a killed run left.
+
+:func:`lock` takes an exclusive ``flock`` on ``<home>/.lock`` (the kernel lets go when the process dies, so a
+killed run never leaves a lock behind) and writes the holder's pid, command and start time into the file, so
+the next run can say who holds the workspace. The lock is re-entrant within a process (``talentloop demo`` and
+``retrain`` run ingest, features and training in one process). Whoever gets the lock knows no other run is
+writing, so it removes the leftovers of killed runs (``.staging-*`` folders, ``*.tmp`` files, DuckDB spill
+folders, half-written pointer files) before it starts.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+LOCK_NAME = ".lock"
+_held: dict[Path, list] = {}  # home -> [file object, depth]
+_guard = threading.Lock()
+
+
+class WorkspaceBusy(RuntimeError):
+    """Another run holds the workspace lock."""
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        info = {}
+    if not info:
+        return "another run holds the workspace"
+    return (f"another run holds the workspace since {info.get('since', '?')} (pid {info.get('pid', '?')}, "
+            f"`talentloop {info.get('command', '?')}`)")
+
+
+@contextmanager
+def lock(home: Path, command: str) -> Iterator[dict[str, int]]:
+    """Hold the workspace of ``home`` for ``command``; raises :class:`WorkspaceBusy` when another process holds
+    it. Yields the leftovers cleaned at start (by kind; empty when re-entered)."""
+    home = Path(home)
+    make_private_dir(home)
+    key = home.resolve()
+    with _guard:
+        entry = _held.get(key)
+        if entry is not None:
+            entry[1] += 1
+    if entry is not None:
+        try:
+            yield {}
+        finally:
+            with _guard:
+                entry[1] -= 1
+        return
+    path = home / LOCK_NAME
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until the block ends
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise WorkspaceBusy(f"{_holder(path)}; wait for it to finish (workspace {home})") from None
+    try:
+        os.chmod(path, 0o600)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"pid": os.getpid(), "command": command,
+                             "since": datetime.now(UTC).isoformat(timespec="seconds")}))
+        fh.flush()
+        with _guard:
+            _held[key] = [fh, 1]
+        cleaned = clean_leftovers(home)
+        yield cleaned
+    finally:
+        with _guard:
+            _held.pop(key, None)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+
+def holds(home: Path) -> bool:
+    """True when this process holds the lock of ``home``."""
+    return Path(home).resolve() in _held
+
+
+def clean_leftovers(home: Path) -> dict[str, int]:
+    """Remove what killed runs left under ``home``: ``.staging-*`` folders, ``*.tmp`` files, ``.duckdb-spill-*``
+    folders and ``.CURRENT.*`` pointer drafts. Only safe while holding :func:`lock`."""
+    counts: dict[str, int] = {}
+    if not home.exists():
+        return counts
+    for root, dirs, files in os.walk(home):
+        for d in list(dirs):
+            if d.startswith(".staging-") or d.startswith(".duckdb-spill-"):
+                shutil.rmtree(Path(root) / d, ignore_errors=True)
+                dirs.remove(d)
+                kind = "staging folders" if d.startswith(".staging-") else "spill folders"
+                counts[kind] = counts.get(kind, 0) + 1
+        for f in files:
+            if f.endswith(".tmp") or f.startswith(".CURRENT."):
+                (Path(root) / f).unlink(missing_ok=True)
+                counts["temporary files"] = counts.get("temporary files", 0) + 1
+    return counts
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only (0700)."""
+    path = Path(path)
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with suppress(OSError):
+        os.chmod(path, 0o700)
+    return path
+
+
+def make_private_file(path: Path) -> None:
+    """Make a database file (and its WAL / shared-memory files) readable by the owner only (0600)."""
+    for p in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if p.exists():
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
