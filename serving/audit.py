@@ -54,6 +54,9 @@ def connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(SCHEMA)
+    from features.workspace import make_private_file
+
+    make_private_file(path)
     return con
 
 
