@@ -75,6 +75,8 @@ def lock(home: Path, command: str) -> Iterator[dict[str, int]]:
         with _guard:
             _held[key] = [fh, 1]
         cleaned = clean_leftovers(home)
+        if recorded_home(home) is None:
+            _record_home(home)
         yield cleaned
     finally:
         with _guard:
@@ -131,3 +133,73 @@ def make_private_file(path: Path) -> None:
                 os.chmod(p, 0o600)
         except OSError:
             pass
+
+
+# ---------------------------------------------------------------------------------------------- moving a workspace
+MARKER = ".workspace.json"  # the absolute path the workspace was last used at
+_MLFLOW_PATHS = (("experiments", "artifact_location"), ("runs", "artifact_uri"),
+                 ("logged_models", "artifact_location"), ("model_versions", "storage_location"),
+                 ("model_versions", "source"))
+
+
+def recorded_home(home: Path) -> Path | None:
+    try:
+        return Path(json.loads((Path(home) / MARKER).read_text(encoding="utf-8"))["home"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _record_home(home: Path) -> None:
+    tmp = Path(home) / f"{MARKER}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"home": str(Path(home).resolve())}), encoding="utf-8")
+    os.replace(tmp, Path(home) / MARKER)
+
+
+def relocate(settings) -> dict[str, int]:  # noqa: ANN001 - features.settings.Settings (imported lazily)
+    """Make a copied, restored or moved workspace its own: MLflow and Feast store absolute paths (artifact
+    locations, feature-file sources); when the workspace was last used elsewhere, every path under the old
+    location is rewritten to this one, so serving reads and training writes inside this copy, never the
+    original. Returns what was rewritten (empty when the workspace has not moved)."""
+    import sqlite3
+
+    home = Path(settings.home).resolve()
+    if not home.exists():
+        return {}
+    old = recorded_home(home)
+    if old is None or old == home:
+        if old is None:
+            _record_home(home)
+        return {}
+    with open(home / ".relocate.lock", "a") as guard:  # two workers starting together relocate once
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        old = recorded_home(home)
+        if old is None or old == home:
+            return {}
+        done: dict[str, int] = {}
+        db = home / "mlflow.db"
+        if db.is_file():
+            con = sqlite3.connect(db)
+            try:
+                with con:
+                    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                    for table, column in _MLFLOW_PATHS:
+                        if table not in tables:
+                            continue
+                        cur = con.execute(
+                            f"UPDATE {table} SET {column} = replace({column}, ?, ?) WHERE {column} LIKE ?",
+                            (str(old), str(home), f"%{old}%"))
+                        done[f"mlflow {table}.{column}"] = cur.rowcount
+            finally:
+                con.close()
+        for mlmodel in (home / "mlartifacts").rglob("MLmodel") if (home / "mlartifacts").exists() else ():
+            text = mlmodel.read_text(encoding="utf-8")
+            if str(old) in text:
+                mlmodel.write_text(text.replace(str(old), str(home)), encoding="utf-8")
+                done["MLmodel files"] = done.get("MLmodel files", 0) + 1
+        if (Path(settings.feast_dir) / "registry.db").is_file():
+            from features.store import apply
+
+            apply(settings)  # registers the feature-file sources at their new place
+            done["feast registry"] = 1
+        _record_home(home)
+        return done

@@ -224,9 +224,10 @@ def reload_signal(settings: Settings) -> Path:
 def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegistry | None = None) -> Services:
     """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
     from features.offline import read_clean
-    from features.workspace import make_private_file
+    from features.workspace import make_private_file, relocate
     from models.attrition.alerts import connect as alerts_connect
 
+    relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
     db = alerts_connect(settings.app_db)
     make_private_file(settings.app_db)  # scores, notes, key hashes, audit log: user-only
     db.execute("PRAGMA synchronous=NORMAL")

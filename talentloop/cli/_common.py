@@ -83,8 +83,20 @@ def writes(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 if cleaned:
                     console.print("removed what an interrupted run had left: "
                                   + ", ".join(f"{n} {kind}" for kind, n in sorted(cleaned.items())))
+                moved_here()
                 return fn(*args, **kwargs)
 
         return run
 
     return decorate
+
+
+def moved_here() -> None:
+    """Make a workspace that was copied or moved use its own files (see :func:`features.workspace.relocate`)."""
+    from features.workspace import recorded_home, relocate
+
+    s = settings()
+    old = recorded_home(s.home)
+    done = relocate(s)
+    if done:
+        console.print(f"the workspace moved from {old}: its MLflow and Feast paths now point here")

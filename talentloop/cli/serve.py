@@ -27,8 +27,10 @@ def register(app: typer.Typer) -> None:
         import os
 
         from serving.workers import serve as run
+        from talentloop.cli._common import moved_here
 
         settings()  # validate the environment before starting workers
+        moved_here()  # once, before the workers start
         if reload_seconds:
             os.environ["TALENTLOOP_RELOAD_SECONDS"] = str(reload_seconds)
         console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /v1/docs")
