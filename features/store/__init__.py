@@ -76,26 +76,33 @@ def materialize(settings: Settings, as_of: pd.Timestamp | str | None = None) -> 
 
     Serving only needs the latest values, so this skips Feast's full-history ``materialize``
     (MEASURED.md: ~110 s for 100k employees into SQLite). SQLite gets a bulk writer producing Feast's own
-    row format (:mod:`features.store.sqlite_writer`); Redis gets Feast's ``write_to_online_store``.
+    row format (:mod:`features.store.sqlite_writer`) that replaces every view in one transaction (all views
+    switch together or none; entities absent from the new snapshot are removed); Redis gets Feast's
+    ``write_to_online_store`` view by view.
     """
     store = feature_store(settings)
     cutoff = None if as_of is None else _utc(as_of)
-    written: dict[str, int] = {}
+    latest: dict[str, pd.DataFrame] = {}
     for table, keys in FEATURE_TABLES.items():
         path = feature_path(settings.feature_dir, table)
         if not path.exists():
             raise FileNotFoundError(f"feature table {path} is missing: run `talentloop features build` first")
-        latest = _latest_rows(path, keys, cutoff)
-        if latest.empty:
-            written[table] = 0
-        elif settings.online_store == "sqlite":
-            from features.store.sqlite_writer import write_latest
+        latest[table] = _latest_rows(path, keys, cutoff)
+    if settings.online_store == "sqlite":
+        from features.store.sqlite_writer import replace_all
 
-            written[table] = write_latest(store.config, store.get_feature_view(table), latest)
-        else:
-            store.write_to_online_store(table, latest)
-            written[table] = len(latest)
+        # every view switches in one transaction, and entities absent from the new snapshot leave the store
+        return replace_all(store.config, [(store.get_feature_view(t), df) for t, df in latest.items()],
+                           between=_between_views)
+    written: dict[str, int] = {}
+    for table, df in latest.items():  # Redis: no transaction across views (docs/data-contract.md)
+        if not df.empty:
+            store.write_to_online_store(table, df)
+        written[table] = len(df)
     return written
+
+
+_between_views: Any = None  # a test hook: called with each view's name inside the materialize transaction
 
 
 def _utc(ts: Any) -> pd.Timestamp:
