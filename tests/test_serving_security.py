@@ -140,8 +140,9 @@ def _per_worker(port: int, deadline: float) -> dict[int, http.client.HTTPConnect
                     out[pid] = c
                     continue
         except OSError:
-            time.sleep(0.3)
+            pass
         c.close()
+        time.sleep(0.2)
     return out
 
 
@@ -162,11 +163,12 @@ def test_revocation_and_store_health_across_two_workers(tmp_path, tmp_path_facto
     admin, victim = ws.key("admin"), ws.key("hr_system", name="to revoke")
     port = _free_port()
     env = {**os.environ, "TALENTLOOP_HOME": str(ws.settings.home), "OMP_NUM_THREADS": "1"}
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
     server = subprocess.Popen([str(TALENTLOOP), "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
-        workers = _per_worker(port, time.time() + 240)
-        assert len(workers) == 2, "two workers did not both become ready"
+        workers = _per_worker(port, time.time() + 420)
+        assert len(workers) == 2, (tmp_path / "serve.log").read_text()[-3000:]
         conns = list(workers.values())
         alerts = "/v1/attrition-alerts?page_size=1"
         assert all(_call(c, alerts, victim)[0] == 200 for c in conns)
@@ -229,3 +231,4 @@ def test_revocation_and_store_health_across_two_workers(tmp_path, tmp_path_facto
         if server.poll() is None:
             server.kill()
             server.wait(timeout=30)
+        log.close()
