@@ -155,25 +155,52 @@ def _record_home(home: Path) -> None:
     os.replace(tmp, Path(home) / MARKER)
 
 
+def _moved_from(home: Path) -> set[Path]:
+    """Where this workspace's stored paths say it was: the recorded home, and the folder above ``mlartifacts``
+    in MLflow's experiment locations (a copy made without TalentLoop carries the original's)."""
+    import sqlite3
+    from urllib.parse import unquote, urlparse
+
+    olds = set()
+    marker = recorded_home(home)
+    if marker is not None and marker != home:
+        olds.add(marker)
+    db = home / "mlflow.db"
+    if db.is_file():
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            rows = con.execute("SELECT artifact_location FROM experiments").fetchall()
+        except sqlite3.Error:
+            rows = []
+        finally:
+            con.close()
+        for (location,) in rows:
+            path = unquote(urlparse(location).path) if str(location).startswith("file:") else str(location)
+            if "/mlartifacts" in path:
+                prefix = Path(path.split("/mlartifacts")[0])
+                if prefix != home:
+                    olds.add(prefix)
+    return olds
+
+
 def relocate(settings) -> dict[str, int]:  # noqa: ANN001 - features.settings.Settings (imported lazily)
     """Make a copied, restored or moved workspace its own: MLflow and Feast store absolute paths (artifact
-    locations, feature-file sources); when the workspace was last used elsewhere, every path under the old
-    location is rewritten to this one, so serving reads and training writes inside this copy, never the
-    original. Returns what was rewritten (empty when the workspace has not moved)."""
+    locations, feature-file sources); when they point to another place (the workspace was copied or moved),
+    every path under that place is rewritten to this one, so serving reads and training writes inside this
+    copy, never the original. Returns what was rewritten (empty when the workspace has not moved)."""
     import sqlite3
 
     home = Path(settings.home).resolve()
     if not home.exists():
         return {}
-    old = recorded_home(home)
-    if old is None or old == home:
-        if old is None:
+    if not _moved_from(home):
+        if recorded_home(home) is None:
             _record_home(home)
         return {}
     with open(home / ".relocate.lock", "a") as guard:  # two workers starting together relocate once
         fcntl.flock(guard, fcntl.LOCK_EX)
-        old = recorded_home(home)
-        if old is None or old == home:
+        olds = _moved_from(home)
+        if not olds:
             return {}
         done: dict[str, int] = {}
         db = home / "mlflow.db"
@@ -182,19 +209,24 @@ def relocate(settings) -> dict[str, int]:  # noqa: ANN001 - features.settings.Se
             try:
                 with con:
                     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                    for table, column in _MLFLOW_PATHS:
-                        if table not in tables:
-                            continue
-                        cur = con.execute(
-                            f"UPDATE {table} SET {column} = replace({column}, ?, ?) WHERE {column} LIKE ?",
-                            (str(old), str(home), f"%{old}%"))
-                        done[f"mlflow {table}.{column}"] = cur.rowcount
+                    for old in olds:
+                        for table, column in _MLFLOW_PATHS:
+                            if table not in tables:
+                                continue
+                            cur = con.execute(
+                                f"UPDATE {table} SET {column} = replace({column}, ?, ?) WHERE {column} LIKE ?",
+                                (f"{old}/", f"{home}/", f"%{old}/%"))
+                            key = f"mlflow {table}.{column}"
+                            done[key] = done.get(key, 0) + cur.rowcount
             finally:
                 con.close()
         for mlmodel in (home / "mlartifacts").rglob("MLmodel") if (home / "mlartifacts").exists() else ():
             text = mlmodel.read_text(encoding="utf-8")
-            if str(old) in text:
-                mlmodel.write_text(text.replace(str(old), str(home)), encoding="utf-8")
+            new = text
+            for old in olds:
+                new = new.replace(f"{old}/", f"{home}/")
+            if new != text:
+                mlmodel.write_text(new, encoding="utf-8")
                 done["MLmodel files"] = done.get("MLmodel files", 0) + 1
         if (Path(settings.feast_dir) / "registry.db").is_file():
             from features.store import apply
@@ -202,4 +234,88 @@ def relocate(settings) -> dict[str, int]:  # noqa: ANN001 - features.settings.Se
             apply(settings)  # registers the feature-file sources at their new place
             done["feast registry"] = 1
         _record_home(home)
-        return done
+        return {k: v for k, v in done.items() if v}
+
+
+# ---------------------------------------------------------------------------------------------- backup / restore
+_SKIP = (LOCK_NAME, ".relocate.lock")
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _copy_tree(src: Path, dest: Path) -> int:
+    """Copy a workspace file by file; SQLite databases through SQLite's online backup (consistent while a
+    server writes them), without their -wal / -shm files. Returns the number of files."""
+    import sqlite3
+
+    n = 0
+    for root, dirs, files in os.walk(src):
+        dirs[:] = [d for d in dirs if not d.startswith((".staging-", ".duckdb-spill-"))]
+        rel = Path(root).relative_to(src)
+        make_private_dir(dest / rel)
+        for f in files:
+            if f in _SKIP or f.endswith((".tmp", "-wal", "-shm", "-journal")):
+                continue
+            source, target = Path(root) / f, dest / rel / f
+            if _is_sqlite(source):
+                with sqlite3.connect(source, timeout=60) as a, sqlite3.connect(target) as b:
+                    a.backup(b)
+                a.close()
+                b.close()
+                os.chmod(target, 0o600)
+            else:
+                shutil.copy2(source, target)
+            n += 1
+    return n
+
+
+def backup(settings, out: Path) -> int:  # noqa: ANN001 - Settings
+    """Copy the workspace to ``out`` (a new folder, or a ``.tar.gz`` file); returns the number of files.
+    Hold :func:`lock` while calling it, so no writing command changes the workspace mid-copy."""
+    import tarfile
+    import tempfile
+
+    home, out = Path(settings.home), Path(out)
+    if not home.is_dir():
+        raise FileNotFoundError(f"no workspace at {home}")
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise FileExistsError(f"{out} already exists and is not empty; choose a new place")
+    if out.resolve().is_relative_to(home.resolve()):
+        raise ValueError(f"{out} is inside the workspace {home}; choose a place outside it")
+    if not out.name.endswith(".tar.gz"):
+        return _copy_tree(home, out)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        n = _copy_tree(home, Path(tmp) / "workspace")
+        partial = out.with_name(f".{out.name}.tmp")
+        with tarfile.open(partial, "w:gz") as tar:
+            tar.add(Path(tmp) / "workspace", arcname="workspace")
+        os.chmod(partial, 0o600)
+        os.replace(partial, out)
+    return n
+
+
+def restore(settings, src: Path) -> dict[str, int]:  # noqa: ANN001 - Settings
+    """Fill an empty workspace from a backup (folder or ``.tar.gz``), then make it its own
+    (:func:`relocate`). Returns what was rewritten and the number of files."""
+    import tarfile
+    import tempfile
+
+    home, src = Path(settings.home), Path(src)
+    if not src.exists():
+        raise FileNotFoundError(f"no backup at {src}")
+    if home.exists() and any(p.name not in (*_SKIP, MARKER) for p in home.iterdir()):
+        raise FileExistsError(f"the workspace {home} is not empty; restore into a new TALENTLOOP_HOME")
+    if src.is_dir():
+        n = _copy_tree(src, home)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            with tarfile.open(src, "r:gz") as tar:
+                tar.extractall(tmp, filter="data")
+            n = _copy_tree(Path(tmp) / "workspace", home)
+    return {"files": n, **relocate(settings)}

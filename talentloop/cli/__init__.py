@@ -9,6 +9,7 @@ import typer
 
 from talentloop.cli import (
     _common,
+    backup,
     contract,
     demo,
     erase,
@@ -52,3 +53,4 @@ governance.register(app)
 erase.register(app)
 serve.register(app)
 demo.register(app)
+backup.register(app)
