@@ -161,11 +161,20 @@ def install(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed on {request.url.path}"
         return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
 
+    def _store_down(request: Request, exc: BaseException) -> JSONResponse:
+        log.error("store unreadable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(request, 503, "a data store cannot be read right now (it is being restored "
+                                "or is damaged); try again shortly", headers={"Retry-After": "5"})
+
+    import sqlite3
+
+    @app.exception_handler(sqlite3.Error)  # handled here, the connection stays open (the catch-all re-raises)
+    async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        return _store_down(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if _store_failure(exc):  # a deleted, locked or corrupt store: the service is unavailable, not broken
-            log.error("store unreadable on %s %s: %s", request.method, request.url.path, exc)
-            return problem_response(request, 503, "a data store cannot be read right now (it is being restored "
-                                    "or is damaged); try again shortly", headers={"Retry-After": "5"})
+            return _store_down(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "an unexpected error occurred; it has been logged")

@@ -229,6 +229,10 @@ def test_revocation_and_store_health_across_two_workers(tmp_path, tmp_path_facto
         assert server.wait(timeout=60) == 0
     finally:
         if server.poll() is None:
-            server.kill()
-            server.wait(timeout=30)
+            server.terminate()  # SIGTERM: the parent stops its workers (SIGKILL would orphan them)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
         log.close()
