@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     reload_seconds: float = Field(
         0.0, ge=0, description="Serving polls the models' champion aliases every this many seconds and swaps in new "
                                "versions (0: only when an admin asks for a reload).")
+    max_shrink: float = Field(
+        0.5, ge=0, le=1, description="An ingest fails a feed when one of its tables would lose more than this share "
+                                     "of the previous clean version's rows (unless `--allow-shrink TABLE`).")
+    future_tolerance_days: int = Field(
+        31, ge=0, le=3660, description="Dates later than the ingest time plus this many days are quarantined as "
+                                       "future_date (plan months excepted).")
 
     @property
     def raw_dir(self) -> Path:
@@ -74,6 +80,9 @@ class Settings(BaseSettings):
 
     def ensure_dirs(self) -> None:
         """Create the workspace folders; called by the commands that write, never at import."""
-        for d in (self.raw_dir, self.clean_dir, self.feature_dir, self.quarantine_dir, self.reports_dir,
-                  self.feast_dir, self.artifacts_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        from features.workspace import make_private_dir
+
+        make_private_dir(self.home)
+        for d in (self.raw_dir, self.offline_dir, self.clean_dir, self.feature_dir, self.quarantine_dir,
+                  self.reports_dir, self.feast_dir, self.artifacts_dir):
+            make_private_dir(d)

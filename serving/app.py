@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
             app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
 
         def reloaded(_report: dict[str, str]) -> None:  # after a reload signalled by another worker
-            svc.refresh_views()
+            svc.reopen_store()  # a restored online store is a new file: open it (and read the views again)
             publish()
 
         publish()

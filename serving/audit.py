@@ -54,6 +54,9 @@ def connect(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(SCHEMA)
+    from features.workspace import make_private_file
+
+    make_private_file(path)
     return con
 
 
@@ -135,3 +138,21 @@ def export(settings: Settings, start: str | datetime | None, end: str | datetime
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     tmp.replace(out)
     return len(rows)
+
+
+ERASED = "[erased]"
+
+
+def tombstone(con: sqlite3.Connection, employee_id: str) -> int:
+    """Right to erasure in the append-only log: the person's rows (predictions about them, alerts and
+    reviews of their alerts) keep their time, caller, endpoint and model, so counts still add up, but lose
+    the subject, score, drivers and explanation. The one sanctioned exception to append-only: the update
+    guard is dropped and re-created in the same transaction."""
+    with con:
+        con.execute("DROP TRIGGER IF EXISTS audit_append_only_u")
+        n = con.execute(f"UPDATE audit_log SET subject = '{ERASED}', score = NULL, drivers = '[]', "
+                        "explanation_source = NULL WHERE subject = ? OR subject LIKE ?",
+                        (employee_id, f"att-%-{employee_id}")).rowcount
+        con.execute("CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit_log "
+                    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    return n

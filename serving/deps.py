@@ -12,7 +12,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import APIKeyHeader, HTTPBearer
 
 from features.settings import Settings
 from serving.auth import Principal
@@ -35,14 +36,21 @@ async def get_services(request: Request) -> Services:
 
 
 Svc = Annotated[Services, Depends(get_services)]
+# declared as OpenAPI security schemes (the docs' "Authorize" button); checked below, never auto-refused here
+bearer = HTTPBearer(scheme_name="bearer", auto_error=False,
+                    description="`Authorization: Bearer <API key>` (keys from `talentloop keys create`).")
+api_key_header = APIKeyHeader(name="X-API-Key", scheme_name="apiKey", auto_error=False,
+                              description="The API key (alternative to Authorization).")
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def get_principal(
+    request: Request,
     svc: Svc,
-    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
-    x_api_key: Annotated[str | None, Header(description="The API key (alternative to Authorization)")] = None,
+    _bearer: Annotated[Any, Security(bearer)] = None,
+    x_api_key: Annotated[str | None, Security(api_key_header)] = None,
 ) -> Principal:
+    authorization = request.headers.get("authorization")
     key = None
     if authorization:
         scheme, _, token = authorization.partition(" ")
@@ -53,10 +61,13 @@ async def get_principal(
         key = x_api_key.strip()
     if not key:
         raise unauthorized("an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
-    principal = svc.keys.verify(key)
-    if principal is None:
-        raise unauthorized("the API key is not valid (unknown or revoked); ask an admin for a key")
-    return principal
+    verdict = svc.keys.check(key, request.url.path)
+    if verdict.principal is None:
+        if verdict.reason in ("revoked", "expired"):
+            raise unauthorized(f"the API key {verdict.key_id} was {verdict.reason} on {(verdict.since or '')[:10]}; "
+                               "ask an admin for a new key")
+        raise unauthorized("the API key is not valid (unknown, revoked or expired); ask an admin for a key")
+    return verdict.principal
 
 
 def require(*roles: str) -> Callable[..., Principal]:

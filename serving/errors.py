@@ -117,6 +117,20 @@ def _message(request: Request, err: dict[str, Any]) -> tuple[str, str]:
     return name, f"{name}: {msg[:1].lower()}{msg[1:]}"
 
 
+def _store_failure(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) is a SQLite error: the online store, the application or MLflow
+    database could not be read."""
+    import sqlite3
+
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, sqlite3.Error) or type(exc).__name__ in ("DatabaseError", "OperationalError"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``."""
 
@@ -136,13 +150,31 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # a body that is not UTF-8 (FastAPI answers 400); the docs promise 422 for every invalid body
+            sentence = "the request body is not valid JSON (it must be UTF-8 encoded JSON)"
+            return problem_response(request, 422, sentence,
+                                    errors=[{"parameter": "request body", "detail": sentence}])
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
         return problem_response(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
 
+    def _store_down(request: Request, exc: BaseException) -> JSONResponse:
+        log.error("store unreadable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(request, 503, "a data store cannot be read right now (it is being restored "
+                                "or is damaged); try again shortly", headers={"Retry-After": "5"})
+
+    import sqlite3
+
+    @app.exception_handler(sqlite3.Error)  # handled here, the connection stays open (the catch-all re-raises)
+    async def _sqlite(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        return _store_down(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if _store_failure(exc):  # a deleted, locked or corrupt store: the service is unavailable, not broken
+            return _store_down(request, exc)
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "an unexpected error occurred; it has been logged")

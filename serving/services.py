@@ -33,6 +33,7 @@ class CachedFeatureStore:
 
     def __init__(self, store: Any):
         self._store = store
+        self.opened_inode: tuple[int, int] | None = None  # the SQLite online store file this store opened
         self._services: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -67,6 +68,8 @@ class Services:
     db_lock: threading.Lock = field(default_factory=threading.Lock)
     _ranker_inputs: dict[str, RankerInputs] = field(default_factory=dict, init=False, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _probe: tuple[float, dict[str, str]] = field(default=(0.0, {}), init=False, repr=False)
+    _probe_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def ranker_inputs(self, service_name: str) -> RankerInputs:
         """The course ranker's input builder for ``service_name`` (made once per service: reads the course
@@ -89,19 +92,77 @@ class Services:
         for inputs in self._ranker_inputs.values():
             inputs.refresh()
 
+    def reopen_store(self) -> None:
+        """Open the feature store again (after its files were restored or replaced): a store opened earlier
+        keeps reading the file it opened, even when that file was deleted."""
+        store, error = _feature_store(self.settings)
+        with self._inputs_lock:
+            self.store, self.store_error = store, error
+            self._ranker_inputs = {}
+        self._probe = (0.0, {})
+        if store is not None and "course_ranker" in self.registry.loaded():
+            try:
+                self.ranker_inputs(self.registry.get("course_ranker").model.feature_service_)
+            except Exception as exc:  # noqa: BLE001 - reported by /readyz
+                log.warning("course views not readable after reopening the store: %s", exc)
+
     def reload(self) -> dict[str, str]:
-        """In this worker: load the models whose alias moved and read the cached views again."""
+        """In this worker: load the models whose alias moved, reopen the feature store, read the views again."""
         report = self.registry.reload()
-        self.refresh_views()
+        self.reopen_store()
         return report
 
     def stores(self) -> dict[str, str]:
-        """Each store's state: 'ok' or why it is not usable."""
-        return {
-            "feature_store": "ok" if self.store is not None else f"missing: {self.store_error}",
-            "org_tree": "ok" if len(self.tree) else "missing: no org units ingested",
-            "app_db": "ok",
-        }
+        """Each store's state: 'ok' or why it is not usable. Checked for real (a cheap query on each store),
+        at most once per :data:`PROBE_SECONDS` per worker."""
+        import time
+
+        at, cached = self._probe
+        if cached and time.monotonic() - at < PROBE_SECONDS:
+            return cached
+        with self._probe_lock:
+            at, cached = self._probe
+            if cached and time.monotonic() - at < PROBE_SECONDS:
+                return cached
+            result = {
+                "feature_store": self._probe_feature_store(),
+                "org_tree": "ok" if len(self.tree) else "missing: no org units ingested",
+                "app_db": self._probe_app_db(),
+                "model_registry": _probe_sqlite(self.settings.tracking_uri, "SELECT 1 FROM registered_models LIMIT 1"),
+            }
+            self._probe = (time.monotonic(), result)
+            return result
+
+    def _probe_feature_store(self) -> str:
+        if self.store is None:
+            return f"missing: {self.store_error}"
+        registry_file = self.settings.feast_dir / "registry.db"
+        if not registry_file.is_file() or registry_file.stat().st_size == 0:
+            return f"missing: the Feast registry {registry_file.name} is gone or empty"
+        online = getattr(self.store.config.online_store, "path", None)
+        if online is None:  # Redis: one read through the store
+            try:
+                from features.store import online_features
+
+                online_features(self.store, "employee_context_v1", [{"employee_id": "__readyz__"}])
+                return "ok"
+            except Exception as exc:  # noqa: BLE001
+                return f"unreadable: {str(exc).splitlines()[0][:200]}"
+        path = Path(online)
+        if not path.is_file():
+            return f"missing: the online store {path.name} is gone (restore it and reload)"
+        from features.feature_repo.config import PROJECT
+
+        return _probe_sqlite(f"sqlite:///{path}", f'SELECT 1 FROM "{PROJECT}_employee_monthly" LIMIT 1',
+                             opened=getattr(self.store, "opened_inode", None))
+
+    def _probe_app_db(self) -> str:
+        try:
+            with self.db_lock:
+                self.db.execute("SELECT 1 FROM api_keys LIMIT 1").fetchall()
+            return "ok"
+        except sqlite3.Error as exc:
+            return f"unreadable: {exc}"
 
     def close(self) -> None:
         self.registry.stop()
@@ -116,12 +177,43 @@ def _feature_store(settings: Settings) -> tuple[CachedFeatureStore | None, str |
         from features.store import feature_store, online_features
 
         store = CachedFeatureStore(feature_store(settings))
+        online = getattr(store.config.online_store, "path", None)
+        if online is not None:
+            if not Path(online).is_file():
+                return None, f"no online store at {online}: run `talentloop features materialize`"
+            st = Path(online).stat()
+            store.opened_inode = (st.st_dev, st.st_ino)
         for service in ("attrition_v1", "employee_context_v1"):
             online_features(store, service, [{"employee_id": "__warm_up__"}])  # resolves and caches the service
         return store, None
     except Exception as exc:  # noqa: BLE001 - reported by /readyz
         log.warning("feature store not usable: %s", exc)
         return None, str(exc).splitlines()[0][:300]
+
+
+PROBE_SECONDS = 1.0  # /readyz queries the stores at most this often per worker
+
+
+def _probe_sqlite(uri: str, query: str, opened: tuple[int, int] | None = None) -> str:
+    """'ok' when the SQLite database of ``uri`` answers ``query`` (read-only, never created); other URIs 'ok'.
+    ``opened`` (device, inode) is the file the worker has open: a file replaced since needs a reload."""
+    if not uri.startswith("sqlite:///"):
+        return "ok"
+    path = Path(uri[len("sqlite:///"):])
+    if not path.is_file():
+        return f"missing: {path.name} is gone"
+    st = path.stat()
+    if opened is not None and (st.st_dev, st.st_ino) != opened:
+        return f"stale: {path.name} was replaced since this worker opened it (request a reload)"
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            con.execute(query).fetchall()
+        finally:
+            con.close()
+        return "ok"
+    except sqlite3.Error as exc:
+        return f"unreadable: {path.name}: {exc}"
 
 
 def reload_signal(settings: Settings) -> Path:
@@ -132,11 +224,14 @@ def reload_signal(settings: Settings) -> Path:
 def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegistry | None = None) -> Services:
     """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
     from features.offline import read_clean
+    from features.workspace import make_private_file, relocate
     from models.attrition.alerts import connect as alerts_connect
 
+    relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
     db = alerts_connect(settings.app_db)
+    make_private_file(settings.app_db)  # scores, notes, key hashes, audit log: user-only
     db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(auth_mod.SCHEMA)
+    auth_mod.ensure_schema(db)
     db.executescript(audit.SCHEMA)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
     store, store_error = _feature_store(settings)

@@ -12,7 +12,7 @@ from features.contract import FILE_FORMATS, tables_of
 from features.ingest.errors import FeedError
 from features.ingest.mapping import Mapping
 
-FORMAT_VERSION = "ingest-2"  # part of the input hash: bump when the ingest logic changes what it writes
+FORMAT_VERSION = "ingest-3"  # part of the input hash: bump when the ingest logic changes what it writes
 RAW_MAPPING_NAME = "mapping.yaml"
 
 

@@ -22,7 +22,6 @@ from features.ingest.archive import RAW_MAPPING_NAME
 from features.ingest.mapping import Mapping, load_mapping
 from features.ingest.quarantine import commit_quarantine, stage_quarantine
 from features.ingest.reader import RawTable, read_table_file
-from features.offline import publish_clean, read_clean
 from features.settings import Settings
 
 BLANKED_COLUMNS = ("manager_id", "reviewer_id")  # people named in someone else's row
@@ -57,25 +56,39 @@ def _blank_masks(df: pd.DataFrame, employee_id: str) -> dict[str, np.ndarray]:
     return {c: (df[c] == employee_id).to_numpy(dtype=bool, na_value=False) for c in BLANKED_COLUMNS if c in df}
 
 
-def _erase_clean(settings: Settings, employee_id: str) -> tuple[int, int]:
-    frames = {name: read_clean(settings, name) for name in CONTRACT}
-    masks = _removal_masks(frames, employee_id)
-    changed: dict[str, pd.DataFrame] = {}
-    rows = blanked = 0
-    for name, df in frames.items():
-        drop = masks[name]
-        blanks = _blank_masks(df, employee_id)
-        if not drop.any() and not any(b.any() for b in blanks.values()):
-            continue
-        out = df.copy()
-        for c, b in blanks.items():
-            out.loc[b & ~drop, c] = pd.NA
-            blanked += int((b & ~drop).sum())
-        rows += int(drop.sum())
-        changed[name] = out.loc[~drop]
-    if changed:
-        publish_clean(settings, changed)
-    return rows, blanked
+def _erase_clean(settings: Settings, employee_id: str) -> tuple[int, int, int]:
+    """Erase from every kept clean version (the current one and the older ones kept for safety), each table
+    rewritten in place (temporary file + rename). Returns rows removed and values blanked in the current
+    version, and rows removed from older versions."""
+    from features.offline import conform, current_version_dir
+
+    current = current_version_dir(settings)
+    versions = sorted(p for p in settings.clean_dir.glob("v-*") if p.is_dir()) if settings.clean_dir.exists() else []
+    rows = blanked = older = 0
+    for version in versions:
+        frames = {name: conform(CONTRACT[name], pd.read_parquet(version / f"{name}.parquet"))
+                  for name in CONTRACT if (version / f"{name}.parquet").exists()}
+        masks = _removal_masks(frames, employee_id)
+        for name, df in frames.items():
+            drop = masks[name]
+            blanks = _blank_masks(df, employee_id)
+            if not drop.any() and not any(b.any() for b in blanks.values()):
+                continue
+            out = df.copy()
+            n_blank = 0
+            for c, b in blanks.items():
+                out.loc[b & ~drop, c] = pd.NA
+                n_blank += int((b & ~drop).sum())
+            path = version / f"{name}.parquet"
+            tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+            out.loc[~drop].to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+            if version == current:
+                rows += int(drop.sum())
+                blanked += n_blank
+            else:
+                older += int(drop.sum())
+    return rows, blanked, older
 
 
 def _erase_quarantine(settings: Settings, employee_id: str) -> int:
@@ -146,11 +159,22 @@ def _rewrite(raw: RawTable, drop: np.ndarray, blanks: dict[str, np.ndarray], enc
     return len(raw.malformed) - len(kept)
 
 
-def _erase_raw(settings: Settings, employee_id: str) -> tuple[int, int]:
+def feed_folders(settings: Settings) -> list[Path]:
+    """Feed folders inside the workspace other than the raw copies (e.g. the demo company's feeds)."""
+    home = Path(settings.home)
+    if not home.exists():
+        return []
+    return sorted(d for d in home.iterdir() if d.is_dir() and d != settings.raw_dir
+                  and any((d / f).is_dir() for f in FEEDS))
+
+
+def _erase_raw(settings: Settings, employee_id: str, folders: list[Path] | None = None) -> tuple[int, int]:
     rows = blanked = 0
-    if not settings.raw_dir.exists():
-        return 0, 0
-    for folder in sorted(p for p in settings.raw_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    if folders is None:
+        if not settings.raw_dir.exists():
+            return 0, 0
+        folders = sorted(p for p in settings.raw_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in folders:
         mapping_file = folder / RAW_MAPPING_NAME
         mapping = load_mapping(mapping_file) if mapping_file.is_file() else Mapping()
         files = _raw_table_files(folder, mapping)
@@ -182,7 +206,95 @@ def erase_employee(settings: Settings, employee_id: str) -> dict[str, int]:
     if not employee_id:
         raise ValueError("erase_employee: employee_id is empty")
     raw_rows, raw_blanked = _erase_raw(settings, employee_id)
-    clean_rows, clean_blanked = _erase_clean(settings, employee_id)
+    feed_rows, feed_blanked = _erase_raw(settings, employee_id, feed_folders(settings))
+    clean_rows, clean_blanked, older_rows = _erase_clean(settings, employee_id)
     quarantine_rows = _erase_quarantine(settings, employee_id)
     return {"raw_rows": raw_rows, "raw_values_blanked": raw_blanked, "clean_rows": clean_rows,
-            "clean_values_blanked": clean_blanked, "quarantine_rows": quarantine_rows}
+            "clean_values_blanked": clean_blanked, "older_clean_versions_rows": older_rows,
+            "quarantine_rows": quarantine_rows, "workspace_feed_rows": feed_rows,
+            "workspace_feed_values_blanked": feed_blanked}
+
+
+def _hits(values: pd.Series, employee_id: str) -> np.ndarray:
+    """Values that are the id, or a composite key starting with it (``E1|2024-04|h1``)."""
+    text = values.astype("string")
+    return (text.eq(employee_id) | text.str.startswith(employee_id + "|")).to_numpy(dtype=bool, na_value=False)
+
+
+def scrub_files(root: Path, employee_id: str, skip: tuple[Path, ...] = ()) -> dict[str, int]:
+    """Remove a person's rows from every data file under ``root`` that is not a feed table (MLflow artifacts
+    such as ``evaluation/units.parquet``, the simulator's truth next to demo feeds): Parquet and CSV rows with
+    a text value equal to the id (or a key starting with it), JSON Lines lines mentioning it; in any other
+    text file (JSON, Markdown, YAML) the id is replaced by ``[erased]``. Returns rows removed per file
+    (paths relative to ``root``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    done: dict[str, int] = {}
+    if not root.exists():
+        return done
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if any(path.is_relative_to(s) for s in skip):
+            continue
+        suffix, n = path.suffix.lower(), 0
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            if suffix == ".parquet":
+                table = pq.read_table(path)
+                drop = np.zeros(table.num_rows, dtype=bool)
+                for name in table.column_names:
+                    col = table.column(name)
+                    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or \
+                            pa.types.is_dictionary(col.type):
+                        drop |= _hits(col.to_pandas(), employee_id)
+                n = int(drop.sum())
+                if n:
+                    pq.write_table(table.filter(pa.array(~drop)), tmp)
+            elif suffix == ".csv":
+                raw = path.read_bytes()
+                if employee_id.encode() not in raw:
+                    continue
+                df = pd.read_csv(path, dtype=str, keep_default_na=False)
+                drop = np.zeros(len(df), dtype=bool)
+                for c in df.columns:
+                    drop |= _hits(df[c], employee_id)
+                n = int(drop.sum())
+                if n:
+                    df.loc[~drop].to_csv(tmp, index=False)
+            elif suffix in (".json", ".jsonl", ".md", ".txt", ".yaml", ".yml", ".html"):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if employee_id not in text:
+                    continue
+                if suffix == ".jsonl":
+                    lines = text.splitlines(keepends=True)
+                    kept = [line for line in lines if employee_id not in line]
+                    n, text = len(lines) - len(kept), "".join(kept)
+                else:
+                    n = text.count(employee_id)
+                    text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(employee_id)}(?![A-Za-z0-9_])", "[erased]", text)
+                    text = text.replace(employee_id + "|", "[erased]|")
+                tmp.write_text(text, encoding="utf-8")
+            else:
+                continue
+            if n:
+                os.replace(tmp, path)
+                done[str(path.relative_to(root))] = n
+        finally:
+            tmp.unlink(missing_ok=True)
+    return done
+
+
+def compact_sqlite(path: Path) -> None:
+    """Leave no trace of deleted rows in a SQLite file: fold the WAL back in (checkpoint, truncated) and
+    rebuild the file (VACUUM), so freed pages holding erased values are gone."""
+    import sqlite3
+
+    if not Path(path).is_file():
+        return
+    con = sqlite3.connect(path, timeout=60)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        con.execute("VACUUM")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()

@@ -41,7 +41,7 @@ def _num(values: pd.Series) -> pd.Series:
 
 
 def _detail(reason: str, col: Col | None, table: Table, rows: np.ndarray, strings: pd.DataFrame,
-            typed: pd.DataFrame, date_formats: list[str]) -> pd.Series:
+            typed: pd.DataFrame, date_formats: list[str], limit: pd.Timestamp | None = None) -> pd.Series:
     """One sentence per row of one (reason, column) group."""
     n = col.name if col else ""
     if reason == "bad_type":
@@ -59,6 +59,9 @@ def _detail(reason: str, col: Col | None, table: Table, rows: np.ndarray, string
         text = n + " " + _num(typed[n].iloc[rows])
         return text.where(~above, text + f" is above the maximum {col.le:g}").where(
             above, text + f" is below the minimum {col.ge if col.ge is None else format(col.ge, 'g')}")
+    if reason == "future_date":
+        when = "the ingest date" if limit is None else f"{limit:%Y-%m-%d}, the ingest date plus the tolerance"
+        return n + " " + typed[n].iloc[rows].dt.strftime("%Y-%m-%d").fillna("") + f" is after {when}"
     if reason == "duplicate_key":
         parts = [k + "=" + typed[k].iloc[rows].astype("string").fillna("").astype(str) for k in table.key]
         key = parts[0]
@@ -95,7 +98,13 @@ def build_quarantine(st: StagedTable) -> pd.DataFrame:
             rows = g["row"].to_numpy()
             reason = reason_name(int(code))
             col = table.columns[int(ci)] if ci >= 0 else None
-            detail = _detail(reason, col, table, rows, st.strings, st.typed, st.date_formats)
+            detail = _detail(reason, col, table, rows, st.strings, st.typed, st.date_formats, st.future_limit)
+            if reason == "duplicate_key" and st.kept_mask is not None:
+                kept = st.kept_mask[rows]
+                detail = pd.Series(np.asarray(detail, dtype=object), index=rows)
+                detail[kept] = detail[kept].str.replace(
+                    "all of them are quarantined",
+                    "all of them are quarantined and the previous accepted version of this key is kept", regex=False)
             parts.append(pd.DataFrame({
                 "source_file": np.where(rows < st.file_rows, st.source_file, MAPPING_SOURCE), "line": st.lines[rows], "reason": reason, "column": col.name if col else "",
                 "detail": np.asarray(detail, dtype=object), "raw": _raw_json(st.raw, rows)}))

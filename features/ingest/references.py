@@ -4,6 +4,7 @@ rows for delivered feeds, the previous clean state for the others)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ import pandas as pd
 from features.contract import CONTRACT, Table, dependency_order
 from features.ingest.normalise import name_lookup, resolve_references
 from features.ingest.stage import StagedTable
-from features.ingest.validate import check_duplicates, check_reference
+from features.ingest.validate import _CODE, check_duplicates, check_reference
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ def check_references(staged: dict[str, StagedTable], previous: Callable[[str], p
         """Accepted values of one column: this ingest's rows when staged (and checked), else the clean state."""
         if name in staged:
             st_ = staged[name]
-            return st_.typed[column][st_.status.accepted]
+            values = st_.typed[column][st_.status.accepted]
+            if st_.kept_previous is not None and len(st_.kept_previous):
+                values = pd.concat([values, st_.kept_previous[column].astype(values.dtype)], ignore_index=True)
+            return values
         if name not in earlier:
             earlier[name] = previous(name)
         return earlier[name][column]
@@ -73,6 +77,7 @@ def check_references(staged: dict[str, StagedTable], previous: Callable[[str], p
                 ids, lookup = lookups[key]
                 st.typed[col.name] = resolve_references(st.typed[col.name], ids, lookup)
         check_duplicates(st.typed, table, st.status)
+        _keep_previous(st, table, previous)
         for col in table.columns:
             if not col.ref:
                 continue
@@ -96,3 +101,35 @@ def _lookup(r: Resolvable, column_of: Callable[[str, str], pd.Series], extra: di
         pairs.append((pd.Series(list(extra), dtype="string"), pd.Series(list(extra.values()), dtype="string")))
     pairs.extend((column_of(target_table, n), ids) for n in r.names)
     return ids, name_lookup(pairs)
+
+
+def _key_text(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    out = df[key[0]].astype("string").fillna("")
+    for k in key[1:]:
+        out = out + "\x1f" + df[k].astype("string").fillna("")
+    return out.reset_index(drop=True)
+
+
+def _keep_previous(st: StagedTable, table: Table, previous: Callable[[str], pd.DataFrame]) -> None:
+    """For keys whose new rows clash (``duplicate_key``), keep the previous accepted version of the key, when
+    the previous clean state has one, so one bad export row does not remove a person or an event."""
+    st.kept_previous, st.kept_mask = None, None
+    clash = st.status.code == _CODE["duplicate_key"]
+    if not clash.any():
+        return
+    before = previous(table.name)
+    if before.empty:
+        return
+    keys = _key_text(st.typed, table.key)
+    clash_keys = set(keys[clash].tolist())
+    prev_keys = _key_text(before, table.key)
+    hit = prev_keys.isin(clash_keys).to_numpy(dtype=bool)
+    if not hit.any():
+        return
+    kept = before.loc[hit].reset_index(drop=True)
+    for c in kept.columns:  # the staged frame's dtypes (e.g. dates in ns), so values compare and concatenate
+        if c in st.typed.columns:
+            with contextlib.suppress(TypeError, ValueError):
+                kept[c] = kept[c].astype(st.typed[c].dtype)
+    st.kept_previous = kept
+    st.kept_mask = clash & keys.isin(set(prev_keys[hit].tolist())).to_numpy(dtype=bool)

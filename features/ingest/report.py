@@ -30,6 +30,8 @@ class TableReport:
     missing_optional_columns: list[str] = field(default_factory=list)
     derived_columns: list[str] = field(default_factory=list)
     unknown_codes: dict[str, int] = field(default_factory=dict)  # column → codes mapped by unknown_values
+    kept_previous: int = 0  # previous accepted rows kept for keys whose new rows clash (duplicate_key)
+    previous_rows: int | None = None  # rows of the table in the previous clean version (None: none)
 
     def __post_init__(self) -> None:
         if self.rows_in != self.accepted + self.quarantined + self.duplicates:
@@ -51,6 +53,8 @@ class IngestReport:
     failed_feeds: dict[str, str] = field(default_factory=dict)
     not_delivered: list[str] = field(default_factory=list)
     missing_tables: dict[str, str] = field(default_factory=dict)  # table → warning; previous clean state kept
+    allowed_shrink: list[str] = field(default_factory=list)
+    cleaned_leftovers: dict[str, int] = field(default_factory=dict)  # what killed runs had left, removed
     raw_copy: str | None = None
     clean_version: str | None = None
     unchanged: bool = False

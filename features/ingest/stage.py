@@ -15,7 +15,7 @@ from features.ingest.errors import FeedError
 from features.ingest.mapping import Derive, Mapping
 from features.ingest.normalise import parse_column, trim
 from features.ingest.reader import STRING, ReadError, read_table_file
-from features.ingest.validate import RowStatus, check_rows, normalise_table
+from features.ingest.validate import RowStatus, check_future, check_rows, normalise_table
 
 _ARROW_OK = {
     "str": (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_null),
@@ -52,10 +52,23 @@ class StagedTable:
     missing_optional_columns: list[str] = field(default_factory=list)
     derived_columns: list[str] = field(default_factory=list)
     unknown_codes: dict[str, int] = field(default_factory=dict)
+    future_limit: pd.Timestamp | None = None  # dates after this are quarantined as future_date
+    kept_previous: pd.DataFrame | None = None  # previous accepted rows kept for keys whose new rows clash
+    kept_mask: np.ndarray | None = None  # rows whose clashing key kept its previous accepted version
+
+    def accepted_rows(self) -> pd.DataFrame:
+        """The rows to publish: accepted rows and the previous versions kept for clashing keys."""
+        rows = self.typed.loc[self.status.accepted]
+        if self.kept_previous is not None and len(self.kept_previous):
+            rows = pd.concat([rows, self.kept_previous[rows.columns]], ignore_index=True)
+        return rows
+
+    def accepted_count(self) -> int:
+        return int(self.status.accepted.sum()) + (0 if self.kept_previous is None else len(self.kept_previous))
 
 
 def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
-                extra_rows: dict[str, str] | None = None) -> StagedTable:
+                extra_rows: dict[str, str] | None = None, future_limit: pd.Timestamp | None = None) -> StagedTable:
     """Read and check one table's file; raises :class:`FeedError` on unreadable files and schema drift.
 
     ``extra_rows`` (alias → id) are the mapping's aliases appended to an alias table.
@@ -109,11 +122,12 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
         raise FeedError(table.feed, rel, f"{d.failed} of {d.non_empty} non-empty values do not parse as {kind} "
                         f"(e.g. {d.example!r}): the column's type changed (retyped)", d.column)
     check_rows(typed, table, status)
+    check_future(typed, table, status, future_limit)
     return StagedTable(table=table, feed=table.feed, source_file=rel, raw=raw_frame, strings=strings,
                        typed=typed, status=status, lines=lines, file_rows=file_rows, date_formats=formats,
                        malformed=raw.malformed, blank_rows=raw.blank_rows, extra_columns=extra,
                        missing_optional_columns=missing_optional, derived_columns=derived,
-                       unknown_codes={c: n for c, n in unknown_codes.items() if n})
+                       unknown_codes={c: n for c, n in unknown_codes.items() if n}, future_limit=future_limit)
 
 
 def _with_derived(table: Table, rel: str, strings: pd.DataFrame, frame: pd.DataFrame, derive: dict[str, Derive],

@@ -16,11 +16,12 @@ from features.contract import Table
 from features.ingest.normalise import fold_case, isin, map_values, parse_column, trim
 
 REASONS: tuple[str, ...] = ("malformed_row", "bad_type", "bad_date", "missing_value", "not_allowed",
-                            "out_of_range", "duplicate_key", "unknown_reference")
+                            "out_of_range", "future_date", "duplicate_key", "unknown_reference")
 _CODE = {r: i + 1 for i, r in enumerate(REASONS)}
 DUPLICATE = 100  # status code of an exact duplicate (counted, kept once)
 DRIFT_SHARE = 0.5  # a column where more than this share of non-empty values fails to parse has drifted
 DRIFT_MIN_ROWS = 3  # ... and at least this many values fail (a single bad value is a row problem)
+FUTURE_OK = frozenset({("headcount_plans", "plan_month")})  # dates that are about the future by nature
 
 
 @dataclass
@@ -135,6 +136,18 @@ def check_rows(typed: pd.DataFrame, table: Table, status: RowStatus) -> None:
         if col.le is not None:
             bad |= (s > col.le).to_numpy(dtype=bool, na_value=False)
         status.mark(bad, "out_of_range", i)
+
+
+def check_future(typed: pd.DataFrame, table: Table, status: RowStatus, limit: pd.Timestamp | None) -> None:
+    """``future_date`` for accepted rows with a date after ``limit`` (the ingest time plus a tolerance)."""
+    if limit is None:
+        return
+    bound = limit.tz_convert("UTC").tz_localize(None) if limit.tzinfo is not None else limit
+    for i, col in enumerate(table.columns):
+        if col.kind != "date" or (table.name, col.name) in FUTURE_OK:
+            continue
+        s = typed[col.name]
+        status.mark((s > bound).to_numpy(dtype=bool, na_value=False), "future_date", i)
 
 
 _DAY_NS = 86_400 * 10**9

@@ -76,27 +76,34 @@ def materialize(settings: Settings, as_of: pd.Timestamp | str | None = None) -> 
     """Write the newest snapshot of every entity to the online store; returns rows written per view.
 
     Serving only needs the latest values, so this skips Feast's full-history ``materialize`` (close to two
-    minutes for 100k employees × 24 months into SQLite, under a minute into Redis). SQLite gets a bulk writer producing Feast's own
-    row format (:mod:`features.store.sqlite_writer`); Redis gets Feast's ``write_to_online_store``.
+    minutes for 100k employees × 24 months into SQLite). SQLite gets a bulk writer producing Feast's own
+    row format (:mod:`features.store.sqlite_writer`) that replaces every view in one transaction (all views
+    switch together or none; entities absent from the new snapshot are removed); Redis gets Feast's
+    ``write_to_online_store`` view by view.
     """
     store = feature_store(settings)
     cutoff = None if as_of is None else _utc(as_of)
-    written: dict[str, int] = {}
+    latest: dict[str, pd.DataFrame] = {}
     for table, keys in progress.track(FEATURE_TABLES.items(), "features: load the online store"):
         path = feature_path(settings.feature_dir, table)
         if not path.exists():
             raise FileNotFoundError(f"feature table {path} is missing: run `talentloop features build` first")
-        latest = _latest_rows(path, keys, cutoff)
-        if latest.empty:
-            written[table] = 0
-        elif settings.online_store == "sqlite":
-            from features.store.sqlite_writer import write_latest
+        latest[table] = _latest_rows(path, keys, cutoff)
+    if settings.online_store == "sqlite":
+        from features.store.sqlite_writer import replace_all
 
-            written[table] = write_latest(store.config, store.get_feature_view(table), latest)
-        else:
-            store.write_to_online_store(table, latest)
-            written[table] = len(latest)
+        # every view switches in one transaction, and entities absent from the new snapshot leave the store
+        return replace_all(store.config, [(store.get_feature_view(t), df) for t, df in latest.items()],
+                           between=_between_views)
+    written: dict[str, int] = {}
+    for table, df in latest.items():  # Redis: no transaction across views (docs/data-contract.md)
+        if not df.empty:
+            store.write_to_online_store(table, df)
+        written[table] = len(df)
     return written
+
+
+_between_views: Any = None  # a test hook: called with each view's name inside the materialize transaction
 
 
 def _utc(ts: Any) -> pd.Timestamp:
@@ -256,7 +263,7 @@ def erase_employee_features(settings: Settings, employee_id: str) -> dict[str, i
     if not isinstance(employee_id, str) or not employee_id:
         raise ValueError(f"employee_id must be a non-empty string, got {employee_id!r}")
     removed: dict[str, int] = {}
-    for table, keys in FEATURE_TABLES.items():
+    for table, keys in progress.track(FEATURE_TABLES.items(), "features: load the online store"):
         path = feature_path(settings.feature_dir, table)
         if "employee_id" not in keys or not path.exists():
             continue

@@ -116,3 +116,28 @@ def write_latest(config: RepoConfig, view: FeatureView, df: pd.DataFrame) -> int
     finally:
         conn.close()
     return len(df)
+
+
+def replace_all(config: RepoConfig, frames: list[tuple[FeatureView, pd.DataFrame]],
+                between: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Replace the online rows of every view in ``frames`` in ONE transaction: a reader (or a process killed
+    half-way) sees all views at the old snapshot or all at the new one, never a mix, and an entity absent from
+    the new snapshot is removed. ``between(view_name)`` runs after each view is written (tests stop there)."""
+    conn = sqlite3.connect(config.online_store.path, timeout=60)
+    written: dict[str, int] = {}
+    try:
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            for view, df in frames:
+                table = compute_table_id(config.project, view, config.registry.enable_online_feature_view_versioning)
+                conn.execute(f'DELETE FROM "{table}"')
+                if len(df):
+                    conn.executemany(f'INSERT INTO "{table}" (entity_key, feature_name, value, value_text, event_ts, '
+                                     "created_ts) VALUES (?, ?, ?, ?, ?, ?)",
+                                     _rows(view, df, config.entity_key_serialization_version))
+                written[view.name] = len(df)
+                if between is not None:
+                    between(view.name)
+    finally:
+        conn.close()
+    return written

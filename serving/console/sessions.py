@@ -62,7 +62,8 @@ class SessionStore:
         """The key's principal as the API sees it (None when unknown or revoked)."""
         with self.lock:
             row = self.con.execute("SELECT key_id, name, role, org_units FROM api_keys "
-                                   "WHERE key_id = ? AND revoked_at IS NULL", (key_id,)).fetchone()
+                                   "WHERE key_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+                                   (key_id, datetime.now(UTC).isoformat())).fetchone()
         if row is None:
             return None
         granted = tuple(json.loads(row[3]))

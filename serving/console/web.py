@@ -129,12 +129,12 @@ def _refused(request: Request, console: Console | None, lang: str, session: Sess
 # ---------------------------------------------------------------------- sign-in
 @router.get("")
 @router.get("/")
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     return RedirectResponse("/console/alerts", status_code=303)
 
 
 @router.get("/login")
-async def login_form(request: Request) -> Response:
+def login_form(request: Request) -> Response:
     svc, console, session, lang = _session(request)
     if console is None:
         return _simple(request, None, lang, None, 503, "unavailable.title", "")
@@ -222,7 +222,7 @@ def _unit_options(svc: Any, console: Console, session: Session, lang: str) -> li
 
 
 @router.get("/alerts")
-async def alert_queue(request: Request) -> Response:
+def alert_queue(request: Request) -> Response:
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -242,7 +242,7 @@ async def alert_queue(request: Request) -> Response:
 
 
 @router.get("/alerts.{fmt}")
-async def export(request: Request, fmt: str) -> Response:
+def export(request: Request, fmt: str) -> Response:
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -266,7 +266,7 @@ async def export(request: Request, fmt: str) -> Response:
 
 # ---------------------------------------------------------------------- detail and review
 @router.get("/alerts/{alert_id}")
-async def alert_detail(request: Request, alert_id: str) -> Response:
+def alert_detail(request: Request, alert_id: str) -> Response:
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -321,7 +321,7 @@ async def review(request: Request, alert_id: str) -> Response:
 
 # ---------------------------------------------------------------------- unit overview and model panel
 @router.get("/units")
-async def unit_overview(request: Request) -> Response:
+def unit_overview(request: Request) -> Response:
     got = _guard(request)
     if isinstance(got, Response):
         return got
@@ -360,7 +360,7 @@ async def unit_overview(request: Request) -> Response:
 
 
 @router.get("/model")
-async def model_panel(request: Request) -> Response:
+def model_panel(request: Request) -> Response:
     got = _guard(request)
     if isinstance(got, Response):
         return got

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 
 from models.attrition import alerts as store
 from models.attrition.reasons import DRIVERS
+from serving.audit import Entry
 from serving.deps import HRCaller, Svc, unit_in_scope
 from serving.errors import not_found
 from serving.lever_course import name_course
@@ -65,6 +66,16 @@ def _policy(svc: Svc) -> AlertPolicy | None:
     return AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk, top_share=policy.top_share)
 
 
+TOP = 5  # drivers named in an audit row
+
+
+def _audit(svc: Svc, who: HRCaller, endpoint: str, alerts: list[AlertOut]) -> None:
+    """One audit row per alert shown (its risk and drivers are a prediction about a person)."""
+    svc.audit.append([Entry(who.key_id, who.role, a.employee_id, endpoint, "attrition", a.model_version, a.risk,
+                            [c.feature for c in a.explanation.contributions[:TOP]], a.explanation.source)
+                      for a in alerts])
+
+
 def _visible_alert(svc: Svc, who: HRCaller, alert_id: str) -> store.Alert:
     with svc.db_lock:
         alert = store.get_alert(svc.db, alert_id)
@@ -75,7 +86,7 @@ def _visible_alert(svc: Svc, who: HRCaller, alert_id: str) -> store.Alert:
 
 @router.get("/attrition-alerts", response_model=AlertList, responses=PROBLEMS,
             summary="Alerts of an org unit's subtree, newest month and highest risk first")
-async def list_alerts(
+def list_alerts(
     who: HRCaller,
     svc: Svc,
     org_unit: Annotated[str | None, Query(max_length=64, description="Org unit id: its whole subtree.")] = None,
@@ -93,26 +104,31 @@ async def list_alerts(
     with svc.db_lock:
         items, total = store.list_alerts(svc.db, org_units=units, status=status, min_risk=min_risk, page=page,
                                          page_size=page_size)
-    return AlertList(items=[_alert_out(a, lang, svc, who) for a in items], total=total, page=page, page_size=page_size,
-                     alert_policy=_policy(svc))
+    shown = [_alert_out(a, lang, svc, who) for a in items]
+    _audit(svc, who, "attrition-alerts", shown)
+    return AlertList(items=shown, total=total, page=page, page_size=page_size, alert_policy=_policy(svc))
 
 
 @router.get("/attrition-alerts/{alert_id}", response_model=ReviewResponse, responses=PROBLEMS,
             summary="One alert with its review history")
-async def get_alert(alert_id: AlertId, who: HRCaller, svc: Svc, lang: Lang = "en") -> ReviewResponse:
+def get_alert(alert_id: AlertId, who: HRCaller, svc: Svc, lang: Lang = "en") -> ReviewResponse:
     alert = _visible_alert(svc, who, alert_id)
     with svc.db_lock:
         history = store.history(svc.db, alert_id)
-    return ReviewResponse(alert=_alert_out(alert, lang, svc, who), history=[ReviewOut(**h) for h in history])
+    shown = _alert_out(alert, lang, svc, who)
+    _audit(svc, who, "attrition-alert", [shown])
+    return ReviewResponse(alert=shown, history=[ReviewOut(**h) for h in history])
 
 
 @router.post("/attrition-alerts/{alert_id}/review", response_model=ReviewResponse, responses=PROBLEMS,
              summary="Review an alert: acknowledged, actioned or dismissed (history kept)")
-async def review_alert(alert_id: AlertId, body: ReviewRequest, who: HRCaller, svc: Svc,
+def review_alert(alert_id: AlertId, body: ReviewRequest, who: HRCaller, svc: Svc,
                        lang: Lang = "en") -> ReviewResponse:
     _visible_alert(svc, who, alert_id)
     with svc.db_lock:
         history = store.review(svc.db, alert_id, body.status, reviewer=f"{who.name} ({who.key_id})",
                                action_taken=body.action_taken, note=body.note)
         alert = store.get_alert(svc.db, alert_id)
-    return ReviewResponse(alert=_alert_out(alert, lang, svc, who), history=[ReviewOut(**h) for h in history])
+    shown = _alert_out(alert, lang, svc, who)
+    _audit(svc, who, f"attrition-alert/review/{body.status}", [shown])
+    return ReviewResponse(alert=shown, history=[ReviewOut(**h) for h in history])

@@ -66,7 +66,7 @@ def _priced(svc: Svc, store, employee_id: str, frame, levers: list[dict], horizo
     "/employees/{employee_id}/attrition-risk", response_model=AttritionRisk, responses=PROBLEMS,
     summary="Attrition risk of one employee, with drivers and what-if levers",
 )
-async def attrition_risk(
+def attrition_risk(
     employee_id: EmployeeId,
     who: Predictor,
     svc: Svc,

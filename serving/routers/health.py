@@ -19,7 +19,7 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Ready, summary="200 only when every model and store is loaded",
             responses={503: {"model": Ready, "description": "Something is missing; `missing` names it."}})
-async def readyz(request: Request) -> Response:
+def readyz(request: Request) -> Response:
     svc = request.app.state.services
     if svc is None:
         body = Ready(status="not ready", models={}, stores={}, missing=["service starting"])

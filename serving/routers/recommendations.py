@@ -153,7 +153,7 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
 
 @router.get("/employees/{employee_id}/course-recommendations", response_model=Recommendations,
             responses=PROBLEMS, summary="Top-k courses for one employee, with reasons")
-async def course_recommendations(
+def course_recommendations(
     employee_id: EmployeeId,
     who: Predictor,
     svc: Svc,

@@ -47,7 +47,7 @@ def _num(v: object) -> float | None:
 
 @router.get("/skill-demand", response_model=SkillDemand, responses=PROBLEMS,
             summary="Skill demand vs supply forecast for an org unit's subtree")
-async def skill_demand(
+def skill_demand(
     who: Predictor,
     svc: Svc,
     units: Annotated[frozenset[str] | None, Depends(_scope)],
@@ -55,7 +55,7 @@ async def skill_demand(
     skill: Annotated[str | None, Query(max_length=64, description="Skill id, e.g. SK-RDC.")] = None,
     horizon_months: Annotated[int, Query(ge=1, le=12, description="Months ahead.")] = 6,
     lang: Lang = "en",
-    limit: Annotated[int, Query(ge=1, le=2000, description="At most this many series, largest gap first.")] = 100,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many series, largest gap first (at most 500).")] = 100,
 ) -> SkillDemand:
     champion = model_dependency("skill_demand")(svc)  # after validation and scope: 422 / 404 come first
     model, history = champion.model, svc.demand_history

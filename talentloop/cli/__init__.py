@@ -9,6 +9,7 @@ import typer
 
 from talentloop.cli import (
     _common,
+    backup,
     contract,
     demo,
     erase,
@@ -37,6 +38,9 @@ def _root(
         "--verbose", help="Show third-party warnings and INFO logs (hidden by default: they are not for users).")] = False,
 ) -> None:
     """TalentLoop: performance reviews → training → better reviews, with attrition risk and skill demand."""
+    import os
+
+    os.umask(0o077)  # everything a run writes (HR data, keys, databases) is readable by its owner only
     _common.VERBOSE = _common.VERBOSE or verbose  # the commands a demo runs keep the demo's choice
     if not _common.VERBOSE:
         _common.quiet_third_parties()
@@ -55,3 +59,4 @@ governance.register(app)
 erase.register(app)
 serve.register(app)
 demo.register(app)
+backup.register(app)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -58,3 +60,44 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # never break a path across lines
     return typer.Exit(code)
 
+
+
+BUSY_EXIT = 75  # EX_TEMPFAIL: another run holds the workspace; try again later
+
+
+def writes(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the decorated command holding the workspace lock (:func:`features.workspace.lock`); when another run
+    holds it, say who and since when and exit 75. Leftovers of killed runs are removed and reported."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from contextlib import ExitStack
+
+            from features.workspace import WorkspaceBusy, lock
+
+            with ExitStack() as stack:
+                try:
+                    cleaned = stack.enter_context(lock(settings().home, command))
+                except WorkspaceBusy as exc:
+                    raise fail(str(exc), code=BUSY_EXIT) from exc
+                if cleaned:
+                    console.print("removed what an interrupted run had left: "
+                                  + ", ".join(f"{n} {kind}" for kind, n in sorted(cleaned.items())))
+                moved_here()
+                return fn(*args, **kwargs)
+
+        return run
+
+    return decorate
+
+
+def moved_here() -> None:
+    """Make a workspace that was copied or moved use its own files (see :func:`features.workspace.relocate`)."""
+    from features.workspace import recorded_home, relocate
+
+    s = settings()
+    old = recorded_home(s.home)
+    done = relocate(s)
+    if done:
+        console.print(f"the workspace moved from {old}: its MLflow and Feast paths now point here")

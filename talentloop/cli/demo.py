@@ -29,7 +29,7 @@ from typing import Annotated
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 MODEL_CODE = ("features", "models", "evaluation", "training_jobs")
 PARALLEL = ("train course-ranker", "train skill-demand")  # independent of each other, after attrition and scoring
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
     """Add ``demo`` to the root app (it runs the root app's own commands)."""
 
     @app.command("demo")
+    @writes("demo")
     def demo(
         employees: Annotated[int, typer.Option(help="Starting headcount of the simulated company.")] = 2000,
         months: Annotated[int, typer.Option(help="Months to simulate.")] = 36,

@@ -9,7 +9,7 @@ import time
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(help="Build point-in-time features and serve them through Feast.", no_args_is_help=True)
 
     @group.command("build")
+    @writes("features build")
     def build(as_of: str = typer.Option(None, help="Only snapshots up to this date (YYYY-MM-DD); default: all.")) -> None:
         """Build the monthly feature tables from the clean tables (point-in-time correct)."""
         from features.build import build_features
@@ -35,6 +36,7 @@ def register(app: typer.Typer) -> None:
                               [(t, f"{n:,}") for t, n in rows.items()]))
 
     @group.command("apply")
+    @writes("features apply")
     def apply() -> None:
         """Register entities, feature views and feature services in the Feast registry."""
         from features.store import apply as apply_repo
@@ -47,6 +49,7 @@ def register(app: typer.Typer) -> None:
                               sorted(counts.items())))
 
     @group.command("materialize")
+    @writes("features materialize")
     def materialize(as_of: str = typer.Option(None, help="Latest snapshot at or before this date; default: newest.")) -> None:
         """Load the newest snapshot of every entity into the online store."""
         from features.store import materialize as materialize_latest

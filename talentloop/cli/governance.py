@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 MODEL_HELP = "attrition, course-ranker or skill-demand."
 
@@ -36,6 +36,7 @@ def _register_promotion(app: typer.Typer) -> None:
     """``compare``, ``promote`` and ``deployments``."""
 
     @app.command("compare")
+    @writes("compare")
     def compare(
         model: str = typer.Argument(..., help=MODEL_HELP),
         versions: str = typer.Option(None, "--versions", help="Comma-separated versions to compare with the "
@@ -59,6 +60,7 @@ def _register_promotion(app: typer.Typer) -> None:
             console.print(f"logged as MLflow run {result['comparison_run_id']}")
 
     @app.command("promote")
+    @writes("promote")
     def promote(
         model: str = typer.Argument(..., help=MODEL_HELP),
         version: str = typer.Option(..., "--version", help="The version to make champion."),
@@ -106,6 +108,7 @@ def _register_retraining(app: typer.Typer) -> None:
     """``retrain`` and ``model-card``."""
 
     @app.command("retrain")
+    @writes("retrain")
     def retrain(
         model: str = typer.Argument(..., help=MODEL_HELP),
         feeds: Path = typer.Option(None, "--feeds", help="Folder of new feeds to ingest first (optional)."),

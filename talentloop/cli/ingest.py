@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``ingest`` command to the root app."""
 
     @app.command("ingest")
+    @writes("ingest")
     def ingest_command(
         source: Annotated[Path, typer.Argument(
             metavar="DIR", help="Folder holding <feed>/<table>.<csv|parquet|xlsx>.")],
@@ -23,6 +24,9 @@ def register(app: typer.Typer) -> None:
                                                      "when present). See docs/mapping.md.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout "
                                               "(and nothing else).")] = False,
+        allow_shrink: Annotated[list[str] | None, typer.Option(
+            "--allow-shrink", metavar="TABLE", help="Accept that TABLE loses more than the allowed share of its "
+            "previous rows (TALENTLOOP_MAX_SHRINK, 0.5 by default); repeat for several tables.")] = None,
     ) -> None:
         """Ingest the feeds in DIR; exit code 1 when a delivered feed failed (drift, unreadable file)."""
         import orjson
@@ -32,8 +36,8 @@ def register(app: typer.Typer) -> None:
         if not source.is_dir():
             raise fail(f"{source} is not a folder (expected {source}/<feed>/<table>.csv|parquet|xlsx)")
         try:
-            report = ingest(source, settings(), mapping)
-        except MappingError as e:
+            report = ingest(source, settings(), mapping, allow_shrink=allow_shrink or ())
+        except (MappingError, ValueError) as e:
             raise fail(str(e)) from e
         console.print(f"mapping: {report.mapping}")
         if report.unchanged:
@@ -48,6 +52,11 @@ def register(app: typer.Typer) -> None:
         for table in (counts, reasons):
             table.columns[0].no_wrap = True
             console.print(table)
+        for t in report.tables.values():
+            if t.kept_previous:
+                console.print(f"[yellow]warning:[/] {t.source_file}: {t.kept_previous:,} key(s) appear on several "
+                              "rows with different values; those rows are quarantined and the previous accepted "
+                              "version of each key is kept")
         for message in report.missing_tables.values():
             console.print(f"[yellow]warning:[/] {message}")
         for t in report.tables.values():

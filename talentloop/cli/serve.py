@@ -1,4 +1,4 @@
-"""``talentloop serve``, ``talentloop keys create|list`` and ``talentloop audit export``."""
+"""``talentloop serve``, ``talentloop keys create|list|revoke|rotate`` and ``talentloop audit export``."""
 
 from __future__ import annotations
 
@@ -27,8 +27,10 @@ def register(app: typer.Typer) -> None:
         import os
 
         from serving.workers import serve as run
+        from talentloop.cli._common import moved_here
 
         settings()  # validate the environment before starting workers
+        moved_here()  # once, before the workers start
         if reload_seconds:
             os.environ["TALENTLOOP_RELOAD_SECONDS"] = str(reload_seconds)
         console.print(f"serving on http://{host}:{port} ({workers} worker(s)); docs at /v1/docs")
@@ -47,24 +49,69 @@ def register(app: typer.Typer) -> None:
         org_unit: Annotated[list[str] | None, typer.Option(
             "--org-unit", help="Org unit granted (hr_partner; repeatable).")] = None,
         name: str = typer.Option("", help="Who or what holds the key."),
+        expires_in: str = typer.Option(None, "--expires-in", help="The key stops working after this long (90d, "
+                                       "12h, 4w) or on this date (2027-03-01, UTC); default: never."),
     ) -> None:
         """Create an API key and print it once."""
         from features.offline import read_clean
-        from serving.auth import connect, create_key
+        from serving.auth import connect, create_key, parse_expiry
 
         s = settings()
         units = read_clean(s, "org_units")["org_unit_id"].astype(str).tolist() if org_unit else None
         con = connect(s.app_db)
         try:
-            created = create_key(con, role, org_unit or (), name, known_units=units)
+            expires = parse_expiry(expires_in) if expires_in else None
+            created = create_key(con, role, org_unit or (), name, known_units=units, expires_at=expires)
         except ValueError as exc:
             raise fail(str(exc)) from exc
         finally:
             con.close()
-        console.print(summary("API key created (store it now: it is not shown again)", ["field", "value"], [
+        _print_created("API key created (store it now: it is not shown again)", created)
+
+    def _print_created(title: str, created) -> None:
+        console.print(summary(title, ["field", "value"], [
             ["key_id", created.key_id], ["name", created.name], ["role", created.role],
-            ["org units", ", ".join(created.org_units) or "all"]]))
+            ["org units", ", ".join(created.org_units) or "all"],
+            ["expires", (created.expires_at or "never")[:19].replace("T", " ")]]))
         typer.echo(created.key)
+
+    @keys.command("revoke")
+    def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (`talentloop keys list`).")) -> None:
+        """Revoke a key: every serving worker refuses it within a second; later attempts are logged."""
+        from serving.auth import connect, revoke_key
+
+        con = connect(settings().app_db)
+        try:
+            at = revoke_key(con, key_id)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        finally:
+            con.close()
+        console.print(f"key {key_id} revoked at {at[:19].replace('T', ' ')} UTC")
+
+    @keys.command("rotate")
+    def keys_rotate(
+        key_id: str = typer.Argument(..., help="The key's id (`talentloop keys list`)."),
+        grace: str = typer.Option(None, "--grace", help="Keep the old key working this long (1h, 2d) so its users "
+                                  "can switch; default: revoke it now."),
+        expires_in: str = typer.Option(None, "--expires-in", help="Expiry of the new key (90d or a date)."),
+    ) -> None:
+        """Replace a key by a new one with the same name, role and org units; print the new key once."""
+        from datetime import UTC, datetime
+
+        from serving.auth import connect, parse_expiry, rotate_key
+
+        con = connect(settings().app_db)
+        try:
+            grace_for = parse_expiry(grace) - datetime.now(UTC) if grace else None
+            created = rotate_key(con, key_id, grace=grace_for,
+                                 expires_at=parse_expiry(expires_in) if expires_in else None)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        finally:
+            con.close()
+        old = f"works until {grace}" if grace else "is revoked"
+        _print_created(f"key {key_id} rotated: the old key {old}; store the new one now", created)
 
     @keys.command("list")
     def keys_list() -> None:
@@ -76,9 +123,13 @@ def register(app: typer.Typer) -> None:
             rows = list_keys(con)
         finally:
             con.close()
-        console.print(summary("API keys", ["key_id", "name", "role", "org units", "created"],
+        from serving.auth import key_state
+
+        console.print(summary("API keys", ["key_id", "name", "role", "org units", "created", "expires", "state",
+                                           "refused attempts"],
                               [[r["key_id"], r["name"], r["role"], ", ".join(r["org_units"]) or "all",
-                                r["created_at"][:19]] for r in rows]))
+                                r["created_at"][:19], (r["expires_at"] or "never")[:19],
+                                key_state(r["revoked_at"], r["expires_at"]), r["denied_attempts"]] for r in rows]))
 
     audit = typer.Typer(help="The append-only audit log of predictions served.", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from features import progress
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     score = typer.Typer(help="Batch-score with the champion model.", no_args_is_help=True)
 
     @train.command("attrition")
+    @writes("train attrition")
     def train_attrition(
         json_out: bool = typer.Option(False, "--json", help="Print the metrics table as JSON on stdout."),
         seed: int = typer.Option(0, help="Random seed of the model."),
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
         _print_attrition(result, json_out)
 
     @train.command("course-ranker")
+    @writes("train course-ranker")
     def train_course_ranker(
         json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
     ) -> None:
@@ -60,6 +62,7 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from exc
 
     @train.command("skill-demand")
+    @writes("train skill-demand")
     def train_skill_demand(
         json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
         series: Path = typer.Option(None, "--series", help="Forecast your own long-format series "
@@ -94,6 +97,7 @@ def register(app: typer.Typer) -> None:
             raise fail(str(exc)) from exc
 
     @score.command("attrition")
+    @writes("score attrition")
     def score_attrition(
         as_of: str = typer.Option(None, "--as-of", help="Month to score (YYYY-MM or a date); default: latest."),
         rule: str = typer.Option("risk", help="Alert rule: 'risk' (≥ the model's threshold) or 'top-share' per unit."),
