@@ -11,7 +11,7 @@ from talentloop.cli._common import console, fail, settings, summary
 
 
 def register(app: typer.Typer) -> None:
-    train = typer.Typer(help="Train, evaluate and register a model in MLflow (alias challenger; champion if none).",
+    train = typer.Typer(help="Train, evaluate and register a model in MLflow (alias challenger; the first version goes through the promotion gate).",
                         no_args_is_help=True)
     score = typer.Typer(help="Batch-score with the champion model.", no_args_is_help=True)
 
@@ -149,13 +149,6 @@ def _print_attrition(result: dict, json_out: bool) -> None:
         console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
     for flag in result["leakage"]:
         console.print(f"[yellow]leak allowed:[/] {flag['name']}: {flag['detail']}", soft_wrap=True)
-    gate = result["baseline_gate"]
-    if result["champion"] == result["version"]:
-        console.print(f"v{result['version']} is the champion" + (f" ({gate['reason']})" if gate["reason"] else ""),
-                      soft_wrap=True)
-    elif not gate["passed"]:
-        console.print(f"[bold red]not champion:[/] {gate['reason']}; v{result['version']} is registered as "
-                      "challenger only", soft_wrap=True)
-    else:
-        console.print(f"v{result['version']} is the challenger; the champion is v{result['champion']} "
-                      f"(`talentloop compare attrition`, then `talentloop promote`)", soft_wrap=True)
+    from talentloop.cli.governance import print_gate
+
+    print_gate("attrition", result["version"], result.get("gate"))
