@@ -20,6 +20,7 @@ from evaluation.attrition_backtest import backtest, feasible_origins, flat_metri
 from evaluation.compare import CHAMPION, attrition_units, baseline_check, spec_for
 from evaluation.fairness_attribution import attribute_backtest
 from evaluation.fairness_audit import audit_attrition, min_impact_ratio, render_markdown
+from evaluation.fairness_mitigation import apply as apply_mitigation
 from evaluation.leakage import card_section as leakage_card
 from evaluation.leakage import (
     future_dated_flags,
@@ -120,7 +121,7 @@ def feature_window(settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
 def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict | None = None,
         negative_rate: float = 0.2, model_class: Callable[..., AttritionModel] | None = None,
         calibration_months: int | None = None, min_risk: float | None = None,
-        allow_leaky: tuple[str, ...] = ()) -> dict:
+        allow_leaky: tuple[str, ...] = (), mitigation: str | None = None) -> dict:
     """Check for leaks, backtest the candidates, register the best; returns the summary and the choice.
 
     Candidates (:data:`CANDIDATES`): LightGBM with :data:`TUNED_PARAMS` (size-aware: :func:`size_aware_params`)
@@ -140,6 +141,12 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     rows = sample_negatives(rows, negative_rate, seed)
     truth_dir = truth_io.locate(settings)
     notes: list[str] = []
+    # a fairness mitigation (evaluation.fairness_mitigation): drop proxy features or reweigh rows, before the backtest
+    rows, columns, mitigated = apply_mitigation(mitigation, rows, snaps, columns, read_clean(settings, "employees"))
+    if mitigated["name"]:
+        notes.append(f"fairness mitigation {mitigated['name']}: {mitigated['description']}"
+                     + (f" (dropped: {', '.join(mitigated['dropped']) or 'none flagged'})" if "dropped" in mitigated
+                        else ""))
 
     pinned = model_class is not None
     lgb_class = model_class or AttritionModel
@@ -186,7 +193,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
                            "chosen_model": chosen, "n_folds": len(fold_origins), "folds_requested": n_folds,
                            "negative_rate": negative_rate, "feature_service": SERVICE, "n_features": len(columns),
                            "training_rows": len(rows), "data_end": str(end.date()), "oracle": truth_dir is not None,
-                           "lightgbm_params": json.dumps(params, default=str)[:500]})
+                           "lightgbm_params": json.dumps(params, default=str)[:500],
+                           "mitigation": mitigated["name"] or "none"})
         mlflow.set_tags({"talentloop.chosen_model": chosen, "talentloop.leak_flags": ",".join(f["name"] for f in flags),
                          "talentloop.baseline_gate": "passed" if vs_baseline["passed"] else "failed"})
         mlflow.log_metrics(flat)
@@ -233,7 +241,7 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     champion = aliases(configure(settings), REGISTERED_NAME).get(CHAMPION)
     return {"model": REGISTERED_NAME, "version": version, "run_id": run.info.run_id, "chosen": chosen,
             "selection": selection, "baseline_gate": vs_baseline, "champion": champion, "gate": gated,
-            "leakage": flags,
+            "leakage": flags, "mitigation": mitigated,
             "notes": notes, "folds": len(fold_origins), "training_rows": len(rows), "summary": summary.to_dict(orient="records"),
             "seconds": round(time.time() - started, 1)}
 

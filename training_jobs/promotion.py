@@ -141,6 +141,35 @@ def gate_new_version(settings: Settings, model: str, version: str, by: str | Non
     return promote(settings, spec, version, by=by)
 
 
+def outcome_exception(settings: Settings, model: str, version: str) -> str | None:
+    """The reason for a recorded exception when ``version`` was refused *only* for its fairness audit and the
+    audit's attribution (``evaluation.fairness_attribution``) found every failed group outcome-driven (the
+    oracles fail the same audit); None otherwise. ``talentloop demo`` forces such a version with this reason,
+    logged under its own name; any other refusal stops the demo."""
+    import json
+
+    spec = spec_for(model)
+    client = configure(settings)
+    mv = client.get_model_version(spec.name, str(version))
+    tags = {k.removeprefix("talentloop."): v for k, v in (mv.tags or {}).items()}
+    if (tags.get("gate"), tags.get("metric_passed"), tags.get("fairness")) != (REFUSED, "True", "failed"):
+        return None
+    try:
+        audit = json.loads(mlflow.artifacts.load_text(f"runs:/{mv.run_id}/fairness/audit.json"))
+    except Exception:  # noqa: BLE001 - no audit artifact: no grounds for an exception
+        return None
+    attribution = audit.get("attribution") or {}
+    if attribution.get("verdict") != "outcome-driven":
+        return None
+    groups = "; ".join(f"{f['family']} {' x '.join(map(str, f['group'].values()))}: model "
+                       f"{f['impact_ratio']['model']:.2f}, process oracle "
+                       f"{f['impact_ratio'].get('process_oracle') or 0:.2f}, full oracle "
+                       f"{f['impact_ratio'].get('oracle') or 0:.2f}" for f in attribution["findings"])
+    return ("fairness exception: every group the audit fails is failed by the simulator's own oracles too under "
+            f"the same alert rule (impact ratios: {groups}), so the gap comes from the outcome process, not from "
+            "the model; alerts are reviewed by HR partners and the gap is monitored (docs/fairness.md)")
+
+
 STATUS_TAGS = ("gate", "gate_passed", "baseline_passed", "metric_passed", "fairness", "fairness_audit_date",
                "min_impact_ratio", "gate_reasons", "gate_at", "gate_by", "forced_reason")
 

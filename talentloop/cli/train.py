@@ -28,6 +28,10 @@ def register(app: typer.Typer) -> None:
                                        "the top 10% of the latest months' risks)."),
         allow_leaky: list[str] = typer.Option(None, "--allow-leaky-feature", help="Register although the "
                                               "leakage check flagged this feature (repeat for several)."),
+        mitigation: str = typer.Option(None, "--mitigation", help="Fairness mitigation: drop_proxies (train "
+                                       "without features flagged as proxies of a protected attribute) or reweigh "
+                                       "(rows reweighed so exits are independent of sex x age band); "
+                                       "docs/fairness.md."),
     ) -> None:
         """Attrition risk months ahead: leakage check, backtest of LightGBM, logistic regression and the tenure
         hazard on the same folds (and the oracle), register the best."""
@@ -37,6 +41,10 @@ def register(app: typer.Typer) -> None:
             raise fail("--calibration-months must be at least 1")
         if min_risk is not None and not 0 < min_risk < 1:
             raise fail("--min-risk must be a probability between 0 and 1 (exclusive)")
+        from models.attrition.mitigation import MITIGATIONS
+
+        if mitigation is not None and mitigation not in MITIGATIONS:
+            raise fail(f"--mitigation must be one of {', '.join(MITIGATIONS)}, got {mitigation!r}")
         from lightgbm.basic import LightGBMError
 
         from training_jobs.attrition import run
@@ -44,7 +52,7 @@ def register(app: typer.Typer) -> None:
         try:
             with console.status("training attrition (leakage check, backtest, fit, register)…"):
                 result = run(settings(), seed=seed, n_folds=folds, calibration_months=calibration_months,
-                             min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()))
+                             min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()), mitigation=mitigation)
         except (ValueError, LightGBMError) as exc:
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         _print_attrition(result, json_out)
