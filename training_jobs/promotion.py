@@ -266,4 +266,8 @@ def model_card(settings: Settings, model: str, version: str | None = None) -> st
     if "model_card.md" not in {a.path for a in client.list_artifacts(run_id)}:
         raise ValueError(f"{spec.name} v{version} (run {run_id}) has no model_card.md")
     with tempfile.TemporaryDirectory() as tmp:
-        return Path(client.download_artifacts(run_id, "model_card.md", tmp)).read_text(encoding="utf-8")
+        card = Path(client.download_artifacts(run_id, "model_card.md", tmp)).read_text(encoding="utf-8")
+        if "monitoring/latest.md" in {a.path for a in client.list_artifacts(run_id, "monitoring")}:
+            latest = Path(client.download_artifacts(run_id, "monitoring/latest.md", tmp)).read_text(encoding="utf-8")
+            card = card.rstrip("\n") + "\n\n#" + latest  # `talentloop monitor`'s latest results, as a section
+        return card
