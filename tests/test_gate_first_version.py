@@ -5,13 +5,31 @@ and in the risk and alert answers (``model_status``)."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from models.attrition import AttritionModel
+from models.attrition.model import HORIZONS
 from tests.conftest import private_copy
-from tests.test_governance import FOLDS, PARAMS, FamilyBiased, Shuffled, female_heavy_families
+from tests.test_governance import FOLDS, PARAMS, Shuffled
 
 pytestmark = pytest.mark.xdist_group("gate-first")
+
+
+class TenureBiased(AttritionModel):
+    """Alerts only long-serving people: a strong risk boost from ``min_tenure`` months of tenure, a tenth of the
+    risk below. Tenure goes with age, so people under 40 are hardly ever alerted (the truth has no such effect)."""
+
+    def __init__(self, min_tenure: float = 36, **params):
+        super().__init__(**params)
+        self.min_tenure = min_tenure
+
+    def predict_risk(self, df: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS) -> np.ndarray:
+        risk = super().predict_risk(df, horizons)
+        long = (pd.to_numeric(df["tenure_months"], errors="coerce").fillna(0).to_numpy() >= self.min_tenure)[:, None]
+        return np.where(long, 1 - (1 - risk) ** 10, risk / 10)
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +62,9 @@ def test_first_versions_are_refused_forced_and_shown(ungoverned, monkeypatch):
     log = deployments(ungoverned, "attrition")
     assert [(e["seq"], e["action"], e["candidate"]) for e in log] == [(1, REFUSED, "1")]
 
-    # v2: five times the risk where most people are women: its fairness audit fails, so the gate refuses it
-    biased = attrition.run(ungoverned, model_params={**PARAMS, "families": female_heavy_families(ungoverned)},
-                           n_folds=FOLDS, model_class=FamilyBiased)
+    # v2: alerts go to long tenure, which goes with age: its fairness audit fails, so the gate refuses it
+    biased = attrition.run(ungoverned, model_params={**PARAMS, "min_tenure": 36}, n_folds=FOLDS,
+                           model_class=TenureBiased)
     assert biased["gate"]["action"] == REFUSED and biased["gate"]["gate"]["fairness_status"] == "failed"
     assert "champion" not in _aliases(ungoverned)
 
