@@ -107,7 +107,17 @@ def _drift(settings: Settings, model, trained_end: str | None) -> pd.DataFrame:
     path = feature_path(settings.feature_dir, "employee_monthly")
     if not path.exists():
         raise ValueError(f"no employee features at {path}: run `talentloop features build`")
-    columns = list(model.feature_columns_)
+    from features.store import feature_columns
+
+    # every feature of the model's feature service (a simple model may read only some of them)
+    try:
+        columns = list(dict.fromkeys([*model.feature_columns_, *feature_columns(model.feature_service_)]))
+    except (KeyError, ValueError):  # a feature service the definitions do not hold: the model's own inputs
+        columns = list(model.feature_columns_)
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(path).names)
+    columns = [c for c in columns if c in present]
     feats = pd.read_parquet(path, columns=["event_timestamp", *columns])
     ts = pd.to_datetime(feats["event_timestamp"], utc=True)
     latest = feats[ts == ts.max()]

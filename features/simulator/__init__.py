@@ -49,7 +49,7 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     """Simulate the demo company and write its feeds and truth into ``out``.
 
     ``reorg_at`` (opt-in, month index from 0): a company-wide reorganisation that month after which the old
-    drivers of exits fade (``features.simulator.dynamics.run``): drift for ``talentloop monitor`` to find.
+    drivers of exits no longer tell who leaves (``features.simulator.dynamics.run``): drift for ``talentloop monitor`` to find.
 
     ``profile`` writes the same company as a real export of it would look (see :mod:`features.simulator.profiles`);
     the truth is the same whatever the profile.

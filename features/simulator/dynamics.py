@@ -106,7 +106,7 @@ def _initial_events(h: History, manager: np.ndarray, rng: np.random.Generator) -
     log.add(PROMOTION, p, day, a["unit"][p], a["job"][p], manager[p], a["pay"][p])
 
 
-REORG_DAMPING = 0.1  # after an opt-in reorganisation, the observable drivers keep this share of their effect
+REORG_SHUFFLED = ("pay", "promotion", "manager", "team", "review", "training", "tenure")
 
 
 def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
@@ -114,9 +114,9 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     """Simulate ``months`` months of a company that starts with ``n_employees`` people.
 
     ``reorg_at`` (opt-in drift, off by default): in that month every team gets a new lead (so everyone's
-    manager changes), and from then on the observable drivers of voluntary exits keep only
-    :data:`REORG_DAMPING` of their effect, the intercept absorbing their mean so the exit rate stays about the
-    same: who leaves after a reorganisation depends on the new structure, which the old features do not see.
+    manager changes), and from then on the observable drivers of voluntary exits (:data:`REORG_SHUFFLED`) are
+    shuffled among the employees each month: the exit rate stays the same, but who leaves after a
+    reorganisation depends on the new structure, which the old features no longer tell.
     """
     tax = build_taxonomy()
     cal = Calendar(start, months)
@@ -202,10 +202,10 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     size = np.bincount(a["unit"][act], minlength=len(org.parent))
     team_rate = team_exits.sum(axis=0) / np.maximum(size, 1)
     terms = attrition.hazard_terms(wf, act, m, cal, tax, team_rate)
-    if reorganised:  # the opt-in drift (see run): the old drivers fade, the exit rate stays about the same
-        for k in ("pay", "promotion", "manager", "team", "review", "training", "tenure"):
-            terms["intercept"] = terms["intercept"] + (1 - REORG_DAMPING) * float(terms[k].mean())
-            terms[k] = REORG_DAMPING * terms[k]
+    if reorganised:  # the opt-in drift (see run): the old drivers no longer tell who leaves
+        shuffle = rng.permutation(len(act))
+        for k in REORG_SHUFFLED:
+            terms[k] = terms[k][shuffle]
     hz = attrition.voluntary_hazard(terms)
     u = rng.random(len(act))
     vol = u < hz

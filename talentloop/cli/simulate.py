@@ -52,7 +52,7 @@ def simulate_command(
                                          "small or leaky (see docs/simulator.md).")] = "full",
     reorg_month: Annotated[int | None, typer.Option(
         "--reorg-month", help="Opt-in drift: a company-wide reorganisation in this month (1 = the second month) "
-                              "after which the old drivers of exits fade; for `talentloop monitor`.")] = None,
+                              "after which the old drivers of exits no longer tell who leaves; for `talentloop monitor`.")] = None,
 ) -> None:
     """Simulate a demo company: HR records, performance, learning and recruiting feeds plus the truth."""
     try:
