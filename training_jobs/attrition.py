@@ -133,7 +133,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     weighted back. On simulated data the backtest also scores the oracles (``evaluation.attrition_oracle``).
 
     No version becomes champion here: the first one goes through the same gate as every later one
-    (``training_jobs.promotion.gate_new_version``: not worse than its strongest baseline, fairness passed). Raises ValueError, in one line naming the option that
+    (``training_jobs.promotion.gate_new_version``). ``mitigation`` applies a fairness mitigation
+    (``evaluation.fairness_mitigation``). Raises ValueError, in one line naming the option that
     helps, for data the job cannot use (and when the leakage check flags a feature not in ``allow_leaky``).
     """
     started = time.time()
