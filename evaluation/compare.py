@@ -87,6 +87,7 @@ SPECS: dict[str, ModelSpec] = {
                    ("item-item CF NDCG@10", "cf_ndcg_at_10")),
         oracle=("uplift capture / oracle", "model_vs_oracle_at_10"),
         window=("first_origin", "eval_origin"),
+        baseline_gate=True,
     ),
     "skill_demand": ModelSpec(
         name="skill_demand", primary="mase_h3", primary_label="MASE at h=3", logged_primary="mase_h3_served",
@@ -99,6 +100,7 @@ SPECS: dict[str, ModelSpec] = {
         oracle=("oracle MASE h3", "mase_h3_oracle"),
         scores_people=False,
         window=("first_month", "last_month"),
+        baseline_gate=True,
     ),
 }
 CLI_NAMES = {"attrition": "attrition", "course-ranker": "course_ranker", "skill-demand": "skill_demand"}
@@ -398,20 +400,22 @@ def gate(comparison: dict, candidate: str) -> dict:
         reasons.append(vs_baseline["reason"])
     fair = row["fairness"]
     if not fair["applicable"]:
-        fairness_ok = True
+        fairness_ok, fairness_status = True, "not_applicable"
         reasons.append("fairness: not applicable (the model scores no individual)")
     elif fair["passed"] is None:
-        fairness_ok = False
+        fairness_ok, fairness_status = False, "not_audited"
         reasons.append("fairness: no audit logged for this version")
     else:
         fairness_ok = fair["passed"]
+        fairness_status = "passed" if fairness_ok else "failed"
         ratio = fair["min_impact_ratio"]
         reasons.append(f"fairness audit {'passed' if fairness_ok else 'FAILED'} (lowest impact ratio "
-                       f"{'n/a' if ratio is None else f'{ratio:.3f}'})")
+                       f"{'not logged' if ratio is None else f'{ratio:.3f}'})")
     return {"candidate": candidate, "champion": comparison["reference_version"],
             "passed": bool(metric_ok and fairness_ok), "metric_passed": bool(metric_ok),
             "baseline_passed": bool(vs_baseline["passed"]),
-            "fairness_passed": bool(fairness_ok), "improvement": improvement, "reasons": reasons}
+            "fairness_passed": bool(fairness_ok), "fairness_status": fairness_status, "improvement": improvement,
+            "reasons": reasons}
 
 
 # ------------------------------------------------------------------------------------- output

@@ -536,4 +536,8 @@ def render_markdown(audit: dict) -> str:
         else:
             lines.append("None above the threshold.")
         lines.append("")
+    if audit.get("attribution"):  # where a failed audit comes from (evaluation.fairness_attribution)
+        from evaluation.fairness_attribution import render_markdown as attribution_markdown
+
+        lines += ["#" + attribution_markdown(audit["attribution"]), ""]
     return "\n".join(lines)

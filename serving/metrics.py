@@ -33,6 +33,20 @@ class Metrics:
         self.model_info = Gauge("talentloop_model_info", "Models in use (1 per loaded name and version).",
                                 ["model", "version", "alias"], registry=self.registry)
         self._shown: set[tuple[str, str, str]] = set()
+        # the serving versions' governance (serving.registry: the gate's and `talentloop monitor`'s tags)
+        self.gate_forced = Gauge("talentloop_model_gate_forced", "1 when the model in use was forced past a failed "
+                                 "check of the promotion gate.", ["model", "version"], registry=self.registry)
+        self.fairness_passed = Gauge("talentloop_model_fairness_passed", "1 when the model's fairness audit passed.",
+                                     ["model", "version"], registry=self.registry)
+        self.monitor = {
+            key: Gauge(f"talentloop_monitor_{key}", text, ["model", "version"], registry=self.registry)
+            for key, text in (
+                ("alert_precision", "Realised share of alerts followed by an exit (talentloop monitor)."),
+                ("alert_recall", "Realised share of leavers who had been alerted (talentloop monitor)."),
+                ("backtest_precision", "The backtest's alert precision, for reference."),
+                ("max_psi", "Largest population stability index of a feature, training window vs latest month."),
+                ("needs_retraining", "1 when talentloop monitor marked the model as needing retraining."),
+            )}
 
     def set_models(self, versions: dict[str, tuple[str, str]]) -> None:
         """1 for the versions in use, 0 for versions served before (label removal is unsupported when
@@ -43,6 +57,23 @@ class Metrics:
         for labels in current:
             self.model_info.labels(*labels).set(1)
         self._shown |= current
+
+    def set_governance(self, loaded: dict) -> None:
+        """Gauges from each loaded model's governance tags (``serving.registry.LoadedModel.governance``)."""
+        fields = {"alert_precision": "precision", "alert_recall": "recall", "backtest_precision": "backtest_precision",
+                  "max_psi": "max_psi"}
+        for name, m in loaded.items():
+            gov = m.governance
+            self.gate_forced.labels(name, m.version).set(float(gov.get("gate") == "forced"))
+            if gov.get("fairness") in ("passed", "failed"):
+                self.fairness_passed.labels(name, m.version).set(float(gov["fairness"] == "passed"))
+            for gauge, tag in fields.items():
+                value = gov.get(f"monitor.{tag}")
+                if value:
+                    self.monitor[gauge].labels(name, m.version).set(float(value))
+            if gov.get("monitor.needs_retraining"):
+                self.monitor["needs_retraining"].labels(name, m.version).set(
+                    float(gov["monitor.needs_retraining"] == "True"))
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

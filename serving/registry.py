@@ -40,6 +40,7 @@ class LoadedModel:
     trained_at: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     loaded_at: str = ""
+    governance: dict[str, str] = field(default_factory=dict)  # the version's ``talentloop.*`` tags (the gate)
 
 
 Loader = Callable[[str, str], LoadedModel]  # (name, alias) -> LoadedModel; raises when unavailable
@@ -82,15 +83,67 @@ def mlflow_loader(tracking_uri: str) -> Loader:
             warm_up()
         metrics: dict[str, float] = {}
         trained_at = None
+        governance = {k.removeprefix("talentloop."): str(v) for k, v in (mv.tags or {}).items()
+                      if k.startswith("talentloop.")}
         if mv.run_id:
             run = client.get_run(mv.run_id)
             metrics = _headline(dict(run.data.metrics))
             trained_at = _iso_ms(run.info.end_time or run.info.start_time)
+            governance = _with_run_audit(governance, dict(run.data.metrics), run.info.start_time)
         return LoadedModel(name=name, version=str(mv.version), model=model, alias=alias, run_id=mv.run_id,
                            trained_at=trained_at or _iso_ms(mv.creation_timestamp), metrics=metrics,
-                           loaded_at=datetime.now(UTC).isoformat(timespec="seconds"))
+                           loaded_at=datetime.now(UTC).isoformat(timespec="seconds"), governance=governance)
 
     return load
+
+
+def _with_run_audit(tags: dict[str, str], metrics: dict[str, float], started_ms: int | None) -> dict[str, str]:
+    """A version promoted before the gate tagged it still shows its run's fairness audit."""
+    out = dict(tags)
+    if "fairness" not in out and "fairness_passed" in metrics:
+        out["fairness"] = "passed" if metrics["fairness_passed"] >= 0.5 else "failed"
+        out["fairness_audit_date"] = _iso_ms(started_ms) or ""
+        ratio = metrics.get("fairness_min_impact_ratio")
+        out["min_impact_ratio"] = "" if ratio is None else f"{ratio:.4f}"
+    return out
+
+
+FAILED_CHECKS = (("baseline_passed", "baseline"), ("metric_passed", "champion"))
+CHECK_TEXT = {
+    "baseline": {"en": "it scored below its strongest baseline on its own backtest",
+                 "zh": "其回测成绩低于最强的基准模型"},
+    "champion": {"en": "it scored below the champion it replaced", "zh": "其成绩低于被替换的上一版模型"},
+    "fairness": {"en": "it failed its fairness audit", "zh": "未通过公平性审计"},
+}
+
+
+def failed_checks(governance: dict[str, str]) -> list[str]:
+    """The gate's checks a version failed: ``baseline``, ``champion`` and/or ``fairness``."""
+    failed = [name for tag, name in FAILED_CHECKS if governance.get(tag) == "False"]
+    if governance.get("baseline_passed") == "False" and "champion" in failed:
+        failed.remove("champion")  # the metric check includes the baseline check: name the cause once
+    if governance.get("fairness") in ("failed", "not_audited"):
+        failed.append("fairness")
+    return failed
+
+
+def model_status(loaded: LoadedModel, lang: str = "en") -> dict[str, Any] | None:
+    """What an answer says about the model that produced it when it serves past a failed check of the gate
+    (``talentloop promote --force``): the checks failed, who forced it, when and why, as a sentence in
+    ``lang``; None for a version that passed the gate."""
+    gov = loaded.governance
+    if gov.get("gate") != "forced":
+        return None
+    failed = failed_checks(gov)
+    joined = {"en": "; ".join(CHECK_TEXT[c]["en"] for c in failed) or "it did not pass the promotion gate",
+              "zh": "；".join(CHECK_TEXT[c]["zh"] for c in failed) or "未通过上线检查"}
+    who, reason, when = gov.get("gate_by", ""), gov.get("forced_reason", ""), gov.get("gate_at", "")[:10]
+    note = {"en": f"This model version serves by an exception {who} recorded on {when}: {joined['en']}. "
+                  f"Reason given: {reason}",
+            "zh": f"此模型版本按 {who} 于 {when} 记录的例外上线：{joined['zh']}。理由：{reason}"}[
+        "zh" if lang == "zh" else "en"]
+    return {"status": "forced", "failed_checks": failed, "forced_by": who, "forced_at": gov.get("gate_at", ""),
+            "reason": reason, "note": note}
 
 
 def mlflow_resolver(tracking_uri: str) -> Callable[[str, str], str | None]:

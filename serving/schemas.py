@@ -25,6 +25,19 @@ class ModelRef(BaseModel):
     version: str
 
 
+class ModelStatus(BaseModel):
+    """Present only when the model serving the answer was forced past a failed check of the promotion gate."""
+
+    status: Literal["forced"]
+    failed_checks: list[Literal["baseline", "champion", "fairness"]] = Field(
+        description="The gate's checks the version failed: its strongest baseline, the champion it replaced, "
+                    "its fairness audit.")
+    forced_by: str = Field(description="Who put it into service past the gate (talentloop promote --force --by).")
+    forced_at: str
+    reason: str = Field(description="The reason recorded in the deployment log.")
+    note: str = Field(description="The exception as a sentence in the requested language.")
+
+
 class ContributionOut(BaseModel):
     feature: str = Field(description="Model input (or group of inputs) the contribution belongs to.")
     display_name: str = Field(description="Name a person reads, in the requested language.")
@@ -133,6 +146,8 @@ class AttritionRisk(BaseModel):
     levers_source: Literal["live", "precomputed"] | None = Field(
         None, description="precomputed: levers stored by batch scoring at this horizon; None when not asked for.")
     model: ModelRef
+    model_status: ModelStatus | None = Field(
+        None, description="Set when the serving model was forced past a failed check of the promotion gate.")
     features_as_of: datetime | None
     stale: bool
 
@@ -153,6 +168,9 @@ class AlertOut(BaseModel):
                                          "the change since last month; null for alerts scored before it was stored.")
     created_at: str
     updated_at: str
+    model_status: ModelStatus | None = Field(
+        None, description="Set when the model version that raised the alert was forced past a failed check of "
+                          "the promotion gate.")
 
 
 class AlertList(Page):
@@ -276,6 +294,20 @@ class ModelInfo(BaseModel):
     run_id: str | None
     feature_service: str | None
     metrics: dict[str, float] = Field(description="Headline metrics of the MLflow run that trained it.")
+    gate: Literal["passed", "forced", "not_gated"] = Field(
+        description="How it became champion: passed the promotion gate, forced past it (see model_status), or "
+                    "made champion outside the gate (an alias set by hand).")
+    gate_reasons: list[str] = Field(default_factory=list, description="The gate's findings, one per check.")
+    gate_at: str | None = None
+    gate_by: str | None = None
+    fairness: Literal["passed", "failed", "not_audited", "not_applicable"] = Field(
+        description="Its fairness audit (four-fifths impact ratios on the backtest; docs/fairness.md).")
+    fairness_audit_date: str | None = Field(None, description="When the audit ran (the training run's start).")
+    min_impact_ratio: float | None = Field(None, description="The audit's lowest impact ratio of a gated group.")
+    model_status: ModelStatus | None = Field(None, description="Set when it was forced past a failed check.")
+    monitoring: dict[str, float | str | None] | None = Field(
+        None, description="The latest `talentloop monitor` results for this version (realised precision and "
+                          "recall of alerts, drift), when it has run.")
 
 
 class ModelsResponse(BaseModel):

@@ -14,7 +14,7 @@ def test_pyfunc_round_trip(tmp_path):
     from features.settings import Settings
     from models.course_ranker import CourseRanker
     from training_jobs.course_ranker import input_example
-    from training_jobs.tracking import CHAMPION, experiment, log_and_register
+    from training_jobs.tracking import CHALLENGER, experiment, log_and_register
 
     data = make_frame(n_employees=40, n_origins=2, seed=3)
     model = CourseRanker(n_estimators=20, n_jobs=1).fit(data)
@@ -23,7 +23,7 @@ def test_pyfunc_round_trip(tmp_path):
     experiment(settings, "course_ranker")
     with mlflow.start_run():
         version = log_and_register(model, "course_ranker", example)
-    loaded = mlflow.pyfunc.load_model(f"models:/course_ranker@{CHAMPION}")
+    loaded = mlflow.pyfunc.load_model(f"models:/course_ranker@{CHALLENGER}")  # champion only through the gate
     batch = data.head(30).reset_index(drop=True)
     batch.loc[0, "last_rating"] = np.nan  # a new hire without a review passes the signature
     out = loaded.predict(input_example(batch, model, n=len(batch)))  # numbers as float64, NaN when missing

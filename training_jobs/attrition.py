@@ -18,7 +18,9 @@ import pandas as pd
 from evaluation import truth as truth_io
 from evaluation.attrition_backtest import backtest, feasible_origins, flat_metrics, summarise
 from evaluation.compare import CHAMPION, attrition_units, baseline_check, spec_for
+from evaluation.fairness_attribution import attribute_backtest
 from evaluation.fairness_audit import audit_attrition, min_impact_ratio, render_markdown
+from evaluation.fairness_mitigation import apply as apply_mitigation
 from evaluation.leakage import card_section as leakage_card
 from evaluation.leakage import (
     future_dated_flags,
@@ -120,7 +122,7 @@ def feature_window(settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
 def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict | None = None,
         negative_rate: float = 0.2, model_class: Callable[..., AttritionModel] | None = None,
         calibration_months: int | None = None, min_risk: float | None = None,
-        allow_leaky: tuple[str, ...] = ()) -> dict:
+        allow_leaky: tuple[str, ...] = (), mitigation: str | None = None) -> dict:
     """Check for leaks, backtest the candidates, register the best; returns the summary and the choice.
 
     Candidates (:data:`CANDIDATES`): LightGBM with :data:`TUNED_PARAMS` (size-aware: :func:`size_aware_params`)
@@ -131,8 +133,9 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     baselines. Training rows keep every exit and a ``negative_rate`` share of the other employee-months,
     weighted back. On simulated data the backtest also scores the oracles (``evaluation.attrition_oracle``).
 
-    The first version becomes champion only when it is not worse than the strongest baseline on its own
-    backtest (``evaluation.compare.baseline_check``). Raises ValueError, in one line naming the option that
+    No version becomes champion here: the first one goes through the same gate as every later one
+    (``training_jobs.promotion.gate_new_version``). ``mitigation`` applies a fairness mitigation
+    (``evaluation.fairness_mitigation``). Raises ValueError, in one line naming the option that
     helps, for data the job cannot use (and when the leakage check flags a feature not in ``allow_leaky``).
     """
     started = time.time()
@@ -140,6 +143,12 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
     rows = sample_negatives(rows, negative_rate, seed)
     truth_dir = truth_io.locate(settings)
     notes: list[str] = []
+    # a fairness mitigation (evaluation.fairness_mitigation): drop proxy features or reweigh rows, before the backtest
+    rows, columns, mitigated = apply_mitigation(mitigation, rows, snaps, columns, read_clean(settings, "employees"))
+    if mitigated["name"]:
+        notes.append(f"fairness mitigation {mitigated['name']}: {mitigated['description']}"
+                     + (f" (dropped: {', '.join(mitigated['dropped']) or 'none flagged'})" if "dropped" in mitigated
+                        else ""))
 
     pinned = model_class is not None
     lgb_class = model_class or AttritionModel
@@ -186,7 +195,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
                            "chosen_model": chosen, "n_folds": len(fold_origins), "folds_requested": n_folds,
                            "negative_rate": negative_rate, "feature_service": SERVICE, "n_features": len(columns),
                            "training_rows": len(rows), "data_end": str(end.date()), "oracle": truth_dir is not None,
-                           "lightgbm_params": json.dumps(params, default=str)[:500]})
+                           "lightgbm_params": json.dumps(params, default=str)[:500],
+                           "mitigation": mitigated["name"] or "none"})
         mlflow.set_tags({"talentloop.chosen_model": chosen, "talentloop.leak_flags": ",".join(f["name"] for f in flags),
                          "talentloop.baseline_gate": "passed" if vs_baseline["passed"] else "failed"})
         mlflow.log_metrics(flat)
@@ -225,13 +235,15 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
         log_markdown(card, "model_card.md")
         version = log_and_register(model, REGISTERED_NAME, snaps[columns].head(50).reset_index(drop=True),
                                    metadata={"data_end": str(end.date()), "run_id": run.info.run_id,
-                                             "chosen_model": chosen},
-                                   may_be_champion=vs_baseline["passed"])
+                                             "chosen_model": chosen})
     from evaluation.compare import aliases
+    from training_jobs.promotion import gate_new_version
 
+    gated = gate_new_version(settings, REGISTERED_NAME, version)  # the first version too goes through the gate
     champion = aliases(configure(settings), REGISTERED_NAME).get(CHAMPION)
     return {"model": REGISTERED_NAME, "version": version, "run_id": run.info.run_id, "chosen": chosen,
-            "selection": selection, "baseline_gate": vs_baseline, "champion": champion, "leakage": flags,
+            "selection": selection, "baseline_gate": vs_baseline, "champion": champion, "gate": gated,
+            "leakage": flags, "mitigation": mitigated,
             "notes": notes, "folds": len(fold_origins), "training_rows": len(rows), "summary": summary.to_dict(orient="records"),
             "seconds": round(time.time() - started, 1)}
 
@@ -272,6 +284,9 @@ def fairness_audit(settings: Settings, model, preds: pd.DataFrame, snaps: pd.Dat
     scored = preds.loc[preds["horizon"] == h, ["employee_id", "event_timestamp", "p_model", "label"]]
     scored = scored.rename(columns={"p_model": "risk"}).reset_index(drop=True)
     latest = snaps.sort_values("event_timestamp").groupby("employee_id", as_index=False).tail(1)
-    return audit_attrition(scored, read_clean(settings, "employees"), model.policy_.min_risk, outcome_col="label",
-                           features=latest, feature_columns=columns)
+    employees = read_clean(settings, "employees")
+    audit = audit_attrition(scored, employees, model.policy_.min_risk, outcome_col="label",
+                            features=latest, feature_columns=columns)
+    # the same audit on the oracles and the logistic baseline, and the model's SHAP: where a gap comes from
+    return {**audit, "attribution": attribute_backtest(preds, employees, model, snaps, columns, audit.get("proxies"))}
 

@@ -15,7 +15,7 @@ Reads top to bottom; I/O at the edges.
    (outcomes from the oracle's true gains when known), and the per-query evaluation units.
 4. Fit the final model on every origin with final labels; log params, metrics, plots, the evaluation units
    (``evaluation/units.parquet``), the audit (``fairness/audit.json``, ``fairness/audit.md``) and a model
-   card; register it (alias ``challenger``, and ``champion`` when there is none).
+   card; register it (alias ``challenger``; the first version becomes ``champion`` only through the gate).
 """
 
 from __future__ import annotations
@@ -280,6 +280,11 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
         version = log_and_register(model, REGISTERED_NAME, example,
                                    metadata={"eval_origin": str(eval_origin.date()), "k": k})
     metrics["registered_version"] = version
+    from training_jobs.promotion import gate_new_version
+
+    gated = gate_new_version(settings, REGISTERED_NAME, version)  # the first version too goes through the gate
+    if gated is not None:
+        metrics["gate"] = {k: gated[k] for k in ("action", "gate_summary", "seq")}
     if json_out:
         print(json.dumps(metrics, indent=2, default=str))
     return metrics

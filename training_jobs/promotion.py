@@ -23,6 +23,8 @@ from evaluation.compare import (
     CHALLENGER,
     CHAMPION,
     N_BOOT,
+    SPECS,
+    ModelSpec,
     aliases,
     compare,
     gate,
@@ -71,14 +73,14 @@ def compare_versions(settings: Settings, model: str, versions: list[str] | None 
 
 
 # ---------------------------------------------------------------------------------------------- promote
-def promote(settings: Settings, model: str, version: str, force: bool = False, reason: str | None = None,
+def promote(settings: Settings, model: str | ModelSpec, version: str, force: bool = False, reason: str | None = None,
             by: str | None = None, n_boot: int = N_BOOT) -> dict:
     """Move ``champion`` to ``version`` if the gate passes (or ``force`` with a ``reason``); log the attempt.
 
     Returns the deployment event (``action`` is ``promoted``, ``refused`` or ``forced``) with the gate report.
     Raises ValueError for a version that does not exist, is already champion, or a force without a reason.
     """
-    spec = spec_for(model)
+    spec = model if isinstance(model, ModelSpec) else spec_for(model)
     version = str(version)
     if force and not (reason or "").strip():
         raise ValueError("--force needs --reason: say why the gate is overridden")
@@ -100,6 +102,7 @@ def promote(settings: Settings, model: str, version: str, force: bool = False, r
     action = PROMOTED if report["passed"] else (FORCED if force else REFUSED)
     now = pd.Timestamp.now(tz="UTC")
     who = operator(by)
+    _tag_status(client, spec, version, report, action, now, who, (reason or "").strip())
     if action != REFUSED:
         client.set_registered_model_alias(spec.name, CHAMPION, version)
         if current.get(CHALLENGER) == version:
@@ -116,6 +119,85 @@ def promote(settings: Settings, model: str, version: str, force: bool = False, r
     }
     event["seq"] = _append(settings, event, {"gate": report, "comparison": comparison})
     return {**event, "gate": report}
+
+
+def gate_new_version(settings: Settings, model: str, version: str, by: str | None = None) -> dict | None:
+    """The gate for a version a training job has just registered, when the model has no champion yet.
+
+    The first version of a model becomes champion only through :func:`promote` (the same gate as every later
+    one: not worse than its strongest baseline, fairness audit passed), and the attempt opens the deployment
+    log. Returns the deployment event, or None when a champion exists (the version stays ``challenger`` for
+    ``talentloop compare`` and ``talentloop promote``). A registered name without a spec of its own (a
+    forecaster of a customer's ``--series``) is gated as ``skill_demand`` is.
+    """
+    spec = SPECS.get(model) or (spec_for(model) if model in ("course-ranker", "skill-demand") else None)
+    if spec is None:
+        from dataclasses import replace
+
+        spec = replace(SPECS["skill_demand"], name=model)
+    client = configure(settings)
+    if CHAMPION in aliases(client, spec.name):
+        return None
+    return promote(settings, spec, version, by=by)
+
+
+def outcome_exception(settings: Settings, model: str, version: str) -> str | None:
+    """The reason for a recorded exception when ``version`` was refused *only* for its fairness audit and the
+    audit's attribution (``evaluation.fairness_attribution``) found every failed group outcome-driven (the
+    oracles fail the same audit); None otherwise. ``talentloop demo`` forces such a version with this reason,
+    logged under its own name; any other refusal stops the demo."""
+    import json
+
+    spec = spec_for(model)
+    client = configure(settings)
+    mv = client.get_model_version(spec.name, str(version))
+    tags = {k.removeprefix("talentloop."): v for k, v in (mv.tags or {}).items()}
+    if (tags.get("gate"), tags.get("metric_passed"), tags.get("fairness")) != (REFUSED, "True", "failed"):
+        return None
+    try:
+        audit = json.loads(mlflow.artifacts.load_text(f"runs:/{mv.run_id}/fairness/audit.json"))
+    except Exception:  # noqa: BLE001 - no audit artifact: no grounds for an exception
+        return None
+    attribution = audit.get("attribution") or {}
+    if attribution.get("verdict") != "outcome-driven":
+        return None
+    groups = "; ".join(f"{f['family']} {' x '.join(map(str, f['group'].values()))}: model "
+                       f"{f['impact_ratio']['model']:.2f}, process oracle "
+                       f"{f['impact_ratio'].get('process_oracle') or 0:.2f}, full oracle "
+                       f"{f['impact_ratio'].get('oracle') or 0:.2f}" for f in attribution["findings"])
+    return ("fairness exception: every group the audit fails is failed by the simulator's own oracles too under "
+            f"the same alert rule (impact ratios: {groups}), so the gap comes from the outcome process, not from "
+            "the model; alerts are reviewed by HR partners and the gap is monitored (docs/fairness.md)")
+
+
+STATUS_TAGS = ("gate", "gate_passed", "baseline_passed", "metric_passed", "fairness", "fairness_audit_date",
+               "min_impact_ratio", "gate_reasons", "gate_at", "gate_by", "forced_reason")
+
+
+def _tag_status(client, spec: ModelSpec, version: str, report: dict, action: str, now: pd.Timestamp, who: str,
+                reason: str) -> None:
+    """The version's governance status as tags (read by ``/v1/models`` and the console): the gate's result,
+    the fairness audit's status and date, and for a forced version who forced it and why."""
+    mv = client.get_model_version(spec.name, version)
+    audit_date = ""
+    if mv.run_id:
+        run = client.get_run(mv.run_id)
+        audit_date = pd.Timestamp(run.info.start_time, unit="ms", tz="UTC").isoformat(timespec="seconds")
+        ratio = run.data.metrics.get("fairness_min_impact_ratio")
+    else:
+        ratio = None
+    fair = report.get("fairness_status") or ("passed" if report["fairness_passed"] else "failed")
+    tags = {
+        "gate": action, "gate_passed": str(bool(report["passed"])),
+        "baseline_passed": str(bool(report.get("baseline_passed", True))),
+        "metric_passed": str(bool(report.get("metric_passed", False))), "fairness": fair,
+        "fairness_audit_date": audit_date if spec.scores_people else "",
+        "min_impact_ratio": "" if ratio is None else f"{ratio:.4f}",
+        "gate_reasons": " | ".join(report["reasons"])[:4900], "gate_at": now.isoformat(timespec="seconds"),
+        "gate_by": who, "forced_reason": reason if action == FORCED else "",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(spec.name, version, f"talentloop.{key}", value)
 
 
 def _exists(client, name: str, version: str) -> bool:
@@ -184,4 +266,8 @@ def model_card(settings: Settings, model: str, version: str | None = None) -> st
     if "model_card.md" not in {a.path for a in client.list_artifacts(run_id)}:
         raise ValueError(f"{spec.name} v{version} (run {run_id}) has no model_card.md")
     with tempfile.TemporaryDirectory() as tmp:
-        return Path(client.download_artifacts(run_id, "model_card.md", tmp)).read_text(encoding="utf-8")
+        card = Path(client.download_artifacts(run_id, "model_card.md", tmp)).read_text(encoding="utf-8")
+        if "monitoring/latest.md" in {a.path for a in client.list_artifacts(run_id, "monitoring")}:
+            latest = Path(client.download_artifacts(run_id, "monitoring/latest.md", tmp)).read_text(encoding="utf-8")
+            card = card.rstrip("\n") + "\n\n#" + latest  # `talentloop monitor`'s latest results, as a section
+        return card

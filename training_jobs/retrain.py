@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from features.settings import Settings
-from training_jobs.promotion import PROMOTED, compare_versions, promote
+from training_jobs.promotion import PROMOTED, compare_versions, deployments, promote
 
 
 class Outcome(IntEnum):
@@ -57,9 +57,11 @@ def run(settings: Settings, model: str, feeds: Path | None = None, mapping: Path
     comparison = compare_versions(settings, spec.name, [version])
     steps["compare"] = {"run_id": comparison["comparison_run_id"], "markdown": comparison["markdown"]}
     champion = next((v["version"] for v in comparison["versions"] if "champion" in v["aliases"]), None)
-    if champion == version:  # the first version of a model becomes champion when registered
-        steps["promote"] = {"action": "first version", "version": version}
-        outcome = Outcome.PROMOTED
+    first = deployments(settings, spec.name)
+    if first and first[-1]["candidate"] == version:  # a first version: the training job put it through the gate
+        event = first[-1]
+        steps["promote"] = {k: event[k] for k in ("action", "from_version", "to_version", "gate_summary", "seq")}
+        outcome = Outcome.PROMOTED if champion == version else Outcome.KEPT
     else:
         event = promote(settings, spec.name, version, by=by or "talentloop retrain")
         steps["promote"] = {k: event[k] for k in ("action", "from_version", "to_version", "gate_summary", "seq")}

@@ -9,7 +9,7 @@
 4. Metrics per horizon: MASE (pooled, scaled by the one-step naive error of each origin's training
    months), sMAPE, weighted quantile loss and 80% interval coverage.
 5. Fit the final model on every month, log parameters, metrics, fan charts and a model card to MLflow and
-   register it (alias ``challenger``; ``champion`` too for the first version).
+   register it (alias ``challenger``; ``champion`` for the first version only through the gate).
 
 ``run_generic`` does the same for any long-format CSV / Parquet file (``series_id, month, value`` by
 default) so a company can forecast its own signals; see ``docs/skill-demand.md``.
@@ -212,6 +212,11 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
         version = log_and_register(model, registered_name, example,
                                    metadata={"horizons": model.horizons_, "quantiles": model.quantiles_})
         summary.update(version=version, run_id=active.info.run_id, registered_name=registered_name)
+    from training_jobs.promotion import gate_new_version
+
+    gated = gate_new_version(settings, registered_name, version)  # the first version too goes through the gate
+    if gated is not None:
+        summary["gate"] = {k: gated[k] for k in ("action", "gate_summary", "seq")}
     if json_out:
         print(json.dumps(summary, indent=2, default=str))
     return summary

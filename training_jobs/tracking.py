@@ -1,6 +1,7 @@
 """MLflow plumbing shared by the training jobs: tracking URI from settings, one experiment per model with
 artifacts in the workspace, log + register a version with a signature, and the alias rules
-(every new version becomes ``challenger``; the first one also becomes ``champion``)."""
+(every new version becomes ``challenger``; ``champion`` moves only through the gate, the first time included:
+``training_jobs.promotion.gate_new_version``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 
-from evaluation.compare import CHALLENGER, CHAMPION, aliases
+from evaluation.compare import CHALLENGER, CHAMPION  # noqa: F401 - CHAMPION re-exported for the jobs
 from features.settings import Settings
 from models.pyfunc import FrameModel, TalentLoopModel
 
@@ -50,12 +51,11 @@ def log_and_register(
     registered_name: str,
     input_example: pd.DataFrame,
     metadata: dict[str, Any] | None = None,
-    may_be_champion: bool = True,
 ) -> str:
-    """Log the model as a pyfunc in the active run, register it and set aliases; returns the version.
+    """Log the model as a pyfunc in the active run, register it with alias ``challenger``; returns the version.
 
-    The version becomes ``challenger``; it also becomes ``champion`` when there is none and
-    ``may_be_champion`` (the training job's own gate, e.g. not worse than the strongest baseline)."""
+    It never becomes ``champion`` here: once the run has ended, the job passes it to
+    ``training_jobs.promotion.gate_new_version`` (the gate every champion goes through)."""
     output = model.predict_frame(input_example)
     with warnings.catch_warnings():
         # MLflow hints that integer columns cannot hold missing values: true of the outputs' ranks and counts,
@@ -75,8 +75,6 @@ def log_and_register(
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(registered_name, CHALLENGER, version)
-    if may_be_champion and CHAMPION not in aliases(client, registered_name):
-        client.set_registered_model_alias(registered_name, CHAMPION, version)
     return version
 
 

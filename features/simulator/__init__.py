@@ -45,8 +45,11 @@ def _check(employees: int, months: int, fmt: str, dirty_rate: float, start: str)
 
 def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, fmt: str = "csv",
              dirty_rate: float = 0.02, start: str = "2023-01", progress: Progress | None = None,
-             profile: str = "full") -> SimulationReport:
+             profile: str = "full", reorg_at: int | None = None) -> SimulationReport:
     """Simulate the demo company and write its feeds and truth into ``out``.
+
+    ``reorg_at`` (opt-in, month index from 0): a company-wide reorganisation that month after which the old
+    drivers of exits no longer tell who leaves (``features.simulator.dynamics.run``): drift for ``talentloop monitor`` to find.
 
     ``profile`` writes the same company as a real export of it would look (see :mod:`features.simulator.profiles`);
     the truth is the same whatever the profile.
@@ -59,6 +62,8 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     from features.simulator.taxonomy import build_taxonomy
 
     _check(employees, months, fmt, dirty_rate, start)
+    if reorg_at is not None and not 0 < reorg_at < months:
+        raise ValueError(f"--reorg-month must be between 1 and {months - 1} (a month of the simulation), got {reorg_at}")
     shape = profiles.get_profile(profile)
     profiles.check_employees(shape, employees)
     t0 = time.perf_counter()
@@ -70,7 +75,8 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     skill_ids = build_taxonomy().skills["skill_id"].to_numpy()
     sink = writer.SkillLevelSink(out, start_month, skill_ids, employee_ids)
     try:
-        history = dynamics.run(employees, months, start_month, np.random.default_rng(sim_seq), sink, progress)
+        history = dynamics.run(employees, months, start_month, np.random.default_rng(sim_seq), sink, progress,
+                               reorg_at=reorg_at)
     finally:
         sink.close()
     phases["simulate"] = time.perf_counter() - t0

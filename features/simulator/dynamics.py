@@ -106,9 +106,18 @@ def _initial_events(h: History, manager: np.ndarray, rng: np.random.Generator) -
     log.add(PROMOTION, p, day, a["unit"][p], a["job"][p], manager[p], a["pay"][p])
 
 
+REORG_SHUFFLED = ("pay", "promotion", "manager", "team", "review", "training", "tenure")
+
+
 def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
-        on_skills: SkillSink, progress: Progress | None = None) -> History:
-    """Simulate ``months`` months of a company that starts with ``n_employees`` people."""
+        on_skills: SkillSink, progress: Progress | None = None, reorg_at: int | None = None) -> History:
+    """Simulate ``months`` months of a company that starts with ``n_employees`` people.
+
+    ``reorg_at`` (opt-in drift, off by default): in that month every team gets a new lead (so everyone's
+    manager changes), and from then on the observable drivers of voluntary exits (:data:`REORG_SHUFFLED`) are
+    shuffled among the employees each month: the exit rate stays the same, but who leaves after a
+    reorganisation depends on the new structure, which the old features no longer tell.
+    """
     tax = build_taxonomy()
     cal = Calendar(start, months)
     cat = build_catalog(tax, rng, months)
@@ -133,11 +142,11 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         _drift(wf, tax, rng, h.eng_noise)
         _record_skills(wf, tax, m, on_skills)
         mobility.pay_review(wf, h.log, m, cal, rng, manager)
-        manager = _exits(h, m, rng, team_exits, day_of_unit, manager)
+        manager = _exits(h, m, rng, team_exits, day_of_unit, manager, reorg_at is not None and m >= reorg_at)
         mobility.promotions(wf, tax, h.log, org, m, cal, rng, manager)
         moved, old_unit, job = mobility.transfers(wf, tax, h.log, org, m, cal, rng, manager)
         rec.record_departures(old_unit, job)
-        mobility.reorganise(org, wf, m, cal, rng, day_of_unit)
+        mobility.reorganise(org, wf, m, cal, rng, day_of_unit, 1.0 if m == reorg_at else None)
         mobility.sync_managers(org, wf, h.log, m, day_of_unit, manager)
         rec.open_requisitions(org, wf, tax, cal, m, rng)
         new = rec.fill(wf, tax, cal, m, rng)
@@ -185,7 +194,7 @@ def _record_skills(wf: Workforce, tax: Taxonomy, m: int, on_skills: SkillSink) -
 
 
 def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray, day_of_unit: np.ndarray,
-           manager: np.ndarray) -> np.ndarray:
+           manager: np.ndarray, reorganised: bool = False) -> np.ndarray:
     """Voluntary and involuntary exits of month ``m``; heads are replaced at once. Returns ``manager``."""
     wf, org, tax, cal = h.wf, h.org, h.tax, h.cal
     a = wf.arrays
@@ -193,6 +202,10 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     size = np.bincount(a["unit"][act], minlength=len(org.parent))
     team_rate = team_exits.sum(axis=0) / np.maximum(size, 1)
     terms = attrition.hazard_terms(wf, act, m, cal, tax, team_rate)
+    if reorganised:  # the opt-in drift (see run): the old drivers no longer tell who leaves
+        shuffle = rng.permutation(len(act))
+        for k in REORG_SHUFFLED:
+            terms[k] = terms[k][shuffle]
     hz = attrition.voluntary_hazard(terms)
     u = rng.random(len(act))
     vol = u < hz

@@ -141,12 +141,13 @@ def pay_review(wf: Workforce, log: EventLog, m: int, cal: Calendar, rng: np.rand
 
 
 def reorganise(org: Org, wf: Workforce, m: int, cal: Calendar, rng: np.random.Generator,
-               day_of_unit: np.ndarray) -> None:
-    """Once a year a share of teams gets a new lead (another member), changing the whole team's manager."""
-    if cal.calendar_month(m) != REORG_MONTH:
+               day_of_unit: np.ndarray, share: float | None = None) -> None:
+    """Once a year a share of teams gets a new lead (another member), changing the whole team's manager;
+    ``share`` forces a reorganisation of that share of teams this month (the opt-in drift of ``simulate``)."""
+    if share is None and cal.calendar_month(m) != REORG_MONTH:
         return
     teams = org.teams
-    chosen = teams[rng.random(len(teams)) < REORG_SHARE]
+    chosen = teams[rng.random(len(teams)) < (REORG_SHARE if share is None else share)]
     act = wf.active_idx()
     unit = wf.arrays["unit"][act]
     for t in chosen:

@@ -210,6 +210,35 @@ TEXT: dict[str, dict[str, str]] = {
                         "zh": "未通过：受保护群体之间预警率的最低比值为 {ratio}，低于五分之四规则的 80%。请先阅读审计报告再据此采取行动。"},
     "model.fair_missing": {"en": "This version's training run recorded no fairness audit.",
                            "zh": "该版本的训练记录中没有公平性审计。"},
+    "model.audit_date": {"en": "The audit ran on {day}.", "zh": "审计日期：{day}。"},
+    "model.gate_passed": {"en": "This version passed the promotion gate on {day} (not worse than its baselines "
+                                "and the previous version, fairness audit passed).",
+                          "zh": "该版本于 {day} 通过上线检查（不差于基准模型和上一版本，公平性审计通过）。"},
+    "model.gate_forced": {"en": "This version serves by an exception {by} recorded on {day}: {checks}.",
+                          "zh": "该版本按 {by} 于 {day} 记录的例外上线：{checks}。"},
+    "model.gate_reason": {"en": "Reason given: {reason}", "zh": "记录的理由（原文）：{reason}"},
+    "model.gate_none": {"en": "This version was made the serving model outside the promotion gate.",
+                        "zh": "该版本未经上线检查即被设为在用模型。"},
+    "model.checks.fairness": {"en": "it failed its fairness audit", "zh": "未通过公平性审计"},
+    "model.checks.baseline": {"en": "it scored below its strongest baseline", "zh": "成绩低于最强的基准模型"},
+    "model.checks.champion": {"en": "it scored below the version it replaced", "zh": "成绩低于被替换的版本"},
+    "model.checks.baseline_fairness": {"en": "it scored below its strongest baseline and failed its fairness audit",
+                                       "zh": "成绩低于最强的基准模型，且未通过公平性审计"},
+    "model.checks.champion_fairness": {"en": "it scored below the version it replaced and failed its fairness audit",
+                                       "zh": "成绩低于被替换的版本，且未通过公平性审计"},
+    "model.checks.none": {"en": "it did not pass the promotion gate", "zh": "未通过上线检查"},
+    "model.monitor": {"en": "Predictions against outcomes", "zh": "预测与实际结果对照"},
+    "model.monitor_line": {"en": "Checked on {day} over {months} scored months whose horizon has passed: {precision} "
+                                 "of alerts were followed by an exit (the backtest expected {backtest}); {recall} of "
+                                 "the people who left had been alerted.",
+                           "zh": "于 {day} 核对了 {months} 个已过预测期的评分月份：{precision} 的预警之后确有离职"
+                                 "（回测预期 {backtest}）；离职者中 {recall} 曾被预警。"},
+    "model.monitor_retrain": {"en": "The data have drifted since training (largest population stability index "
+                                    "{psi}): the model needs retraining.",
+                              "zh": "数据自训练以来已发生漂移（最大群体稳定性指数 {psi}）：模型需要重新训练。"},
+    "model.monitor_ok": {"en": "No feature has drifted beyond the retraining threshold (largest population "
+                               "stability index {psi}).",
+                         "zh": "没有特征的漂移超过重新训练阈值（最大群体稳定性指数 {psi}）。"},
     "model.data": {"en": "Data", "zh": "数据"},
     "model.as_of": {"en": "The latest scores are for {month}; the model was trained on data up to {end}.",
                     "zh": "最新评分月份为 {month}；模型训练数据截至 {end}。"},

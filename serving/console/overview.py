@@ -168,6 +168,9 @@ class Panel:
     fairness_ratio: float | None
     others: list[tuple[str, str | None]]
     not_loaded: str | None = None
+    governance: dict[str, str] | None = None  # the gate's tags of the serving version (serving.registry)
+    failed_checks: list[str] | None = None
+    monitoring: dict[str, str] | None = None  # the latest `talentloop monitor` results (tags monitor.*)
 
 
 def model_panel(svc: Any, facts: ModelFacts | None, not_loaded: str | None) -> Panel:
@@ -184,8 +187,13 @@ def model_panel(svc: Any, facts: ModelFacts | None, not_loaded: str | None) -> P
         return Panel(None, None, scored, month, None, None, None, None, None, None, others, not_loaded)
     h = facts.horizon
     passed = facts.metric("fairness_passed")
+    gov = loaded["attrition"].governance if "attrition" in loaded else {}
+    from serving.registry import failed_checks
+
+    monitoring = {k.removeprefix("monitor."): v for k, v in gov.items() if k.startswith("monitor.")}
     return Panel(facts, facts.version, scored, month, facts.params.get("data_end"),
                  facts.metric(f"model_h{h}_roc_auc"), facts.metric(f"logistic_h{h}_roc_auc"),
                  facts.metric(f"model_h{h}_ece"), None if passed is None else passed >= 0.5,
-                 facts.metric("fairness_min_impact_ratio"), others)
+                 facts.metric("fairness_min_impact_ratio"), others, governance=gov,
+                 failed_checks=failed_checks(gov), monitoring=monitoring or None)
 

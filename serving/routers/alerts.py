@@ -18,7 +18,7 @@ from serving.audit import Entry
 from serving.deps import HRCaller, Svc, unit_in_scope
 from serving.errors import not_found
 from serving.lever_course import name_course
-from serving.registry import ModelNotLoaded
+from serving.registry import ModelNotLoaded, model_status
 from serving.routers import API_PREFIX, PROBLEMS
 from serving.schemas import (
     AlertContext,
@@ -45,7 +45,18 @@ def _alert_out(a: store.Alert, lang: str, svc: Svc | None = None, who: HRCaller 
                     horizon_months=a.horizon, risk=a.risk, model_version=a.model_version, status=a.status,
                     explanation=stored_explanation_out(a.explanation, lang, DRIVERS),
                     levers=levers_out(levers, lang, a.horizon), context=_context(a.explanation.get("context"), lang),
-                    created_at=a.created_at, updated_at=a.updated_at)
+                    created_at=a.created_at, updated_at=a.updated_at, model_status=_status(svc, a.model_version, lang))
+
+
+def _status(svc: Svc | None, version: str, lang: str) -> dict | None:
+    """The model status of the version that raised an alert, when it is the one in use and was forced."""
+    if svc is None:
+        return None
+    try:
+        loaded = svc.registry.get("attrition")
+    except ModelNotLoaded:
+        return None
+    return model_status(loaded, lang) if str(loaded.version) == str(version) else None
 
 
 def _context(stored: dict | None, lang: str) -> AlertContext | None:

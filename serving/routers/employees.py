@@ -22,6 +22,7 @@ from models.attrition.reasons import DRIVERS
 from serving.audit import Entry
 from serving.deps import AttritionChampion, EmployeeId, Predictor, Store, Svc, employee_features
 from serving.lever_course import name_course
+from serving.registry import model_status
 from serving.routers import API_PREFIX, PROBLEMS
 from serving.schemas import (
     AlertPolicy,
@@ -119,5 +120,6 @@ def attrition_risk(
         levers=levers_out(what_if, lang, horizon_months),
         levers_source=levers_source,
         model=ModelRef(name=champion.name, version=champion.version),
+        model_status=model_status(champion, lang),
         features_as_of=feats.features_as_of, stale=feats.stale,
     )

@@ -39,5 +39,6 @@ async def metrics(request: Request) -> Response:
     svc = request.app.state.services
     if svc is not None:  # versions as labels, current even after a reload by the poller
         request.app.state.metrics.set_models({n: (m.version, m.alias) for n, m in svc.registry.loaded().items()})
+        request.app.state.metrics.set_governance(svc.registry.loaded())
     payload, content_type = request.app.state.metrics.render()
     return Response(payload, media_type=content_type)

@@ -16,6 +16,7 @@ from talentloop.cli import (
     features,
     governance,
     ingest,
+    monitor,
     serve,
     simulate,
     train,
@@ -56,6 +57,7 @@ features.register(app)
 contract.register(app)
 train.register(app)
 governance.register(app)
+monitor.register(app)
 erase.register(app)
 serve.register(app)
 demo.register(app)

@@ -80,6 +80,9 @@ def register(app: typer.Typer) -> None:
         timings: dict[str, str] = {}
         for step in _steps(folder, employees, months, seed, end):
             if step.name not in PARALLEL:
+                if step.name == "score attrition":  # the first version went through the gate: a champion to score?
+                    for exc in _gate_exception():
+                        timings["promote attrition"] = f"{run_step(app, exc):.1f}"
                 timings[step.name] = _run_or_skip(app, step, stamps, force)
         timings.update(_run_trainings(app, [s for s in _steps(folder, employees, months, seed, end)
                                             if s.name in PARALLEL], stamps, force))
@@ -302,6 +305,27 @@ def run_step(app: typer.Typer, args: list[str]) -> float:
     if code not in (None, 0):
         raise fail(f"demo stopped: `talentloop {' '.join(args)}` exited with {code}", int(code))
     return time.perf_counter() - started
+
+
+def _gate_exception() -> list[list[str]]:
+    """The promote command that records a reasoned exception when the gate refused the demo's attrition model
+    only for a fairness gap its attribution found outcome-driven (none when it passed; the demo stops with the
+    refusal otherwise)."""
+    from evaluation.compare import CHAMPION, aliases
+    from training_jobs.promotion import configure, outcome_exception
+
+    current = aliases(configure(settings()), "attrition")
+    if CHAMPION in current or "challenger" not in current:
+        return []
+    reason = outcome_exception(settings(), "attrition", current["challenger"])
+    if reason is None:
+        raise fail("demo stopped: the gate refused the attrition model (see above); `talentloop deployments "
+                   "attrition` shows why", 3)
+    console.print(f"[yellow]the gate refused attrition v{current['challenger']} for its fairness audit only; the "
+                  "attribution finds the gap outcome-driven, so the demo records a reasoned exception[/]",
+                  soft_wrap=True)
+    return [["promote", "attrition", "--version", current["challenger"], "--force", "--reason", reason,
+             "--by", "talentloop demo"]]
 
 
 def _admin_key() -> str:

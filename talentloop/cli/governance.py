@@ -27,6 +27,29 @@ def _versions(option: str | None) -> list[str] | None:
     return [v.strip() for v in option.split(",") if v.strip()] if option else None
 
 
+def print_gate(name: str, version: str, gate: dict | None) -> None:
+    """What the gate decided for a version a training job has just registered (the first version of a model)
+    or, when a champion exists, how to put the new version through the gate."""
+    if gate is None:
+        console.print(f"{name} v{version} is registered as challenger; the champion is unchanged "
+                      f"(`talentloop compare {name}`, then `talentloop promote {name} --version {version}`)",
+                      soft_wrap=True)
+        return
+    action = gate["action"]
+    colour = {"promoted": "green", "forced": "yellow"}.get(action, "red")
+    verdict = {"promoted": "passed the gate and is the champion",
+               "forced": "was forced past the gate and is the champion",
+               "refused": "was refused by the gate: there is no champion to serve"}[action]
+    console.print(f"[bold {colour}]gate {action}:[/] {name} v{version} {verdict} "
+                  f"(deployment log #{gate['seq']}: `talentloop deployments {name}`)", soft_wrap=True)
+    for line in str(gate.get("gate_summary", "")).split("; "):
+        if line:
+            console.print(f"  - {line}", soft_wrap=True)
+    if action == "refused":
+        console.print(f"  a person may still override it: `talentloop promote {name} --version {version} --force "
+                      "--reason TEXT --by NAME` (logged)", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     _register_promotion(app)
     _register_retraining(app)

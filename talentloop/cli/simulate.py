@@ -50,6 +50,9 @@ def simulate_command(
              "is the first day of this month and nothing is stale on day one).")] = None,
     profile: Annotated[str, typer.Option(help="Export profile: full, hris-minimal, no-learning, annual-reviews, "
                                          "small or leaky (see docs/simulator.md).")] = "full",
+    reorg_month: Annotated[int | None, typer.Option(
+        "--reorg-month", help="Opt-in drift: a company-wide reorganisation in this month (1 = the second month) "
+                              "after which the old drivers of exits no longer tell who leaves; for `talentloop monitor`.")] = None,
 ) -> None:
     """Simulate a demo company: HR records, performance, learning and recruiting feeds plus the truth."""
     try:
@@ -77,7 +80,7 @@ def simulate_command(
 
         try:
             report = simulate(out, employees=employees, months=months, seed=seed, fmt=fmt, dirty_rate=dirty_rate,
-                              start=start, progress=progress, profile=profile)
+                              start=start, progress=progress, profile=profile, reorg_at=reorg_month)
         except ValueError as exc:
             raise fail(str(exc)) from exc
     shape = "" if profile == "full" else f" as a {profile} export"

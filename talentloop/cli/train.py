@@ -12,7 +12,7 @@ from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def register(app: typer.Typer) -> None:
-    train = typer.Typer(help="Train, evaluate and register a model in MLflow (alias challenger; champion if none).",
+    train = typer.Typer(help="Train, evaluate and register a model in MLflow (alias challenger; the first version goes through the promotion gate).",
                         no_args_is_help=True)
     score = typer.Typer(help="Batch-score with the champion model.", no_args_is_help=True)
 
@@ -30,10 +30,18 @@ def register(app: typer.Typer) -> None:
                                        "the top 10% of the latest months' risks)."),
         allow_leaky: list[str] = typer.Option(None, "--allow-leaky-feature", help="Register although the "
                                               "leakage check flagged this feature (repeat for several)."),
+        mitigation: str = typer.Option(None, "--mitigation", help="Fairness mitigation: drop_proxies (train "
+                                       "without features flagged as proxies of a protected attribute) or reweigh "
+                                       "(rows reweighed so exits are independent of sex x age band); "
+                                       "docs/fairness.md."),
     ) -> None:
         """Attrition risk months ahead: leakage check, backtest of LightGBM, logistic regression and the tenure
         hazard on the same folds (and the oracle), register the best."""
         _check_attrition_options(folds, calibration_months, min_risk)
+        from models.attrition.mitigation import MITIGATIONS
+
+        if mitigation is not None and mitigation not in MITIGATIONS:
+            raise fail(f"--mitigation must be one of {', '.join(MITIGATIONS)}, got {mitigation!r}")
         from lightgbm.basic import LightGBMError
 
         from training_jobs.attrition import run
@@ -41,7 +49,7 @@ def register(app: typer.Typer) -> None:
         try:
             with progress.step("train attrition: leakage check, backtest, fit, register"):
                 result = run(settings(), seed=seed, n_folds=folds, calibration_months=calibration_months,
-                             min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()))
+                             min_risk=min_risk, allow_leaky=tuple(allow_leaky or ()), mitigation=mitigation)
         except (ValueError, LightGBMError) as exc:
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         _print_attrition(result, json_out)
@@ -164,13 +172,6 @@ def _print_attrition(result: dict, json_out: bool) -> None:
         console.print(f"[yellow]warning:[/] {note}", soft_wrap=True)
     for flag in result["leakage"]:
         console.print(f"[yellow]leak allowed:[/] {flag['name']}: {flag['detail']}", soft_wrap=True)
-    gate = result["baseline_gate"]
-    if result["champion"] == result["version"]:
-        console.print(f"v{result['version']} is the champion" + (f" ({gate['reason']})" if gate["reason"] else ""),
-                      soft_wrap=True)
-    elif not gate["passed"]:
-        console.print(f"[bold red]not champion:[/] {gate['reason']}; v{result['version']} is registered as "
-                      "challenger only", soft_wrap=True)
-    else:
-        console.print(f"v{result['version']} is the challenger; the champion is v{result['champion']} "
-                      f"(`talentloop compare attrition`, then `talentloop promote`)", soft_wrap=True)
+    from talentloop.cli.governance import print_gate
+
+    print_gate("attrition", result["version"], result.get("gate"))

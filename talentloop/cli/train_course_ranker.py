@@ -17,6 +17,9 @@ def train_course_ranker_command(json_out: bool = False, truth_dir: Path | None =
         names = ("ndcg", "recall", "uplift_capture", "coverage", "diversity")
         rows = [[m, *(_fmt(metrics.get(f"{m}_{n}@{k}")) for n in names)] for m in METHODS]
         console.print(summary(f"course_ranker v{metrics['registered_version']}", ["method", *names], rows))
+        from talentloop.cli.governance import print_gate
+
+        print_gate("course-ranker", metrics["registered_version"], metrics.get("gate"))
     return metrics
 
 

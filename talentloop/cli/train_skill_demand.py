@@ -70,6 +70,9 @@ def print_table(result: dict) -> None:
                   "`served (method)` is the forecast the API returns.")
     for target, met in result["targets"].items():
         console.print(f"{target}: {'met' if met else '[bold red]NOT met[/]'}")
+    from talentloop.cli.governance import print_gate
+
+    print_gate(result.get("registered_name", "skill-demand").replace("_", "-"), result["version"], result.get("gate"))
 
 
 def _fmt(v: float | None, best: bool = False) -> str:
