@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.attrition_oracle import has_process_truth, oracle_risk, process_oracle_risk
+from evaluation.attrition_oracle import (
+    has_process_truth,
+    oracle_risk,
+    process_oracle_risk,
+    profile_hidden,
+    profile_oracle_risk,
+)
 from evaluation.metrics import classification_report
 from features import progress
 from models.attrition.labels import KEYS, horizon_labels, month_index
@@ -86,6 +92,7 @@ def backtest(
     ends = outcome_end(rows)
     metrics, preds = [], []
     process = has_process_truth(truth_dir)
+    thin = bool(profile_hidden(truth_dir))  # an export profile that drops part of the observable logit
     chosen = fold_origins if fold_origins is not None else origins(end, n_folds, min_horizon=min(horizons))
     for fold, origin in progress.track(enumerate(chosen), "attrition: backtest folds", total=len(chosen)):
         o = month_index(pd.Series([origin.tz_convert(None)]))[0]
@@ -103,6 +110,8 @@ def backtest(
                 scored["oracle"] = oracle_risk(truth_dir, labelled, (h,))[:, 0]
             if process:
                 scored["process_oracle"] = process_oracle_risk(truth_dir, labelled, (h,))[:, 0]
+            if thin:
+                scored["profile_oracle"] = profile_oracle_risk(truth_dir, labelled, (h,))[:, 0]
             for name, p in scored.items():
                 metrics.append({"fold": fold, "origin": origin, "horizon": h, "method": name,
                                 **classification_report(labelled["label"].to_numpy(), p)})
@@ -120,7 +129,7 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     table = metrics.groupby(["horizon", "method"])[cols].mean()
     table["folds"] = metrics.groupby(["horizon", "method"]).size()
     table = table.reset_index()
-    for name in ("oracle", "process_oracle"):
+    for name in ("oracle", "process_oracle", "profile_oracle"):
         if (table["method"] == name).any():
             oracle = table[table["method"] == name].set_index("horizon")
             for m in ("roc_auc", "pr_auc"):

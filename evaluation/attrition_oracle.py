@@ -22,11 +22,25 @@ might in principle beat it a little; it is the ceiling of "perfect knowledge of 
 observable state". Like the full oracle it reads the observable terms of the months T..T+h-1 from the truth
 (future pay reviews, manager changes, team exits), which a model cannot know either.
 
-Both are scored on the same backtest rows; the training job reports both, and the ratios to each.
+**Profile oracle** (:func:`profile_oracle_risk`, method ``profile_oracle``): the process oracle restricted to
+what an export profile keeps. A thin export (``simulate --profile hris-minimal`` has no reviews and no learning
+feed; ``no-learning`` no learning feed) drops tables through which part of the observable logit shows: the weak
+review and training terms and the engagement shifts after weak reviews and completions (the truth keeps them
+as ``logit_reviews`` and ``logit_learning``; the manifest's ``hidden_logit`` names the ones the profile drops).
+Those parts are integrated out like the latent terms: each Monte Carlo draw takes the hidden path of a donor
+drawn at random from the company's employees (calendar-aligned; before a donor's first month and after their
+last the nearest recorded value), and survival up to T re-weights the draws. The donor law is the company's
+marginal one, independent of the person's visible state and latent terms: an approximation of the exact
+conditional law (which the simulator does not have in closed form), so this oracle is a fair but not a
+tight ceiling. It is what the model's ratio is taken against on such a profile; the process oracle stays
+reported beside it.
+
+All are scored on the same backtest rows; the training job reports each, and the ratios to each.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -101,21 +115,46 @@ def process_oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int
     return _risk_from_survival(ids, start, surv, rows, horizons)
 
 
+def profile_hidden(truth_dir: Path | None) -> tuple[str, ...]:
+    """The parts of the observable logit the export profile drops (the manifest's ``hidden_logit``), when the
+    truth records them; empty for a full export or a truth written without them."""
+    if truth_dir is None or not has_process_truth(truth_dir):
+        return ()
+    manifest = Path(truth_dir) / "manifest.json"
+    hidden = tuple(json.loads(manifest.read_text(encoding="utf-8")).get("hidden_logit", ())) if manifest.exists() else ()
+    names = set(pq.read_schema(Path(truth_dir) / f"{HAZARD}.parquet").names)
+    return hidden if hidden and set(hidden) <= names else ()
+
+
+def profile_oracle_risk(truth_dir: Path, rows: pd.DataFrame, horizons: tuple[int, ...], draws: int = 1000,
+                        seed: int = 0) -> np.ndarray:
+    """rows: ``employee_id, event_timestamp``; the profile oracle's probabilities (rows × len(horizons)).
+    Raises ValueError when the profile hides nothing (the process oracle is then the profile's oracle)."""
+    hidden = profile_hidden(truth_dir)
+    if not hidden:
+        raise ValueError(f"the truth at {truth_dir} records no logit part hidden by the export profile")
+    path = Path(truth_dir) / f"{HAZARD}.parquet"
+    ids, start, surv = _cached_survival(str(path), path.stat().st_mtime_ns, draws, seed, hidden)
+    return _risk_from_survival(ids, start, surv, rows, horizons)
+
+
 @lru_cache(maxsize=4)
-def _cached_survival(path: str, mtime_ns: int, draws: int, seed: int) -> tuple[pd.Index, int, np.ndarray]:
-    hz = pd.read_parquet(path, columns=["employee_id", "month", OBSERVABLE])
+def _cached_survival(path: str, mtime_ns: int, draws: int, seed: int, hidden: tuple[str, ...] = ()
+                     ) -> tuple[pd.Index, int, np.ndarray]:
+    hz = pd.read_parquet(path, columns=["employee_id", "month", OBSERVABLE, *hidden])
     terms = latent_terms(Path(path).parent)
-    return observable_survival(hz, terms, draws, seed)
+    return observable_survival(hz, terms, draws, seed, hidden=hidden)
 
 
 def observable_survival(hz: pd.DataFrame, terms: dict[str, LatentTerm], draws: int = 1000, seed: int = 0,
-                        chunk: int = 1024) -> tuple[pd.Index, int, np.ndarray]:
+                        chunk: int = 1024, hidden: tuple[str, ...] = ()) -> tuple[pd.Index, int, np.ndarray]:
     """Expected survival E[S(m)] per employee and month of the truth's grid (extended by 12 months).
 
     ``hz``: ``employee_id, month, logit_observable``, one row per month employed. Returns (employee ids,
     first month index of the grid, array employees × (months + 1)) with column j = E[S(start + j)].
     Months before a person's first month have hazard 0; after the last, the observable logit is carried
-    forward (as the full oracle carries its hazard).
+    forward (as the full oracle carries its hazard). ``hidden``: columns of ``hz`` (parts of the observable
+    logit) integrated out with donor paths instead of read for the person (the profile oracle).
     """
     emp = hz["employee_id"].astype(str).to_numpy()
     m = _month_index(hz["month"])
@@ -127,18 +166,25 @@ def observable_survival(hz: pd.DataFrame, terms: dict[str, LatentTerm], draws: i
     first = np.full(len(ids), n_months, np.int64)
     np.minimum.at(first, row, m - start)
     obs = pd.DataFrame(obs).ffill(axis=1).to_numpy()
+    donors = None
+    if hidden:
+        part = np.full((len(ids), n_months), np.nan)
+        part[row, m - start] = hz[list(hidden)].to_numpy(dtype=float).sum(axis=1)
+        obs = obs - pd.DataFrame(part).ffill(axis=1).fillna(0.0).to_numpy()  # the person's own: not seen
+        donors = pd.DataFrame(part).ffill(axis=1).bfill(axis=1).fillna(0.0).to_numpy(dtype=np.float32)
     rng = np.random.default_rng(seed)
     out = np.ones((len(ids), n_months + 1))
     for lo in range(0, len(ids), chunk):
         sl = slice(lo, min(lo + chunk, len(ids)))
-        out[sl] = _expected_survival(obs[sl], first[sl], list(terms.values()), draws, rng)
+        out[sl] = _expected_survival(obs[sl], first[sl], list(terms.values()), draws, rng, donors)
     return pd.Index(ids), start, out
 
 
 def _expected_survival(obs: np.ndarray, first: np.ndarray, terms: list[LatentTerm], draws: int,
-                       rng: np.random.Generator) -> np.ndarray:
+                       rng: np.random.Generator, donors: np.ndarray | None = None) -> np.ndarray:
     """E[S(j)] for j = 0..months over ``draws`` latent paths per row (float32 paths: Monte Carlo error, not
-    rounding, is what limits the precision)."""
+    rounding, is what limits the precision); with ``donors`` (employees × months), each draw adds the path of a
+    donor drawn at random."""
     n, n_months = obs.shape
     shape = (n, draws)
     f32 = np.float32
@@ -151,9 +197,12 @@ def _expected_survival(obs: np.ndarray, first: np.ndarray, terms: list[LatentTer
     dev = [np.zeros(shape, f32) for _ in terms]
     log_s = np.zeros(shape, f32)
     out = np.ones((n, n_months + 1))
+    donor = rng.integers(0, len(donors), shape) if donors is not None else None
     for j in range(n_months):
         at_start = (first == j)[:, None]
         logit = np.broadcast_to(np.nan_to_num(obs[:, j], nan=0.0).astype(f32)[:, None], shape).copy()
+        if donor is not None:
+            logit += donors[donor, j]
         for i, t in enumerate(terms):
             dev[i] = np.where(at_start, f32(t.rho) * dev0[i], f32(t.rho) * dev[i]) + normal(t.sd)
             logit += f32(t.coefficient) * (mean[i] + dev[i])

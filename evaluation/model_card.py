@@ -66,7 +66,10 @@ def fairness_section(audit: dict | None, what: str) -> str:
 ORACLES = ("; `oracle`: the simulator's true hazard, which knows each person's realised latent outside pull and "
            "engagement (a ceiling no model can reach); `process_oracle` (when the truth allows it): the generating "
            "process with those latent terms integrated out over their law, given only the observable state "
-           "(the fair ceiling). `roc_auc_vs_oracle` and `roc_auc_vs_process_oracle` are the ratios to each.")
+           "(the fair ceiling); `profile_oracle` (on a simulated export that drops feeds, e.g. no reviews or no "
+           "learning): the process oracle with the parts of the observable state those feeds carry integrated out "
+           "too, the fair ceiling for that export. `roc_auc_vs_oracle`, `roc_auc_vs_process_oracle` and "
+           "`roc_auc_vs_profile_oracle` are the ratios to each.")
 
 
 def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, has_oracle: bool,
@@ -77,7 +80,8 @@ def attrition_card(model, summary: pd.DataFrame, columns: list[str], end: pd.Tim
     from evaluation.model_selection import selection_table
 
     keep = [c for c in ("horizon", "method", "folds", "roc_auc", "pr_auc", "precision_at_top_10pct",
-                        "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle", "roc_auc_vs_process_oracle")
+                        "recall_at_top_10pct", "brier", "ece", "roc_auc_vs_oracle", "roc_auc_vs_process_oracle",
+                        "roc_auc_vs_profile_oracle")
             if c in summary.columns]
     table = markdown_table(summary[keep])
     words = model.describe()

@@ -3,6 +3,7 @@ the latent terms, integrated out), on hand-made truth folders and on the simulat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from evaluation.attrition_oracle import (
     latent_terms,
     oracle_risk,
     process_oracle_risk,
+    profile_hidden,
+    profile_oracle_risk,
 )
 
 LAW = {"engagement": {"coefficient": -0.5, "mean_sd": 0.0, "start_sd": 1.0, "rho": 0.98, "sd": 0.18},
@@ -26,11 +29,12 @@ ZERO = {k: {**v, "mean_sd": 0.0, "start_sd": 0.0, "sd": 0.0} for k, v in LAW.ite
 MONTHS = pd.date_range("2024-01-01", periods=8, freq="MS")
 
 
-def _write(truth: Path, df: pd.DataFrame, law: dict | None) -> Path:
+def _write(truth: Path, df: pd.DataFrame, law: dict | None, hidden: tuple[str, ...] = ()) -> Path:
     truth.mkdir(parents=True, exist_ok=True)
     if law is not None:
         df.attrs["latent_process"] = law
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), truth / "attrition_hazard.parquet")
+    (truth / "manifest.json").write_text(json.dumps({"hidden_logit": list(hidden)} if hidden else {}))
     return truth
 
 
@@ -209,3 +213,58 @@ def test_the_job_passes_only_the_tuned_parameters_a_model_class_accepts() -> Non
     assert tuned_params(Narrow) == {"num_leaves": TUNED_PARAMS["num_leaves"]}
     assert set(tuned_params(AttritionModel)) <= set(TUNED_PARAMS)
     assert {"num_leaves", "min_child_samples", "learning_rate", "calibration_months"} <= set(tuned_params(AttritionModel))
+
+
+def test_a_hidden_part_the_same_for_everyone_is_read_as_if_seen(tmp_path: Path) -> None:
+    df, _ = _simulate(400, ZERO, seed=2)  # no latent variance: both oracles are exact, no Monte Carlo noise
+    df = df.assign(logit_reviews=0.3)
+    truth = _write(tmp_path / "_truth", df, ZERO, hidden=("logit_reviews",))
+    assert profile_hidden(truth) == ("logit_reviews",)
+    rows = _snapshots(400)
+    np.testing.assert_allclose(profile_oracle_risk(truth, rows, (1, 3), draws=64),
+                               process_oracle_risk(truth, rows, (1, 3), draws=64), rtol=1e-5)
+
+
+def test_the_profile_oracle_integrates_out_what_the_export_does_not_hold(tmp_path: Path) -> None:
+    n = 6000
+    rng = np.random.default_rng(4)
+    df, exit_m = _simulate(n, ZERO, seed=3)
+    # half the people carry a hidden +1.5 on the logit all along (already part of logit_observable); redraw exits
+    flag = pd.Series(rng.random(n) < 0.5, index=[f"E{i:05d}" for i in range(n)])
+    df = df[df["month"] == MONTHS[0]].copy()
+    df["logit_reviews"] = 1.5 * flag.reindex(df["employee_id"]).to_numpy()
+    df["logit_observable"] += df["logit_reviews"]
+    df["hazard"] = 1 / (1 + np.exp(-df["logit_observable"]))
+    y = (rng.random(n) < df["hazard"].to_numpy()).astype(int)
+    truth = _write(tmp_path / "_truth", df, ZERO, hidden=("logit_reviews",))
+    rows = _snapshots(n)
+    seen = process_oracle_risk(truth, rows, (1,), draws=16)[:, 0]
+    thin = profile_oracle_risk(truth, rows, (1,), draws=400)[:, 0]
+    assert roc_auc_score(y, seen) > roc_auc_score(y, thin) + 0.03  # less information, a lower ceiling
+    assert roc_auc_score(y, thin) > 0.55
+    assert thin.mean() == pytest.approx(seen.mean(), rel=0.05)  # integrated out, not dropped
+
+
+def test_without_a_hidden_part_there_is_no_profile_oracle(tmp_path: Path) -> None:
+    df, _ = _simulate(50, LAW)
+    truth = _write(tmp_path / "_truth", df, LAW)
+    assert profile_hidden(truth) == () and profile_hidden(None) == ()
+    with pytest.raises(ValueError, match="no logit part hidden"):
+        profile_oracle_risk(truth, _snapshots(50), (3,))
+    named = _write(tmp_path / "other", df, LAW, hidden=("logit_reviews",))  # named but not in the truth
+    assert profile_hidden(named) == ()
+
+
+def test_simulator_truth_keeps_the_review_and_learning_parts_of_the_logit(sim_truth: Path) -> None:
+    hz = pd.read_parquet(sim_truth / "attrition_hazard.parquet")
+    reviews = pd.read_csv(sim_truth.parent / "performance" / "reviews.csv", parse_dates=["review_date"])
+    assert (hz["logit_learning"] <= 1e-12).all() and (hz["logit_learning"] < -0.4).any()  # training lowers risk
+    assert (hz["logit_reviews"] >= -1e-12).all()
+    weak = hz[hz["logit_reviews"] >= 0.7]  # the weak-review term is on
+    assert len(weak) > 20
+    low = reviews[reviews["overall_rating"] <= 2]
+    pair = weak[["employee_id", "month"]].astype({"employee_id": str}).merge(
+        low[["employee_id", "review_date"]].astype({"employee_id": str}), on="employee_id")
+    recent = pair[(pair["review_date"] < pair["month"])
+                  & (pair["review_date"] >= pair["month"] - pd.DateOffset(months=8))]
+    assert recent[["employee_id", "month"]].drop_duplicates().shape[0] == len(weak)

@@ -59,11 +59,15 @@ def test_linear_shap_is_coef_times_distance_from_the_training_mean(data):
     model = LogisticAttritionModel().fit(rows, FEATURES)
     _, contrib, _ = model.contributions(latest, horizon=1)
     j = FEATURES.index("pay_vs_band_mid")
-    coef = model.lr_.coef_[0][model.design_.index("pay_vs_band_mid")]
+    own = [i for i, o in enumerate(model.design_) if o == "pay_vs_band_mid"]  # the linear term, then its hinges
+    Z, _ = model._design(latest.reset_index(drop=True), 0.0)
+    coef = model.lr_.coef_[0][own]
+    assert np.allclose(contrib[:, j], (Z[:, own] - model.background_[own]) @ coef)
     z = (latest["pay_vs_band_mid"] - model.means_["pay_vs_band_mid"]) / model.scales_["pay_vs_band_mid"]
-    mean_z = model.background_[model.design_.index("pay_vs_band_mid")]
-    assert np.allclose(contrib[:, j], coef * (z - mean_z))
-    assert coef < 0  # pay below the band midpoint raises the true hazard
+    assert np.allclose(Z[:, own[0]], z)
+    plain = LogisticAttritionModel(knots=0, missing_indicators=False).fit(rows, FEATURES)
+    assert [o for o in plain.design_ if o == "pay_vs_band_mid"] == ["pay_vs_band_mid"]
+    assert plain.lr_.coef_[0][plain.design_.index("pay_vs_band_mid")] < 0  # pay below the midpoint raises the hazard
     fam = [i for i, o in enumerate(model.design_) if o == "job_family"]
     assert len(fam) == 3  # the categorical's one-hot columns sum into one driver
 

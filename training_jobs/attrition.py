@@ -208,7 +208,8 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 4, model_params: dict 
                             "baseline_gate_passed": float(vs_baseline["passed"]), "leak_flags": float(len(flags))})
         mlflow.log_metric("training_seconds", time.time() - started)
         with tempfile.TemporaryDirectory() as tmp:
-            methods = [m for m in ("model", "logistic", "tenure_km", "oracle", "process_oracle") if f"p_{m}" in preds]
+            methods = [m for m in ("model", "logistic", "tenure_km", "oracle", "process_oracle",
+                                              "profile_oracle") if f"p_{m}" in preds]
             for path in roc_pr_calibration(preds, Path(tmp), methods):
                 mlflow.log_artifact(str(path), artifact_path="plots")
             sample = snaps.sample(min(2000, len(snaps)), random_state=seed)

@@ -177,6 +177,8 @@ def employee_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
             {win('transfers', 12)}::BIGINT AS transfers_12m,
             (g.base_pay / nullif(j.pay_band_mid, 0) - 1)::FLOAT AS pay_vs_band_mid,
             ((g.base_pay - j.pay_band_min) / nullif(j.pay_band_max - j.pay_band_min, 0))::FLOAT AS pay_band_position,
+            (g.base_pay / nullif(median(g.base_pay) OVER (PARTITION BY g.job_id, g.T), 0) - 1)::FLOAT
+                AS pay_vs_job_median,
             rv.overall_rating::BIGINT AS last_rating,
             rv.prev_rating::BIGINT AS prev_rating,
             (rv.overall_rating - rv.prev_rating)::BIGINT AS rating_trend,

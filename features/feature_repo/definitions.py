@@ -89,6 +89,11 @@ EMPLOYEE_NUMERIC = [
     _f("workshop_share_12m", Float32, "Share of workshops among completions in the last 12 months."),
     _f("mentoring_share_12m", Float32, "Share of mentoring among completions in the last 12 months."),
 ]
+# HR-feed features the attrition model reads and the course ranker does not (an export with pay but no pay bands)
+ATTRITION_NUMERIC = [
+    _f("pay_vs_job_median", Float32,
+       "Base pay / median base pay of the employees in the same job at T, minus 1 (0 when alone in the job)."),
+]
 EMPLOYEE_ARRAYS = [
     _f("skill_ids", Array(String), "Skills the current job requires (sorted)."),
     _f("skill_gaps", Array(Float32), "Gap per required skill, same order (NaN when the level is unknown)."),
@@ -213,7 +218,7 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     """All Feast objects of the repo, by name, for the feature files in ``feature_dir``."""
     employee_monthly = FeatureView(
         name="employee_monthly", entities=[employee], ttl=MONTHLY_TTL,
-        schema=EMPLOYEE_CONTEXT + EMPLOYEE_NUMERIC + EMPLOYEE_ARRAYS, source=_source(feature_dir, "employee_monthly"),
+        schema=EMPLOYEE_CONTEXT + EMPLOYEE_NUMERIC + ATTRITION_NUMERIC + EMPLOYEE_ARRAYS, source=_source(feature_dir, "employee_monthly"),
         description="Point-in-time monthly snapshot per active employee.", online=True)
     course_stats = FeatureView(
         name="course_stats", entities=[course], ttl=MONTHLY_TTL, schema=COURSE_SCALARS + COURSE_ARRAYS,
@@ -243,7 +248,8 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     numeric = [f.name for f in EMPLOYEE_NUMERIC]
     course_scalars = [f.name for f in COURSE_SCALARS]
     services = [
-        FeatureService(name=ATTRITION_SERVICE, features=[employee_monthly[numeric]],
+        FeatureService(name=ATTRITION_SERVICE,
+                       features=[employee_monthly[numeric + [f.name for f in ATTRITION_NUMERIC]]],
                        description="Attrition risk: employee snapshot (no ids, no arrays)."),
         FeatureService(name=COURSE_RANKER_SERVICE,
                        features=[employee_monthly[numeric], course_stats[course_scalars], job_course_stats,

@@ -132,7 +132,7 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
         "rows": rows, "skill_level_rows": sink.rows,
         "library_versions": _versions()}
     if profile != "full":
-        manifest.update(profile=profile, profile_note=export.note)
+        manifest.update(profile=profile, profile_note=export.note, hidden_logit=list(shape.hides))
     writer.write_manifest(out, manifest)
     return SimulationReport(out=out, rows=rows,
                             voluntary_attrition=yearly, attrition_rate=overall, dirty_rows=int(len(dirty_log)),

@@ -57,6 +57,10 @@ class History:
     # and completions. Tracking it draws no random number, so the feeds do not change.
     eng_noise: np.ndarray = field(default_factory=lambda: np.zeros(0))
     eng_tracked: int = 0
+    # truth only: the engagement shifts made by the review and learning processes (weak reviews, completions),
+    # decaying like engagement; with the review and training terms they are the part of the observable logit an
+    # export without those feeds cannot see (``attrition_hazard.logit_reviews`` / ``logit_learning``)
+    eng_shift: dict[str, np.ndarray] = field(default_factory=lambda: {"reviews": np.zeros(0), "learning": np.zeros(0)})
 
 
 def _initial_workforce(n: int, cal: Calendar, tax: Taxonomy, rng: np.random.Generator
@@ -137,9 +141,10 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     for m in range(months):
         manager = _fit(manager, wf.cap)
         day_of_unit = np.full(len(org.parent), cal.first_day(m), np.int64)
-        h.learn.apply_completions(wf, cal, m, rng)
+        _feed_shift(h, "learning", h.learn.apply_completions, wf, cal, m, rng)
         _track_new_hires(h)
         _drift(wf, tax, rng, h.eng_noise)
+        _decay_shifts(h)
         _record_skills(wf, tax, m, on_skills)
         mobility.pay_review(wf, h.log, m, cal, rng, manager)
         manager = _exits(h, m, rng, team_exits, day_of_unit, manager, reorg_at is not None and m >= reorg_at)
@@ -152,8 +157,8 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         new = rec.fill(wf, tax, cal, m, rng)
         manager = _fit(manager, wf.cap)
         _welcome(h, m, new, manager, day_of_unit)
-        h.learn.month(wf, tax, cal, m, rng, weak_emp, weak_skill)
-        weak_emp, weak_skill = h.rev.month(org, wf, tax, cal, m, rng)
+        _feed_shift(h, "learning", h.learn.month, wf, tax, cal, m, rng, weak_emp, weak_skill)
+        weak_emp, weak_skill = _feed_shift(h, "reviews", h.rev.month, org, wf, tax, cal, m, rng)
         _record_demand(h, m)
         if progress is not None:
             progress("months", m + 1, months)
@@ -169,6 +174,24 @@ def _track_new_hires(h: History) -> None:
     new = np.arange(h.eng_tracked, wf.n)
     h.eng_noise[new] = wf.arrays["engagement0"][new]
     h.eng_tracked = wf.n
+
+
+def _feed_shift(h: History, feed: str, step: Callable[..., object], *args: object) -> object:
+    """Truth: run ``step(*args)`` and add the engagement shifts it made to those of ``feed`` (draws no random number)."""
+    before = h.wf.arrays["engagement"][: h.wf.n].copy()
+    out = step(*args)
+    shift = h.eng_shift[feed]
+    if len(shift) < h.wf.cap:
+        shift = h.eng_shift[feed] = np.r_[shift, np.zeros(h.wf.cap - len(shift))]
+    shift[: len(before)] += h.wf.arrays["engagement"][: len(before)] - before
+    return out
+
+
+def _decay_shifts(h: History) -> None:
+    """Truth: the tracked shifts decay as engagement does (engagement ← rho · engagement + noise)."""
+    act = h.wf.active_idx()
+    for shift in h.eng_shift.values():
+        shift[act[act < len(shift)]] *= ENGAGEMENT_RHO
 
 
 def _drift(wf: Workforce, tax: Taxonomy, rng: np.random.Generator, eng_noise: np.ndarray | None = None) -> None:
@@ -214,8 +237,14 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     eng_latent = h.eng_noise[act]
     observable = sum(v for k, v in terms.items() if k not in ("engagement", "pull"))
     observable = observable + attrition.COEF["engagement"] * (a["engagement"][act] - eng_latent)
+    by_feed = {}
+    for feed, term in (("reviews", "review"), ("learning", "training")):
+        shift = h.eng_shift[feed]
+        shift = shift[np.minimum(act, len(shift) - 1)] * (act < len(shift)) if len(shift) else 0.0
+        by_feed[f"logit_{feed}"] = (terms[term] + attrition.COEF["engagement"] * shift).astype(np.float64)
     h.hazard.append({"emp": act, "m": np.full(len(act), m, np.int32), "hazard": hz.astype(np.float64),
                      "involuntary": inv, "voluntary": vol, "logit_observable": observable.astype(np.float64),
+                     **by_feed,
                      "engagement_latent": eng_latent.astype(np.float64),
                      "pull": a["pull"][act].astype(np.float64)})
     reason_v = attrition.voluntary_reason(terms, rng)

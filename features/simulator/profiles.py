@@ -45,6 +45,9 @@ class Profile:
     transform: Callable[[dict[str, pd.DataFrame], Context], Export]
     employees: tuple[int, int] | None = None  # allowed starting headcount
     default_employees: int = 2000
+    # parts of the true observable exit logit that come from feeds this profile drops (hazard truth columns,
+    # recorded in the manifest as ``hidden_logit``; the profile oracle integrates them out)
+    hides: tuple[str, ...] = ()
 
 
 def _full(tables: dict[str, pd.DataFrame], ctx: Context) -> Export:
@@ -146,8 +149,9 @@ def _leaky(tables: dict[str, pd.DataFrame], ctx: Context) -> Export:
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("full", "every table and column of the contract", _full),
-    Profile("hris-minimal", "the HR feed only, as an HRIS exports it", _hris_minimal),
-    Profile("no-learning", "no learning system", _no_learning),
+    Profile("hris-minimal", "the HR feed only, as an HRIS exports it", _hris_minimal,
+            hides=("logit_reviews", "logit_learning")),
+    Profile("no-learning", "no learning system", _no_learning, hides=("logit_learning",)),
     Profile("annual-reviews", "one review a year, no KPI", _annual_reviews),
     Profile("small", "a small company (150-400 people)", _small, employees=(150, 400), default_employees=300),
     Profile("leaky", "a documented leak in the performance feed", _leaky),

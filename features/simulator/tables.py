@@ -201,13 +201,16 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
     emp_ids = employee_ids(np.arange(n)).astype(object)
     months = cal.month_start[:-1].astype("datetime64[D]").astype("datetime64[us]")
     z = _concat(h.hazard, ("emp", "m", "hazard", "involuntary", "voluntary", "logit_observable",
-                           "engagement_latent", "pull"))
+                           "engagement_latent", "pull", "logit_reviews", "logit_learning"))
     hazard = pd.DataFrame({"employee_id": _cat_unique(z["emp"], emp_ids), "month": months[z["m"]],
                            "hazard": z["hazard"], "involuntary": z["involuntary"].astype(bool),
                            "exited_voluntarily": z["voluntary"].astype(bool),
                            # logit(hazard) = logit_observable + c_e·engagement_latent + c_p·pull (see latent_process)
                            "logit_observable": z["logit_observable"], "engagement_latent": z["engagement_latent"],
-                           "outside_pull": z["pull"]})
+                           "outside_pull": z["pull"],
+                           # the parts of logit_observable that come from the review and the learning processes
+                           # (their terms and engagement shifts): what an export without those feeds cannot see
+                           "logit_reviews": z["logit_reviews"], "logit_learning": z["logit_learning"]})
     hazard.attrs["latent_process"] = latent_process()
     d = _concat(h.demand, ("unit", "skill", "m", "demand", "supply"))
     demand = pd.DataFrame({"org_unit_id": _cat(h.org.units["org_unit_id"].to_numpy(dtype=object), d["unit"]),
