@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from features import progress
 from features.settings import Settings
 from models.skill_demand import FEATURE_SERVICE, DemandForecaster
 from models.skill_demand.series import Fill, to_month
@@ -39,6 +40,7 @@ STATIC = ("skill_id", "unit_type")
 HORIZONS = tuple(range(1, 13))
 ETS_SERVED_MAX_SERIES = 2000
 N_WINDOWS = 8
+REFIT_EVERY = 4
 
 
 def training_frame(settings: Settings) -> pd.DataFrame:
@@ -165,14 +167,23 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
     if not 1 <= n_report < n_windows:
         raise ValueError(f"--windows must be at least 2 (got {n_windows}): the earlier half chooses the method per "
                          "horizon, the later half reports it")
-    cv = model.cross_validation(frame, n_windows=n_windows, horizons=horizons)
+    n_origins = len({n_months - h - i for h in horizons for i in range(n_windows)})
+    with progress.step("backtest origins", total=n_origins) as advance:
+        cv = model.cross_validation(frame, n_windows=n_windows, horizons=horizons, refit_every=REFIT_EVERY,
+                                    progress=advance)
     plan = cv[[*ids, "origin", model.time_col, "horizon"]]
     methods = [cv.drop(columns=[model.target_col, "method"], errors="ignore").assign(model="lightgbm")]
+    # AutoETS costs 40-250 ms a series at every forecast: on large panels it is a baseline, not a served method,
+    # and it is needed on the report origins only
+    ets_served = n_series <= ETS_SERVED_MAX_SERIES
     methods.append(baseline_backtest(frame, plan, ids, model.time_col, model.target_col,
-                                     ets_max_series=ets_max_series))
+                                     models=("seasonal_naive", "naive", "drift")))
+    ets_plan = plan if ets_served else plan[report_origins(plan, n_report).to_numpy()]
+    with progress.step("AutoETS baseline", total=None):
+        methods.append(baseline_backtest(frame, ets_plan, ids, model.time_col, model.target_col,
+                                         models=("auto_ets",), ets_max_series=ets_max_series))
     methods = pd.concat(methods, ignore_index=True)
-    # AutoETS costs 40-250 ms a series at every forecast: on large panels it is a baseline, not a served method
-    candidates = methods if n_series <= ETS_SERVED_MAX_SERIES else methods[methods["model"] != "auto_ets"]
+    candidates = methods if ets_served else methods[methods["model"] != "auto_ets"]
     served, _ = served_backtest(candidates, frame, ids, model.time_col, model.target_col, n_report,
                                 nonnegative=bool(frame[model.target_col].min() >= 0))
     forecasts = [methods[report_origins(methods, n_report).to_numpy()], served.drop(columns="method")]
@@ -181,7 +192,8 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
         forecasts.append(oracle(late))
     forecasts = pd.concat(forecasts, ignore_index=True)
     table = score(forecasts, frame, ids, model.time_col, model.target_col, reference=SERVED)
-    model.fit(frame)
+    with progress.step("final fit", total=None):
+        model.fit(frame)
     model.select(selection_frame(candidates, frame, ids, model.time_col, model.target_col))
 
     months = frame[model.time_col]
