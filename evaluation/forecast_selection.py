@@ -36,10 +36,13 @@ def selection_frame(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
     y = grid.at(code, _month_index(forecasts[time_col]).to_numpy())
     scale = np.full(len(forecasts), np.nan)
     horizon = forecasts["horizon"].to_numpy()
-    for o, h in set(zip(origin.tolist(), horizon.tolist(), strict=True)):
-        at = np.flatnonzero((origin == o) & (horizon == h) & (code >= 0))
-        col = np.full(len(grid.keys), o - grid.first)
-        scale[at] = selection.row_scale(grid.values, col, int(h))[code[at]]
+    for o in np.unique(origin):
+        at_o = (origin == o) & (code >= 0)
+        hs = np.unique(horizon[at_o])
+        scales = selection.horizon_scales(grid.values, np.full(len(grid.keys), o - grid.first), hs)
+        for h in hs:
+            at = np.flatnonzero(at_o & (horizon == h))
+            scale[at] = scales[int(h)][code[at]]
     out = pd.DataFrame({"series": code, "origin": origin, "horizon": forecasts["horizon"].to_numpy(),
                         "model": forecasts["model"].to_numpy(), "p50": forecasts["p50"].to_numpy(dtype=float),
                         "y": y, "scale": scale})
@@ -81,7 +84,7 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
             known = wide[origin < seen[-n_report]] if len(seen) > n_report else wide.iloc[:0]
         if len(known) < selection.MIN_ROWS:
             continue
-        choice = selection.choose(known, methods, known.index.get_level_values("origin").to_numpy())
+        choice = selection.choose(known, methods, known.index.get_level_values("origin").to_numpy(), int(h))
         first_choice.setdefault(int(h), choice)
         plan = rows.drop_duplicates([*ids])[[*ids, "origin", time_col, "horizon"]]
         wide_o = rows.pivot_table(index=list(ids), columns="model", values="p50", aggfunc="first")

@@ -1,9 +1,9 @@
 """Per-horizon choice of the served method on a backtest, and its per-horizon conformal interval.
 
 Input: backtest rows (one per method, series, origin and horizon) with the actual value ``y``, the
-method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean absolute change over the
-row's horizon in the 24 months before the origin, floored at 1% of its level, so series of every size
-and volatility weigh alike).
+method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean level over the 12 months
+before the origin, or its mean change over the row's horizon when larger, so series of every size
+weigh alike).
 
 At each horizon every candidate is scored on the rows all candidates forecast, by its scaled error
 ``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin. Candidates: each
@@ -16,13 +16,15 @@ by another baseline (seasonal naive, drift, AutoETS) only when that baseline bea
 and the default is replaced by another candidate (LightGBM or an ensemble) only when that candidate
 beats it significantly. Significant: a lower pooled score, and a per-origin difference of scores whose
 mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``MIN_ORIGINS`` (3)
-origins. A win on one or two origins, or one carried by a single turbulent period,
+independent periods (origins averaged in blocks of ``h`` consecutive ones: forecasts from origins less
+than ``h`` months apart miss the same months). At 12 months ahead that needs three years of realised
+backtest origins, so long horizons mostly keep the baseline. A win on one or two origins, or one carried by a single turbulent period,
 keeps the baseline: a method that won on early origins but not consistently is the usual way a
 selection loses on later ones.
 
-Its interval is split-conformal on the same rows: the 10% and 90% quantiles of its scaled residuals
-``(y − p50) / scale``, made non-decreasing in width over the horizons (a longer horizon never gets a
-narrower interval than a shorter one).
+Its interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of its scaled
+absolute residuals ``|y − p50| / scale``, made non-decreasing in width over the horizons (a longer
+horizon never gets a narrower interval than a shorter one).
 """
 
 from __future__ import annotations
@@ -43,22 +45,34 @@ PRIOR = "naive"
 
 
 def row_scale(values: np.ndarray, origin: np.ndarray, h: int = 1, window: int = 24) -> np.ndarray:
-    """Per series (row of ``values``), the mean |``h``-month change| over the ``window`` months before its
-    ``origin`` (fewer for short series), floored at 1% of the mean |level| there (and at 1e-6): the error
-    of the naive forecast ``h`` months ahead in the series' recent past, so a horizon's errors are measured
-    against how far the series itself moves in that time (a trending series moves much further in 12
-    months than 12 times its monthly noise)."""
+    """Per series (row of ``values``), its mean |level| over the 12 months before its ``origin``, or, when
+    larger, the largest over ``k = 1..h`` of the mean |``k``-month change| over the ``window`` months before
+    it (small counts move by more than their level); at least 1e-6. Errors and intervals are relative to
+    it: relative errors of a level series stay comparable when its volatility changes (job postings after
+    2020 moved 10 times more a month than in 2024), where errors relative to the monthly change do not.
+    Never less at ``h`` than at a shorter horizon."""
+    return horizon_scales(values, origin, [h], window)[h]
+
+
+def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
+                   ) -> dict[int, np.ndarray]:
+    """:func:`row_scale` for every horizon of ``horizons`` at once."""
     n, m = values.shape
     cols = np.arange(m)[None, :]
-    inside = (cols < origin[:, None]) & (cols >= (origin - window - h)[:, None])
-    v = np.where(inside, values, np.nan)
-    diff = np.full((n, 1), np.nan) if m <= h else np.abs(v[:, h:] - v[:, :-h])
     with np.errstate(all="ignore"):
-        mad = np.nanmean(np.where(np.isnan(diff), np.nan, diff), axis=1)
-        level = np.nanmean(np.abs(v), axis=1)
-    mad = np.nan_to_num(mad, nan=0.0)
-    level = np.nan_to_num(level, nan=0.0)
-    return np.maximum(np.maximum(mad, 0.01 * level), 1e-6)
+        level = np.nan_to_num(np.nanmean(np.where((cols < origin[:, None]) & (cols >= (origin - 12)[:, None]),
+                                                  np.abs(values), np.nan), axis=1), nan=0.0)
+    out, running = {}, np.zeros(n)
+    wanted = set(int(h) for h in horizons)
+    for k in range(1, max(wanted) + 1):
+        inside = (cols < origin[:, None]) & (cols >= (origin - window - k)[:, None])
+        v = np.where(inside, values, np.nan)
+        with np.errstate(all="ignore"):
+            mad = np.nanmean(np.abs(v[:, k:] - v[:, :-k]), axis=1) if m > k else np.full(n, np.nan)
+        running = np.maximum(running, np.nan_to_num(mad, nan=0.0))
+        if k in wanted:
+            out[k] = np.maximum(np.maximum(running, level), 1e-6)
+    return out
 
 
 def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
@@ -98,17 +112,23 @@ def _per_origin(err: np.ndarray, scale: np.ndarray, origin: np.ndarray) -> np.nd
     return np.bincount(at, weights=err, minlength=len(codes)) / np.bincount(at, weights=scale, minlength=len(codes))
 
 
-def significant_win(challenger: np.ndarray, default: np.ndarray) -> bool:
-    """Whether per-origin scores ``challenger`` beat ``default`` significantly: at least ``MIN_ORIGINS``
-    origins and a mean difference ``T_SWITCH`` standard errors below zero."""
+def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> bool:
+    """Whether per-origin scores ``challenger`` beat ``default`` significantly at horizon ``h``. Origins less
+    than ``h`` months apart share the months their forecasts miss, so consecutive origins are averaged in
+    blocks of ``h`` (independent periods); at least ``MIN_ORIGINS`` blocks and a mean difference
+    ``T_SWITCH`` standard errors below zero."""
     d = challenger - default
+    n_blocks = len(d) // max(h, 1)
+    if n_blocks < MIN_ORIGINS:
+        return False
+    d = d[len(d) - n_blocks * h:].reshape(n_blocks, h).mean(axis=1)  # the latest whole blocks
     if len(d) < MIN_ORIGINS or d.mean() >= 0:
         return False
     sd = d.std(ddof=1)
     return bool(sd == 0 or d.mean() / (sd / np.sqrt(len(d))) <= -T_SWITCH)
 
 
-def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray) -> dict[str, Any]:
+def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: int = 1) -> dict[str, Any]:
     """The served candidate on the rows of ``wide`` (one P50 column per method, ``y``, ``scale``; their
     origins ``origin``): the strongest baseline unless a candidate beats it significantly across origins."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
@@ -119,16 +139,19 @@ def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray) -> di
     baselines = [m for m in methods if m != MODEL]
     default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
     stronger = [b for b in baselines if b != default and scores[b] < scores[default]
-                and significant_win(by_origin[b], by_origin[default])]
+                and significant_win(by_origin[b], by_origin[default], h)]
     if stronger:
         default = min(stronger, key=lambda n: (scores[n], n))
     winners = [n for n in cands if n != default and scores[n] < scores[default]
-               and significant_win(by_origin[n], by_origin[default])]
+               and significant_win(by_origin[n], by_origin[default], h)]
     best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
-    resid = (y - p50[best]) / scale
+    # symmetric: the 80% quantile of |scaled residual| on each side. The sign of past errors flips with
+    # the regime (a recovery's forecasts fall short, a decline's overshoot): a skewed interval calibrated
+    # on one regime misses the other
+    half = float(np.quantile(np.abs(y - p50[best]) / scale, UPPER - LOWER))
     return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
             "origins": len(np.unique(origin)),
-            "q": [float(np.quantile(resid, LOWER)), float(np.quantile(resid, UPPER))]}
+            "q": [-half, half]}
 
 
 def horizon_tables(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")
@@ -155,7 +178,7 @@ def select(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")) ->
     chosen: dict[int, dict[str, Any]] = {}
     for h, (wide, methods) in horizon_tables(backtest, key).items():
         if len(wide) >= MIN_ROWS:
-            chosen[h] = choose(wide, methods, wide.index.get_level_values(key[-1]).to_numpy())
+            chosen[h] = choose(wide, methods, wide.index.get_level_values(key[-1]).to_numpy(), h)
     return monotone(chosen)
 
 
