@@ -15,10 +15,9 @@ sample of series) is left out.
 by another baseline (seasonal naive, drift, AutoETS) only when that baseline beats it significantly,
 and the default is replaced by another candidate (LightGBM or an ensemble) only when that candidate
 beats it significantly. Significant: a lower pooled score, and a per-origin difference of scores whose
-mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``MIN_ORIGINS`` (3)
-independent periods (origins averaged in blocks of ``h`` consecutive ones: forecasts from origins less
-than ``h`` months apart miss the same months). At 12 months ahead that needs three years of realised
-backtest origins, so long horizons mostly keep the baseline. A win on one or two origins, or one carried by a single turbulent period,
+mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``max(3, h)`` origins, the
+standard error taken ``sqrt(h)`` times that of independent origins (forecasts from origins less than
+``h`` months apart miss the same months). A win on one or two origins, or one carried by a single turbulent period,
 keeps the baseline: a method that won on early origins but not consistently is the usual way a
 selection loses on later ones.
 
@@ -113,19 +112,15 @@ def _per_origin(err: np.ndarray, scale: np.ndarray, origin: np.ndarray) -> np.nd
 
 
 def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> bool:
-    """Whether per-origin scores ``challenger`` beat ``default`` significantly at horizon ``h``. Origins less
-    than ``h`` months apart share the months their forecasts miss, so consecutive origins are averaged in
-    blocks of ``h`` (independent periods); at least ``MIN_ORIGINS`` blocks and a mean difference
-    ``T_SWITCH`` standard errors below zero."""
+    """Whether per-origin scores ``challenger`` beat ``default`` significantly at horizon ``h``: over at least
+    ``max(MIN_ORIGINS, h)`` origins, a mean difference ``T_SWITCH`` standard errors below zero. Forecasts
+    from origins less than ``h`` months apart miss the same months, so the standard error of the mean is
+    taken ``sqrt(h)`` times larger than for independent origins (overlapping ``h``-step errors)."""
     d = challenger - default
-    n_blocks = len(d) // max(h, 1)
-    if n_blocks < MIN_ORIGINS:
-        return False
-    d = d[len(d) - n_blocks * h:].reshape(n_blocks, h).mean(axis=1)  # the latest whole blocks
-    if len(d) < MIN_ORIGINS or d.mean() >= 0:
+    if len(d) < max(MIN_ORIGINS, h) or d.mean() >= 0:
         return False
     sd = d.std(ddof=1)
-    return bool(sd == 0 or d.mean() / (sd / np.sqrt(len(d))) <= -T_SWITCH)
+    return bool(sd == 0 or d.mean() / (sd * np.sqrt(h) / np.sqrt(len(d))) <= -T_SWITCH)
 
 
 def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: int = 1) -> dict[str, Any]:
