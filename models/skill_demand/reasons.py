@@ -108,7 +108,8 @@ def drivers(
                    lambda v: f"average level of {_num(v)}", lambda v: f"平均水平{_num(v)}"),
         # one model serves every horizon: how far ahead moves the forecast too
         "horizon": _d("months ahead", "预测提前月数",
-                      lambda v: f"{_num(v, '{:.0f}')} months ahead", lambda v: f"提前{_num(v, '{:.0f}')}个月预测"),
+                      lambda v: "1 month ahead" if round(float(v)) == 1 else f"{_num(v, '{:.0f}')} months ahead",
+                      lambda v: f"提前{_num(v, '{:.0f}')}个月预测"),
     }
     for c in exog_cols:
         cols = present([f"x_{c}", f"x_{c}_rel"])
