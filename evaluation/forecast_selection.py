@@ -35,10 +35,14 @@ def selection_frame(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
     origin = _month_index(forecasts["origin"]).to_numpy()
     y = grid.at(code, _month_index(forecasts[time_col]).to_numpy())
     scale = np.full(len(forecasts), np.nan)
+    horizon = forecasts["horizon"].to_numpy()
     for o in np.unique(origin):
-        at = np.flatnonzero((origin == o) & (code >= 0))
-        col = np.full(len(grid.keys), o - grid.first)
-        scale[at] = selection.row_scale(grid.values, col)[code[at]]
+        at_o = (origin == o) & (code >= 0)
+        hs = np.unique(horizon[at_o])
+        scales = selection.horizon_scales(grid.values, np.full(len(grid.keys), o - grid.first), hs)
+        for h in hs:
+            at = np.flatnonzero(at_o & (horizon == h))
+            scale[at] = scales[int(h)][code[at]]
     out = pd.DataFrame({"series": code, "origin": origin, "horizon": forecasts["horizon"].to_numpy(),
                         "model": forecasts["model"].to_numpy(), "p50": forecasts["p50"].to_numpy(dtype=float),
                         "y": y, "scale": scale})
@@ -53,34 +57,43 @@ def report_origins(forecasts: pd.DataFrame, n_report: int) -> pd.Series:
 
 
 def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequence[str], time_col: str,
-                    target_col: str, n_report: int, nonnegative: bool = True
+                    target_col: str, n_report: int, nonnegative: bool = True, frame: pd.DataFrame | None = None
                     ) -> tuple[pd.DataFrame, dict[int, dict[str, Any]]]:
     """The served forecast (model ``served``, with ``method``) on the report origins. At each report origin
-    ``o`` and horizon ``h`` the method is selected on the backtest rows of ``h`` whose target month is
-    before ``o`` (realised by then). Returns it and the selection at the first report origin per horizon."""
+    ``o`` and horizon ``h`` the method is selected (:func:`models.skill_demand.selection.choose`) on the
+    backtest rows of ``h`` whose target month is before ``o`` (realised by then). ``frame`` is
+    :func:`selection_frame` of ``forecasts`` when the caller has it. Returns the served rows and the
+    selection at the first report origin per horizon."""
     forecasts = forecasts.reset_index(drop=True)
     is_report = report_origins(forecasts, n_report).to_numpy()
-    frame = selection_frame(forecasts, history, ids, time_col, target_col)
+    if frame is None:
+        frame = selection_frame(forecasts, history, ids, time_col, target_col)
+    tables = selection.horizon_tables(frame)
     grid = _grid(history, list(ids), time_col, target_col)
     month = _month_index(forecasts["origin"]).to_numpy()
     frames, first_choice = [], {}
     for (h, o), rows in forecasts[is_report].groupby(["horizon", month[is_report]]):
-        known = frame[(frame["horizon"] == h) & (frame["origin"] + h - 1 < o)]
-        chosen = selection.select(known)
-        if h not in chosen:  # too few realised rows at this horizon: the origins before the report origins
-            chosen = selection.select(frame[(frame["horizon"] == h) & ~is_report[frame.index.to_numpy()]])
-        if h not in chosen:
+        if int(h) not in tables:
             continue
-        choice = chosen[h]
+        wide, methods = tables[int(h)]
+        origin = wide.index.get_level_values("origin").to_numpy()
+        known = wide[origin + h - 1 < o]
+        if len(known) < selection.MIN_ROWS:
+            # too few realised rows: the origins before the report origins (their targets may follow ``o``)
+            seen = np.unique(origin)
+            known = wide[origin < seen[-n_report]] if len(seen) > n_report else wide.iloc[:0]
+        if len(known) < selection.MIN_ROWS:
+            continue
+        choice = selection.choose(known, methods, known.index.get_level_values("origin").to_numpy(), int(h))
         first_choice.setdefault(int(h), choice)
         plan = rows.drop_duplicates([*ids])[[*ids, "origin", time_col, "horizon"]]
-        wide = rows.pivot_table(index=list(ids), columns="model", values="p50", aggfunc="first")
-        wide = wide.reindex(pd.MultiIndex.from_frame(plan[list(ids)]) if len(ids) > 1 else plan[ids[0]])
-        ok = wide[list(choice["weights"])].notna().all(axis=1).to_numpy()
-        plan, wide = plan[ok], wide[ok]
+        wide_o = rows.pivot_table(index=list(ids), columns="model", values="p50", aggfunc="first")
+        wide_o = wide_o.reindex(pd.MultiIndex.from_frame(plan[list(ids)]) if len(ids) > 1 else plan[ids[0]])
+        ok = wide_o.reindex(columns=list(choice["weights"])).notna().all(axis=1).to_numpy()
+        plan, wide_o = plan[ok], wide_o[ok]
         code = grid.codes(plan, list(ids))
-        scale = selection.row_scale(grid.values, np.full(len(grid.keys), o - grid.first))[code]
-        p10, p50, p90 = selection.served({m: wide[m].to_numpy() for m in choice["weights"]}, choice, scale,
+        scale = selection.row_scale(grid.values, np.full(len(grid.keys), o - grid.first), int(h))[code]
+        p10, p50, p90 = selection.served({m: wide_o[m].to_numpy() for m in choice["weights"]}, choice, scale,
                                          nonnegative)
         frames.append(plan.assign(model=SERVED, method=choice["method"], p10=p10, p50=p50, p90=p90))
     columns = [*ids, "origin", time_col, "horizon", "model", "method", "p10", "p50", "p90"]

@@ -259,6 +259,14 @@ class Interval(BaseModel):
     p90: float | None
 
 
+class SupplyBreakdown(BaseModel):
+    holders: float | None = Field(None, description="People in the unit holding the skill at the required level now.")
+    expected_leavers: float | None = Field(None, description="Holders expected to leave within the horizon (the "
+                                           "unit's 12-month voluntary attrition rate over the horizon).")
+    expected_completions: float | None = Field(None, description="People now in a course teaching the skill "
+                                               "expected to complete it within the horizon.")
+
+
 class SkillDemandRow(BaseModel):
     org_unit_id: str
     skill_id: str
@@ -269,7 +277,8 @@ class SkillDemandRow(BaseModel):
     method: str | None = Field(None, description="How the demand forecast was made at this horizon: the method "
                                "that was most accurate on the backtest (lightgbm, naive, seasonal_naive, drift, "
                                "auto_ets or ensemble:a+b).")
-    supply: float | None
+    supply: float | None = Field(description="holders - expected_leavers + expected_completions.")
+    supply_breakdown: SupplyBreakdown | None = None
     gap: float | None = Field(description="demand P50 - supply (positive: shortage).")
     gap_interval: Interval | None = None
     explanation: ExplanationOut | None = None

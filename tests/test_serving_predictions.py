@@ -87,6 +87,10 @@ def test_skill_demand_scope_before_model(client, keys):
         d = item["demand"]
         assert d["p10"] <= d["p50"] <= d["p90"]
         assert item["gap"] == pytest.approx(d["p50"] - item["supply"], abs=1e-6)
+        parts = item["supply_breakdown"]  # supply = holders - expected leavers + expected completions
+        assert min(parts.values()) >= 0 and parts["expected_leavers"] <= parts["holders"]
+        assert item["supply"] == pytest.approx(max(0.0, parts["holders"] - parts["expected_leavers"]
+                                                   + parts["expected_completions"]), abs=1e-6)
         e = item["explanation"]
         assert item["method"] and e["raw_score"] == pytest.approx(d["p50"], abs=1e-6) or item["method"] == "lightgbm"
         assert e["raw_score"] is not None and e["reasons"] and (e["contributions"] or item["method"] != "lightgbm")

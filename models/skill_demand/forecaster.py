@@ -80,7 +80,8 @@ class DemandForecaster(BaseEstimator):
         min_child_samples: int = 40,
         calibration_windows: int = 3,
         calibration_bins: int = 4,
-        max_train_rows: int | None = 1_000_000,
+        max_train_rows: int | None = 400_000,
+        horizon_model: Literal["pooled", "per_horizon"] = "pooled",
         nonnegative: bool | Literal["auto"] = "auto",
         completion_rate: float = 0.7,
         months_to_complete: float = 3.0,
@@ -108,6 +109,7 @@ class DemandForecaster(BaseEstimator):
         self.calibration_windows = calibration_windows
         self.calibration_bins = calibration_bins
         self.max_train_rows = max_train_rows
+        self.horizon_model = horizon_model
         self.nonnegative = nonnegative
         self.completion_rate = completion_rate
         self.months_to_complete = months_to_complete
@@ -129,6 +131,8 @@ class DemandForecaster(BaseEstimator):
             raise ValueError(f"calibration_windows must be >= 1, got {self.calibration_windows}")
         if self.max_train_rows is not None and self.max_train_rows < 5 * self.min_child_samples:
             raise ValueError(f"max_train_rows must be None or >= 5 * min_child_samples, got {self.max_train_rows}")
+        if self.horizon_model not in ("pooled", "per_horizon"):
+            raise ValueError(f"horizon_model must be 'pooled' or 'per_horizon', got {self.horizon_model!r}")
 
     def _panel(self, df: pd.DataFrame, known_static: bool = False) -> Panel:
         """Validate ``df`` into a panel. With ``known_static`` (predicting), static columns absent from
@@ -144,10 +148,11 @@ class DemandForecaster(BaseEstimator):
     def _features(self, panel: Panel) -> dict[str, np.ndarray]:
         return origin_features(panel, self.lags, self.windows, self.trend_window)
 
-    def _matrix(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray, h: int
-                ) -> np.ndarray:
-        """Model inputs for rows (series ``s``, origin ``o``) at horizon ``h``: one C-ordered float64 matrix,
-        columns in ``feature_names_``, filled in place (LightGBM reads it without a copy)."""
+    def _matrix(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray,
+                h: int | np.ndarray) -> np.ndarray:
+        """Model inputs for rows (series ``s``, origin ``o``) at horizon ``h`` (one, or one per row): one
+        C-ordered float64 matrix, columns in ``feature_names_``, filled in place (LightGBM reads it without a
+        copy)."""
         X = np.empty((len(s), len(self.feature_names_)), dtype=np.float64)
         month0 = panel.months[0].month - 1
         moy = (month0 + o + h - 1) % 12 + 1
@@ -164,6 +169,8 @@ class DemandForecaster(BaseEstimator):
                 X[:, j] = moy
             elif name == "quarter":
                 X[:, j] = (moy - 1) // 3 + 1
+            elif name == "horizon":
+                X[:, j] = h
             elif name in static:
                 X[:, j] = static[name][s]
             else:
@@ -174,7 +181,7 @@ class DemandForecaster(BaseEstimator):
                 ) -> pd.DataFrame:
         """:meth:`_matrix` as a frame (calendar columns as integers), for predictions and explanations."""
         X = pd.DataFrame(self._matrix(panel, feats, s, o, h), columns=self.feature_names_)
-        return X.astype({"month_of_year": "int64", "quarter": "int64"})
+        return X.astype({c: "int64" for c in ("month_of_year", "quarter", "horizon") if c in X.columns})
 
     def _lgb_params(self) -> dict[str, Any]:
         return {
@@ -215,33 +222,41 @@ class DemandForecaster(BaseEstimator):
         _release_freed_memory()
         return self
 
-    def _fit_panel(self, panel: Panel) -> DemandForecaster:
+    def _fit_panel(self, panel: Panel, calibrate: bool = True) -> DemandForecaster:
+        """Fit on ``panel``; without ``calibrate`` (backtest models, whose intervals the served forecast does
+        not use) no interval is calibrated and P10 / P90 are NaN."""
         self.categories_ = {
             c: sorted(panel.static[c].astype(str).unique())
             for c in self.static_cols
             if not pd.api.types.is_numeric_dtype(panel.static[c])
         }
         feats = self._features(panel)
-        self.feature_names_ = [n for n in feats if n not in _NOT_FEATURES] + ["month_of_year", "quarter",
-                                                                               *self.static_cols]
+        pooled = self.horizon_model == "pooled"
+        self.feature_names_ = [n for n in feats if n not in _NOT_FEATURES] + [
+            "month_of_year", "quarter", *(["horizon"] if pooled else []), *self.static_cols]
         y = panel.values
         self.nonnegative_ = bool(np.nanmin(y) >= 0) if self.nonnegative == "auto" else bool(self.nonnegative)
         self.quantiles_ = sorted(float(q) for q in self.quantiles)
         self.horizons_ = sorted(int(h) for h in self.horizons)
-        results = _parallel(lambda h: self._fit_horizon(panel, feats, h), self.horizons_, self.n_jobs)
-        self.boosters_: dict[int, lgb.Booster] = {h: r[0] for h, r in zip(self.horizons_, results, strict=True)}
-        self.calibration_: dict[int, dict[str, Any]] = {h: r[1] for h, r in zip(self.horizons_, results,
-                                                                                 strict=True)}
+        if pooled:
+            booster, calibration = self._fit_pooled(panel, feats, calibrate)
+            self.boosters_: dict[int, lgb.Booster] = dict.fromkeys(self.horizons_, booster)
+            self.calibration_: dict[int, dict[str, Any]] = calibration
+        else:
+            results = _parallel(lambda h: self._fit_horizon(panel, feats, h, calibrate), self.horizons_,
+                                self.n_jobs)
+            self.boosters_ = {h: r[0] for h, r in zip(self.horizons_, results, strict=True)}
+            self.calibration_ = {h: r[1] for h, r in zip(self.horizons_, results, strict=True)}
         ids = id_columns(self.id_col)
         self.static_values_ = {c: panel.static[c] for c in self.static_cols if c not in ids}
         self.feature_service_ = self.feature_service
         self.id_cols_ = id_columns(self.id_col)
         return self
 
-    def _fit_horizon(self, panel: Panel, feats: Mapping[str, np.ndarray], h: int
-                     ) -> tuple[lgb.Booster, dict[str, Any]]:
-        """The horizon-``h`` model on every (series, origin) whose target month is observed, and its
-        interval calibration."""
+    def _rows(self, panel: Panel, feats: Mapping[str, np.ndarray], h: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training rows of horizon ``h``: series ``s``, origin ``o`` (every one whose target month is
+        observed and with ``min_history`` months before it) and the scaled change to the target."""
         y = panel.values
         n_months = y.shape[1]
         origins = np.arange(1, n_months - h + 1)
@@ -254,15 +269,58 @@ class DemandForecaster(BaseEstimator):
                 f"horizon {h} has {len(s)} training rows; series need at least min_history="
                 f"{self.min_history} + {h} months (the data spans {n_months} months)"
             )
-        target = (y[s, o + h - 1] - feats["level"][s, o]) / feats["scale"][s, o]
+        return s, o, (y[s, o + h - 1] - feats["level"][s, o]) / feats["scale"][s, o]
+
+    def _fit_horizon(self, panel: Panel, feats: Mapping[str, np.ndarray], h: int, calibrate: bool
+                     ) -> tuple[lgb.Booster, dict[str, Any]]:
+        """``horizon_model="per_horizon"``: the horizon-``h`` model on every (series, origin) whose target
+        month is observed, and its interval calibration on its last ``calibration_windows`` origins."""
+        s, o, target = self._rows(panel, feats, h)
         start = o.max() - self.calibration_windows + 1
         cal = o >= start
-        s_cal, X_cal, target_cal = s[cal], self._matrix(panel, feats, s[cal], o[cal], h), target[cal]
+        s_cal, target_cal = s[cal], target[cal]
+        X_cal = self._matrix(panel, feats, s[cal], o[cal], h) if calibrate else None
         keep = self._sample(len(s), h)
         if keep is not None:
             s, o, target = s[keep], o[keep], target[keep]
         data = self._dataset(self._matrix(panel, feats, s, o, h), target).construct()
+        if not calibrate:
+            return self._train(data), self._no_interval()
         return self._train(data), self._calibrate(data, s, o, h, start, s_cal, X_cal, target_cal)
+
+    def _fit_pooled(self, panel: Panel, feats: Mapping[str, np.ndarray], calibrate: bool
+                    ) -> tuple[lgb.Booster, dict[int, dict[str, Any]]]:
+        """One model for every horizon, the horizon a feature, on a sample of at most ``max_train_rows``
+        (series, origin, horizon) rows; intervals per horizon from a purged split: a second model on rows
+        whose target month is before the earliest calibration origin, scored on each horizon's last
+        ``calibration_windows`` origins."""
+        parts = [self._rows(panel, feats, h) for h in self.horizons_]
+        s = np.concatenate([p[0] for p in parts])
+        o = np.concatenate([p[1] for p in parts])
+        hh = np.concatenate([np.full(len(p[0]), h) for h, p in zip(self.horizons_, parts, strict=True)])
+        target = np.concatenate([p[2] for p in parts])
+        last = {h: p[1].max() for h, p in zip(self.horizons_, parts, strict=True)}
+        cal = o > np.array([last[h] for h in self.horizons_]).repeat([len(p[0]) for p in parts]) - \
+            self.calibration_windows
+        start = int(o[cal].min())  # the earliest calibration origin: the calibration model sees no target from it
+        s_cal, h_cal, target_cal = s[cal], hh[cal], target[cal]
+        X_cal = self._matrix(panel, feats, s_cal, o[cal], h_cal) if calibrate else None
+        keep = self._sample(len(s), 0)
+        if keep is not None:
+            s, o, hh, target = s[keep], o[keep], hh[keep], target[keep]
+        data = self._dataset(self._matrix(panel, feats, s, o, hh), target).construct()
+        booster = self._train(data)
+        if not calibrate:
+            return booster, {h: self._no_interval() for h in self.horizons_}
+        res, method = self._residuals(data, s, o + hh - 1 < start, s_cal, X_cal, target_cal, "all horizons")
+        vol = X_cal[:, self.feature_names_.index("abs_change_12")]
+        return booster, {h: self._residual_table(res[h_cal == h], vol[h_cal == h], method) for h in self.horizons_}
+
+    def _no_interval(self) -> dict[str, Any]:
+        """A backtest model's calibration: no interval (NaN P10 / P90), the median offset 0. The served
+        forecast's interval is calibrated on the backtest itself (:mod:`models.skill_demand.selection`)."""
+        q = np.array([[0.0 if q == 0.5 else np.nan for q in self.quantiles_]])
+        return {"method": "none", "edges": np.array([]), "quantiles": q, "n": 0}
 
     def _sample(self, n_rows: int, h: int) -> np.ndarray | None:
         """Sorted indices of a uniform sample of ``max_train_rows`` rows (seeded per horizon), None for all rows
@@ -277,21 +335,27 @@ class DemandForecaster(BaseEstimator):
         """Scaled residual quantiles on every row of the last ``calibration_windows`` origins (from ``start``:
         series ``s_cal``, inputs ``X_cal``, targets ``target_cal``), per volatility bin, from models fitted on
         rows of ``data`` (series ``s``, origin ``o``)."""
-        train = o + h - 1 < start
+        res, method = self._residuals(data, s, o + h - 1 < start, s_cal, X_cal, target_cal, f"horizon {h}")
+        return self._residual_table(res, X_cal[:, self.feature_names_.index("abs_change_12")], method)
+
+    def _residuals(self, data: lgb.Dataset, s: np.ndarray, train: np.ndarray, s_cal: np.ndarray, X_cal: np.ndarray,
+                   target_cal: np.ndarray, what: str) -> tuple[np.ndarray, str]:
+        """Out-of-sample scaled residuals of the calibration rows and how they were made: from a model on the
+        rows ``train`` of ``data`` (purged: their targets precede every calibration origin), or, with too few
+        of those, cross-fitted over two halves of the series."""
         if train.sum() >= max(_MIN_CAL_ROWS, 5 * self.min_child_samples) and len(target_cal) >= _MIN_CAL_ROWS:
-            method = "purged time split"
-            res = target_cal - self._train(data, train).predict(X_cal, num_threads=1)
-        else:
-            method = "2-fold series cross-fit"
-            res = np.full(len(target_cal), np.nan)
-            fold, fold_cal = s % 2, s_cal % 2
-            for f in (0, 1):
-                fit_rows, out_rows = fold != f, fold_cal == f
-                if fit_rows.sum() < _MIN_CAL_ROWS or not out_rows.any():
-                    raise ValueError(f"horizon {h}: too few series or months to calibrate intervals")
-                res[out_rows] = target_cal[out_rows] - self._train(data, fit_rows).predict(
-                    X_cal[out_rows], num_threads=1)
-        vol = X_cal[:, self.feature_names_.index("abs_change_12")]
+            return target_cal - self._train(data, train).predict(X_cal, num_threads=1), "purged time split"
+        res = np.full(len(target_cal), np.nan)
+        fold, fold_cal = s % 2, s_cal % 2
+        for f in (0, 1):
+            fit_rows, out_rows = fold != f, fold_cal == f
+            if fit_rows.sum() < _MIN_CAL_ROWS or not out_rows.any():
+                raise ValueError(f"{what}: too few series or months to calibrate intervals")
+            res[out_rows] = target_cal[out_rows] - self._train(data, fit_rows).predict(X_cal[out_rows], num_threads=1)
+        return res, "2-fold series cross-fit"
+
+    def _residual_table(self, res: np.ndarray, vol: np.ndarray, method: str) -> dict[str, Any]:
+        """The 10 / 50 / 90% quantiles of scaled residuals ``res`` per bin of volatility ``vol`` (Mondrian)."""
         n_bins = int(max(1, min(self.calibration_bins, len(res) // 200)))
         edges = np.nanquantile(vol, np.linspace(0, 1, n_bins + 1)[1:-1]) if n_bins > 1 else np.array([])
         bins = np.digitize(np.nan_to_num(vol, nan=-1.0), edges)
@@ -336,7 +400,7 @@ class DemandForecaster(BaseEstimator):
             q = np.clip(q, (last - bound)[:, None], (last + bound)[:, None])
             if self.nonnegative_:
                 q = np.maximum(q, 0.0)
-            q = np.sort(q, axis=1)
+            q = np.sort(q, axis=1) if cal["method"] != "none" else q
             method = "lightgbm"
             choice = getattr(self, "selection_", {}).get(h)
             if choice is not None and len(self.quantiles_) == 3:
@@ -429,12 +493,21 @@ class DemandForecaster(BaseEstimator):
         n_windows: int = 6,
         horizons: Sequence[int] = (1, 3, 6, 12),
         step: int = 1,
+        refit_every: int = 1,
+        progress: Callable[[int], None] | None = None,
     ) -> pd.DataFrame:
         """Rolling-origin backtest: for each horizon, the last ``n_windows`` origins (``step`` months apart)
-        whose target month is observed; the model is refitted at every origin on months before it.
+        whose target month is observed. The model is refitted on months before an origin every
+        ``refit_every`` origins (1: at every origin) and forecasts from each origin with the months before
+        it; a model fitted at origin ``R`` and used at a later origin ``O`` has seen no month from ``R`` on.
+        Backtest models carry no interval of their own (P10 / P90 NaN): the served forecast's interval is
+        calibrated on the backtest (:mod:`models.skill_demand.selection`). ``progress(n)`` is called after
+        each refit with the number of origins it forecast.
         Returns id columns, ``origin`` (first unseen month), target month, ``horizon``, the actual
         ``value`` (``target_col``) and the quantile columns."""
         self._check_params()
+        if refit_every < 1:
+            raise ValueError(f"refit_every must be at least 1, got {refit_every}")
         panel = self._panel(df)
         _release_freed_memory()
         plan: dict[int, list[int]] = {}
@@ -445,22 +518,30 @@ class DemandForecaster(BaseEstimator):
                 plan.setdefault(last - i * step, []).append(int(h))
         if min(plan) < 1:
             raise ValueError(f"not enough months for {n_windows} windows at horizons {list(horizons)}")
+        origins = sorted(plan)
+        blocks = [origins[i:i + refit_every] for i in range(0, len(origins), refit_every)]
 
-        def at_origin(o: int) -> pd.DataFrame:
-            hs = sorted(plan[o])
+        def at_block(block: list[int]) -> pd.DataFrame:
+            hs = sorted({h for o in block for h in plan[o]})
             model = self.__class__(**{**self.get_params(), "horizons": tuple(hs), "n_jobs": 1})
-            model._fit_panel(truncate(panel, o, alive_only=False))
-            seen = truncate(panel, o, alive_only=True)
-            fc = model._predict_panel(seen, hs)
-            fc.insert(len(model.id_cols_), "origin", panel.months[o])
-            # the actual value of each forecast row (rows come per horizon, series in panel order)
-            rows = np.searchsorted(panel.keys, seen.keys)
-            fc[self.target_col] = np.concatenate([panel.values[rows, o + h - 1] for h in hs])
-            del model, seen
+            model._fit_panel(truncate(panel, block[0], alive_only=False), calibrate=False)
+            frames = []
+            for o in block:
+                seen = truncate(panel, o, alive_only=True)
+                hs_o = sorted(plan[o])
+                fc = model._predict_panel(seen, hs_o)
+                fc.insert(len(model.id_cols_), "origin", panel.months[o])
+                # the actual value of each forecast row (rows come per horizon, series in panel order)
+                rows = np.searchsorted(panel.keys, seen.keys)
+                fc[self.target_col] = np.concatenate([panel.values[rows, o + h - 1] for h in hs_o])
+                frames.append(fc[fc[self.target_col].notna()])
+            del model
             _release_freed_memory()
-            return fc[fc[self.target_col].notna()]
+            if progress is not None:
+                progress(len(block))
+            return pd.concat(frames, ignore_index=True)
 
-        frames = _parallel(at_origin, sorted(plan), self.n_jobs)
+        frames = _parallel(at_block, blocks, self.n_jobs)
         return pd.concat(frames, ignore_index=True)
 
 

@@ -87,6 +87,7 @@ def drivers(
         "trend": present([trend]),
         "volatility": present(["abs_change_12", *(n for n in feature_names if n.startswith("roll_std_"))]),
         "size": present(["log_scale"]),
+        "horizon": present(["horizon"]),
     }
     table = {
         "recent_level": _d("recent level", "近期水平",
@@ -105,6 +106,10 @@ def drivers(
                          lambda v: f"月度波动±{_num(v)}"),
         "size": _d("series size", "序列规模",
                    lambda v: f"average level of {_num(v)}", lambda v: f"平均水平{_num(v)}"),
+        # one model serves every horizon: how far ahead moves the forecast too
+        "horizon": _d("months ahead", "预测提前月数",
+                      lambda v: "1 month ahead" if round(float(v)) == 1 else f"{_num(v, '{:.0f}')} months ahead",
+                      lambda v: f"提前{_num(v, '{:.0f}')}个月预测"),
     }
     for c in exog_cols:
         cols = present([f"x_{c}", f"x_{c}_rel"])

@@ -1,17 +1,29 @@
 """Per-horizon choice of the served method on a backtest, and its per-horizon conformal interval.
 
 Input: backtest rows (one per method, series, origin and horizon) with the actual value ``y``, the
-method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean absolute monthly change over
-the 12 months before the origin, floored at 1% of its level, so series of every size weigh alike).
+method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean level over the 12 months
+before the origin, or its mean change over the row's horizon when larger, so series of every size
+weigh alike).
 
 At each horizon every candidate is scored on the rows all candidates forecast, by its scaled error
-``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row). Candidates: each method and the
-backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²); a method that forecasts
-too few of the rows for a comparison (fewer than 10 in common, e.g. AutoETS on a small sample of
-series) is left out. The winner is served at
-that horizon. Its interval is split-conformal on the same rows: the 10% and 90% quantiles of its scaled
-residuals ``(y − p50) / scale``, made non-decreasing in width over the horizons (a longer horizon never
-gets a narrower interval than a shorter one).
+``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin. Candidates: each
+method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²); a method
+that forecasts too few of the rows for a comparison (fewer than 10 in common, e.g. AutoETS on a small
+sample of series) is left out.
+
+**Shrinkage toward the strongest baseline.** The default at a horizon is naive (the last value), replaced
+by another baseline (seasonal naive, drift, AutoETS) only when that baseline beats it significantly,
+and the default is replaced by another candidate (LightGBM or an ensemble) only when that candidate
+beats it significantly. Significant: a lower pooled score, and a per-origin difference of scores whose
+mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``max(3, h)`` origins, the
+standard error taken ``sqrt(h)`` times that of independent origins (forecasts from origins less than
+``h`` months apart miss the same months). A win on one or two origins, or one carried by a single turbulent period,
+keeps the baseline: a method that won on early origins but not consistently is the usual way a
+selection loses on later ones.
+
+Its interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of its scaled
+absolute residuals ``|y − p50| / scale``, made non-decreasing in width over the horizons (a longer
+horizon never gets a narrower interval than a shorter one).
 """
 
 from __future__ import annotations
@@ -25,27 +37,47 @@ import pandas as pd
 ENSEMBLE_SIZES = (2, 3)
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS = 10
+MIN_ORIGINS = 3
+T_SWITCH = 1.64
+MODEL = "lightgbm"
+PRIOR = "naive"
 
 
-def row_scale(values: np.ndarray, origin: np.ndarray, window: int = 12) -> np.ndarray:
-    """Per series (row of ``values``), the mean |monthly change| over the ``window`` months before its
-    ``origin``, floored at 1% of the mean |level| there (and at 1e-6)."""
+def row_scale(values: np.ndarray, origin: np.ndarray, h: int = 1, window: int = 24) -> np.ndarray:
+    """Per series (row of ``values``), its mean |level| over the 12 months before its ``origin``, or, when
+    larger, the largest over ``k = 1..h`` of the mean |``k``-month change| over the ``window`` months before
+    it (small counts move by more than their level); at least 1e-6. Errors and intervals are relative to
+    it: relative errors of a level series stay comparable when its volatility changes (job postings after
+    2020 moved 10 times more a month than in 2024), where errors relative to the monthly change do not.
+    Never less at ``h`` than at a shorter horizon."""
+    return horizon_scales(values, origin, [h], window)[h]
+
+
+def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
+                   ) -> dict[int, np.ndarray]:
+    """:func:`row_scale` for every horizon of ``horizons`` at once."""
     n, m = values.shape
     cols = np.arange(m)[None, :]
-    inside = (cols < origin[:, None]) & (cols >= (origin - window - 1)[:, None])
-    v = np.where(inside, values, np.nan)
-    diff = np.abs(np.diff(v, axis=1))
     with np.errstate(all="ignore"):
-        mad = np.nanmean(np.where(np.isnan(diff), np.nan, diff), axis=1)
-        level = np.nanmean(np.abs(v), axis=1)
-    mad = np.nan_to_num(mad, nan=0.0)
-    level = np.nan_to_num(level, nan=0.0)
-    return np.maximum(np.maximum(mad, 0.01 * level), 1e-6)
+        level = np.nan_to_num(np.nanmean(np.where((cols < origin[:, None]) & (cols >= (origin - 12)[:, None]),
+                                                  np.abs(values), np.nan), axis=1), nan=0.0)
+    out, running = {}, np.zeros(n)
+    wanted = set(int(h) for h in horizons)
+    for k in range(1, max(wanted) + 1):
+        inside = (cols < origin[:, None]) & (cols >= (origin - window - k)[:, None])
+        v = np.where(inside, values, np.nan)
+        with np.errstate(all="ignore"):
+            mad = np.nanmean(np.abs(v[:, k:] - v[:, :-k]), axis=1) if m > k else np.full(n, np.nan)
+        running = np.maximum(running, np.nan_to_num(mad, nan=0.0))
+        if k in wanted:
+            out[k] = np.maximum(np.maximum(running, level), 1e-6)
+    return out
 
 
 def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
     """One row per (key..., y, scale) with one P50 column per method, only where every method forecasts."""
-    wide = rows.pivot_table(index=[*key], columns="model", values="p50", aggfunc="first")
+    wide = rows.set_index([*key, "model"])["p50"]
+    wide = wide[~wide.index.duplicated()].unstack("model")
     meta = rows.drop_duplicates(list(key)).set_index(list(key))[["y", "scale"]]
     return wide.join(meta).dropna()
 
@@ -73,29 +105,82 @@ def combine(p50: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.n
     return sum(w * np.asarray(p50[m], dtype=float) for m, w in weights.items())
 
 
-def select(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")) -> dict[int, dict[str, Any]]:
-    """Per horizon of ``backtest`` (columns ``model``, ``horizon``, ``p50``, ``y``, ``scale`` and ``key``):
-    the served candidate, its weights, every candidate's score and the conformal residual quantiles."""
-    chosen: dict[int, dict[str, Any]] = {}
+def _per_origin(err: np.ndarray, scale: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """Scaled error of each origin: Σ|error| / Σ scale over its rows."""
+    codes, at = np.unique(origin, return_inverse=True)
+    return np.bincount(at, weights=err, minlength=len(codes)) / np.bincount(at, weights=scale, minlength=len(codes))
+
+
+def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> bool:
+    """Whether per-origin scores ``challenger`` beat ``default`` significantly at horizon ``h``: over at least
+    ``max(MIN_ORIGINS, h)`` origins, a mean difference ``T_SWITCH`` standard errors below zero. Forecasts
+    from origins less than ``h`` months apart miss the same months, so the standard error of the mean is
+    taken ``sqrt(h)`` times larger than for independent origins (overlapping ``h``-step errors)."""
+    d = challenger - default
+    if len(d) < max(MIN_ORIGINS, h) or d.mean() >= 0:
+        return False
+    sd = d.std(ddof=1)
+    return bool(sd == 0 or d.mean() / (sd * np.sqrt(h) / np.sqrt(len(d))) <= -T_SWITCH)
+
+
+def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: int = 1) -> dict[str, Any]:
+    """The served candidate on the rows of ``wide`` (one P50 column per method, ``y``, ``scale``; their
+    origins ``origin``): the strongest baseline unless a candidate beats it significantly across origins."""
+    y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
+    cands = candidates(wide, methods)
+    p50 = {n: combine(wide, w) for n, w in cands.items()}
+    scores = {n: _score(y, p, scale) for n, p in p50.items()}
+    by_origin = {n: _per_origin(np.abs(y - p), scale, origin) for n, p in p50.items()}
+    baselines = [m for m in methods if m != MODEL]
+    default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
+    stronger = [b for b in baselines if b != default and scores[b] < scores[default]
+                and significant_win(by_origin[b], by_origin[default], h)]
+    if stronger:
+        default = min(stronger, key=lambda n: (scores[n], n))
+    winners = [n for n in cands if n != default and scores[n] < scores[default]
+               and significant_win(by_origin[n], by_origin[default], h)]
+    best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
+    # symmetric: the 80% quantile of |scaled residual| on each side. The sign of past errors flips with
+    # the regime (a recovery's forecasts fall short, a decline's overshoot): a skewed interval calibrated
+    # on one regime misses the other
+    half = float(np.quantile(np.abs(y - p50[best]) / scale, UPPER - LOWER))
+    return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
+            "origins": len(np.unique(origin)),
+            "q": [-half, half]}
+
+
+def horizon_tables(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")
+                   ) -> dict[int, tuple[pd.DataFrame, list[str]]]:
+    """Per horizon: the wide table (:func:`_wide`) and its methods; a method forecasting few of the rows (a
+    sample) drops out while fewer than ``MIN_ROWS`` rows have every method."""
+    out = {}
     for h, rows in backtest.groupby("horizon"):
         methods = sorted(rows["model"].unique())
         wide = _wide(rows, key)
-        while len(wide) < MIN_ROWS and len(methods) > 1:  # a method forecasting few rows (a sample) drops out
+        while len(wide) < MIN_ROWS and len(methods) > 1:
             counts = rows.groupby("model").size()
             methods.remove(min(methods, key=lambda m: counts.get(m, 0)))
             rows = rows[rows["model"].isin(methods)]
             wide = _wide(rows, key)
-        if len(wide) < MIN_ROWS:
-            continue
-        y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
-        cands = candidates(wide, methods)
-        scores = {name: _score(y, combine(wide, w), scale) for name, w in cands.items()}
-        best = min(scores, key=lambda n: (scores[n], n.startswith("ensemble"), n))
-        resid = (y - combine(wide, cands[best])) / scale
-        chosen[int(h)] = {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide),
-                          "q": [float(np.quantile(resid, LOWER)), float(np.quantile(resid, UPPER))]}
+        out[int(h)] = (wide, methods)
+    return out
+
+
+def select(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")) -> dict[int, dict[str, Any]]:
+    """Per horizon of ``backtest`` (columns ``model``, ``horizon``, ``p50``, ``y``, ``scale`` and ``key``, the
+    last of which is the origin): the served candidate (:func:`choose`), its weights, every candidate's
+    score and the conformal residual quantiles."""
+    chosen: dict[int, dict[str, Any]] = {}
+    for h, (wide, methods) in horizon_tables(backtest, key).items():
+        if len(wide) >= MIN_ROWS:
+            chosen[h] = choose(wide, methods, wide.index.get_level_values(key[-1]).to_numpy(), h)
+    return monotone(chosen)
+
+
+def monotone(chosen: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Intervals never narrow as the horizon grows."""
     lo = hi = 0.0
-    for h in sorted(chosen):  # intervals never narrow as the horizon grows
+    for h in sorted(chosen):
         lo, hi = min(lo, chosen[h]["q"][0]), max(hi, chosen[h]["q"][1])
         chosen[h]["q"] = [lo, hi]
     return chosen
@@ -133,4 +218,4 @@ def served_rows(values: np.ndarray, origin: np.ndarray, h: int, lightgbm_p50: np
     p50 = {}
     for m in choice["weights"]:
         p50[m] = lightgbm_p50 if m == "lightgbm" else baselines.forecast(m, values, origin, [h], season)[:, 0]
-    return served(p50, choice, row_scale(values, origin), nonnegative)
+    return served(p50, choice, row_scale(values, origin, h), nonnegative)

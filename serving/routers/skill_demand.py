@@ -19,7 +19,15 @@ from serving.audit import Entry
 from serving.deps import Predictor, Svc, bad_request, model_dependency, unit_in_scope
 from serving.errors import not_found, unavailable
 from serving.routers import API_PREFIX, PROBLEMS
-from serving.schemas import Interval, Lang, ModelRef, SkillDemand, SkillDemandRow, explanation_out
+from serving.schemas import (
+    Interval,
+    Lang,
+    ModelRef,
+    SkillDemand,
+    SkillDemandRow,
+    SupplyBreakdown,
+    explanation_out,
+)
 
 router = APIRouter(prefix=API_PREFIX, tags=["skill demand"])
 
@@ -90,7 +98,11 @@ def skill_demand(
                 month=str(r.get(model.time_col))[:10] if r.get(model.time_col) is not None else None,
                 demand=Interval(p10=_num(r.get("p10")), p50=_num(r.get("p50")), p90=_num(r.get("p90"))),
                 method=str(r["method"]) if r.get("method") is not None else None,
-                supply=_num(r.get("supply")), gap=_num(r.get("gap_p50")),
+                supply=_num(r.get("supply")),
+                supply_breakdown=SupplyBreakdown(
+                    holders=_num(r.get("holders_at_required")), expected_leavers=_num(r.get("expected_leavers")),
+                    expected_completions=_num(r.get("expected_completions"))) if "supply" in r else None,
+                gap=_num(r.get("gap_p50")),
                 gap_interval=Interval(p10=_num(r.get("gap_p10")), p50=_num(r.get("gap_p50")),
                                       p90=_num(r.get("gap_p90"))) if "gap_p50" in r else None,
                 explanation=explanation_out(r["_explanation"], source="live")))
