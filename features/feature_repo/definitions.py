@@ -88,6 +88,18 @@ EMPLOYEE_ARRAYS = [
     _f("skill_required_levels", Array(Int64), "Required level per skill, same order."),
     _f("completed_course_ids", Array(String), "Courses completed before T (sorted)."),
 ]
+TALENT_POOL = [
+    _f("pool_unit_id", String, "Unit the talent pool ranks this person within (talent_pool.yaml unit_level)."),
+    _f("pool_unit_headcount", Int64, "Active employees of that unit at T."),
+    _f("pool_rank", Int64, "Rank among the unit's eligible people by last rating, then KPI (null when not eligible)."),
+    _f("talent_pool_member", Int64, "1 when in the unit's talent pool (人才库) at T, else 0."),
+    _f("next_job_id", String, "Next job on the career path (null at the top)."),
+    _f("n_next_job_skills", Int64, "Skills the next job requires."),
+    _f("next_job_mean_gap", Float32, "Mean gap to the next job's required levels over skills with a known level."),
+    _f("next_job_readiness", Float32, "Share of the next job's required skills already at the required level."),
+    _f("next_job_skill_ids", Array(String), "The next job's required skills (sorted)."),
+    _f("next_job_skill_gaps", Array(Float32), "Gap per next-job skill, same order (NaN when the level is unknown)."),
+]
 COURSE_SCALARS = [
     _f("format", String, "Delivery format."),
     _f("hours", Float32, "Learning hours."),
@@ -217,6 +229,10 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     org_unit_monthly = FeatureView(
         name="org_unit_monthly", entities=[org_unit], ttl=MONTHLY_TTL, schema=ORG_UNIT,
         source=_source(feature_dir, "org_unit_monthly"), description="Monthly org unit (subtree) figures.")
+    talent_pool_monthly = FeatureView(
+        name="talent_pool_monthly", entities=[employee], ttl=MONTHLY_TTL, schema=TALENT_POOL,
+        source=_source(feature_dir, "talent_pool_monthly"),
+        description="Monthly talent pool membership (workspace talent_pool.yaml) and readiness for the next job.")
     unit_skill_monthly = FeatureView(
         name="unit_skill_monthly", entities=[org_unit, skill], ttl=MONTHLY_TTL, schema=UNIT_SKILL,
         source=_source(feature_dir, "unit_skill_monthly"), description="Monthly skill demand and supply per unit.")
@@ -251,15 +267,21 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
                        features=[unit_skill_monthly, org_unit_monthly[["headcount", "vol_attrition_rate_12m",
                                                                        "open_requisitions", "planned_headcount"]]],
                        description="Skill demand: unit × skill series plus unit figures."),
+        FeatureService(name="talent_pool_v1", features=[talent_pool_monthly],
+                       description="Talent pool membership and next-job readiness (not model inputs of attrition)."),
+        FeatureService(name="potential_v1",
+                       features=[employee_monthly[numeric],
+                                 talent_pool_monthly[["n_next_job_skills", "next_job_mean_gap", "next_job_readiness"]]],
+                       description="High-potential model: employee snapshot plus gaps to the next job's requirements."),
         FeatureService(name="employee_context_v1", features=[employee_monthly[[f.name for f in EMPLOYEE_CONTEXT]]],
                        description="Lookup keys of an employee at T (org unit, job) for access checks and pair reads."),
     ]
     objects: dict[str, Any] = {e.name: e for e in ENTITIES}
-    for obj in (employee_monthly, course_stats, job_course_stats, org_unit_monthly, unit_skill_monthly,
+    for obj in (employee_monthly, course_stats, job_course_stats, org_unit_monthly, unit_skill_monthly, talent_pool_monthly,
                 employee_course_match, *services):
         objects[obj.name] = obj
     return objects
 
 
 FEATURE_SERVICES = ("attrition_v1", "course_ranker_v1", "skill_demand_v1", "employee_context_v1",
-                    "course_ranker_context_v1")
+                    "course_ranker_context_v1", "talent_pool_v1", "potential_v1")
