@@ -9,6 +9,10 @@ Pool rules live in the workspace as ``talent_pool.yaml`` (all keys optional; def
     top_share: 0.10             # the top 10 % of each unit's active headcount
     min_tenure_months: 12       # only people employed this long at T
     min_rating: 3               # and whose latest overall rating is at least this (1-5)
+    impact:                     # impact of loss (regrettable attrition), models.potential.impact
+      performance_weight: 0.5
+      pool_weight: 1.0
+      potential_weight: 1.0
 
 At each month ``T`` every active employee belongs to the unit of ``unit_level`` above (or at) their own unit
 (people in a unit above that level are ranked within their own unit). Eligible people (tenure and a review
@@ -35,6 +39,16 @@ from features.settings import Settings
 RULES_FILE = "talent_pool.yaml"
 
 
+class ImpactWeights(BaseModel):
+    """Weights of the impact of loss: replacement cost × (1 + performance + pool + potential terms)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    performance_weight: float = Field(0.5, ge=0, le=10)
+    pool_weight: float = Field(1.0, ge=0, le=10)
+    potential_weight: float = Field(1.0, ge=0, le=10)
+
+
 class PoolRules(BaseModel):
     """The talent pool's rules; the defaults are the product's (top 10 % of each department, a year in)."""
 
@@ -44,6 +58,7 @@ class PoolRules(BaseModel):
     top_share: float = Field(0.10, gt=0, le=1)
     min_tenure_months: float = Field(12, ge=0, le=600)
     min_rating: int = Field(3, ge=1, le=5)
+    impact: ImpactWeights = ImpactWeights()
 
 
 def rules_path(settings: Settings) -> Path:
