@@ -17,6 +17,7 @@ from talentloop.cli import (
     ingest,
     serve,
     simulate,
+    talent_pool,
     train,
 )
 
@@ -45,6 +46,7 @@ ingest.register(app)
 features.register(app)
 contract.register(app)
 train.register(app)
+talent_pool.register(app)  # after train: adds `train potential` and `score potential` to its groups
 governance.register(app)
 erase.register(app)
 serve.register(app)
