@@ -54,8 +54,10 @@ class PotentialModel:
 
     kind = "lightgbm"
 
+    # Chosen on a differently seeded company (simulate --seed 11, 2,000 × 36 months), never on the demo's seed 7:
+    # 4 leaves and 800 rows per leaf kept ROC-AUC (0.717) and halved the ECE of 15 leaves / 200 rows.
     def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.03, num_leaves: int = 4,
-                 min_child_samples: int = 400, calibration_months: int = 3, feature_service: str = "potential_v1",
+                 min_child_samples: int = 800, calibration_months: int = 3, feature_service: str = "potential_v1",
                  top_share: float = 0.10, random_state: int = 0, num_threads: int = 0, reg_lambda: float = 5.0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -76,8 +78,10 @@ class PotentialModel:
                             for c in CATEGORICAL if c in feature_columns}
         late = _late_mask(rows, self.calibration_months)
         X, y = self._matrix(rows), rows["label"].to_numpy(dtype=int)
+        # a small company: at most a twentieth of the tree rows per leaf, so the trees can still split
+        min_child = int(min(self.min_child_samples, max(20, (~late).sum() // 20)))
         params = {"objective": "binary", "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
-                  "min_child_samples": self.min_child_samples, "feature_fraction": 0.9, "bagging_fraction": 0.8,
+                  "min_child_samples": min_child, "feature_fraction": 0.9, "bagging_fraction": 0.8,
                   "bagging_freq": 1, "lambda_l2": self.reg_lambda, "seed": self.random_state, "verbose": -1,
                   "num_threads": self.num_threads}
         train = lgb.Dataset(X[~late], y[~late], categorical_feature=list(self.categories_) or "auto")
