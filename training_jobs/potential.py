@@ -75,7 +75,7 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 3, model_params: dict 
     params = {"random_state": seed, **(model_params or {})}
     factories = {"lightgbm": lambda: PotentialModel(**params), "logistic": LogisticPotentialModel}
     metrics, preds = backtest(rows, columns, factories, truth_dir, origins, TEST_MONTHS)
-    summary = summarise(metrics)
+    summary = summarise(metrics, preds)
     flat = flat_metrics(summary)
     model = PotentialModel(**params).fit(rows, columns)
 
@@ -131,9 +131,10 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 3, model_params: dict 
 def _card(model: PotentialModel, summary: pd.DataFrame, columns: list[str], end: pd.Timestamp, audit: dict,
           vs_baseline: dict) -> str:
     d = model.describe()
-    table = ["| method | ROC-AUC | PR-AUC | ECE | Brier |", "|---|---|---|---|---|"]
+    table = ["| method | ROC-AUC | PR-AUC | ECE (fold mean) | ECE (pooled) | Brier |", "|---|---|---|---|---|---|"]
     for r in summary.to_dict(orient="records"):
-        table.append(f"| {r['method']} | {r['roc_auc']:.3f} | {r['pr_auc']:.3f} | {r['ece']:.4f} | {r['brier']:.4f} |")
+        table.append(f"| {r['method']} | {r['roc_auc']:.3f} | {r['pr_auc']:.3f} | {r['ece']:.4f} | "
+                     f"{r['ece_pooled']:.4f} | {r['brier']:.4f} |")
     return "\n".join([
         "# Model card: potential (高潜力人才)", "",
         "Predicts a promotion or a rating level up within 12 months of a monthly snapshot. Protected attributes are "

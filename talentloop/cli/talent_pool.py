@@ -46,12 +46,13 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(to_json(result))
             return
-        rows = [[r["method"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}", f"{r['ece']:.4f}", f"{r['brier']:.4f}",
+        rows = [[r["method"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}", f"{r['ece']:.4f}",
+                 f"{r['ece_pooled']:.4f}", f"{r['brier']:.4f}",
                  f"{r['precision_at_top_10pct']:.3f}",
                  f"{r['roc_auc_vs_oracle']:.3f}" if r.get("roc_auc_vs_oracle") is not None else "-"]
                 for r in result["summary"]]
         console.print(summary(f"potential v{result['version']} (mean over {result['folds']} folds)",
-                              ["method", "ROC-AUC", "PR-AUC", "ECE", "Brier", "P@10%", "AUC/oracle"], rows))
+                              ["method", "ROC-AUC", "PR-AUC", "ECE", "ECE pooled", "Brier", "P@10%", "AUC/oracle"], rows))
         console.print(f"fairness audit (four-fifths, sex / age band / sex × age band): "
                       f"{'passed' if result['fairness_passed'] else 'FAILED'}, lowest impact ratio "
                       f"{result['fairness_min_impact_ratio']:.3f}; champion: v{result['champion'] or '-'}")
