@@ -24,6 +24,57 @@ from models.potential.impact import impact_of_loss, regrettable, top_share_in_po
 from training_jobs.score_attrition import load_champion
 
 RISK_HORIZON = 3  # the attrition alert horizon (models.attrition ThresholdPolicy default)
+COURSES_PER_PERSON = 3
+
+
+def next_job_courses(settings: Settings, month: pd.Timestamp, feats: pd.DataFrame, pool: pd.DataFrame,
+                     who: np.ndarray) -> tuple[list[list[dict]], str | None]:
+    """Per row of ``feats``, the course ranker champion's top picks with the next job as the target (only for
+    the rows of ``who``; empty lists elsewhere), and a note when the ranker cannot be used."""
+    import pyarrow.parquet as pq
+
+    from features.build import feature_path
+    from features.feature_repo.definitions import employee_course_match_udf
+    from models.course_ranker.candidates import CandidateIndex
+    from models.potential.readiness import next_job_frame, pick
+
+    out: list[list[dict]] = [[] for _ in range(len(feats))]
+    try:
+        ranker, _ = load_champion(settings, "course_ranker")
+    except ValueError:
+        return out, "no course-ranker champion: readiness lists no courses (run `talentloop train course-ranker`)"
+    def at_month(table: str) -> pd.DataFrame:
+        frame = pq.read_table(feature_path(settings.feature_dir, table)).to_pandas()
+        ts = pd.to_datetime(frame["event_timestamp"], utc=True)
+        return frame[ts == ts[ts <= month].max()]
+
+    courses = at_month("course_stats").set_index("course_id")
+    job_courses = at_month("job_course_stats")
+    done = at_month("employee_monthly")[["employee_id", "completed_course_ids"]].set_index("employee_id")
+    reqs = read_clean(settings, "job_skill_requirements")
+    required = {(str(j), str(k)): int(v) for j, k, v in zip(reqs["job_id"], reqs["skill_id"], reqs["required_level"],
+                                                              strict=True)}
+    cs = read_clean(settings, "course_skills")
+    index = CandidateIndex(cs[["course_id", "skill_id"]])
+    titles = read_clean(settings, "courses").set_index("course_id")
+    numeric = [c for c in feats.columns if c not in ("employee_id", "event_timestamp")]
+    for i in np.flatnonzero(who):
+        job = pool["next_job_id"].iloc[i]
+        if job is None or pd.isna(job):
+            continue
+        ids = [str(x) for x in pool["next_job_skill_ids"].iloc[i]]
+        emp = str(feats["employee_id"].iloc[i])
+        completed = [str(c) for c in done["completed_course_ids"].get(emp, [])] if emp in done.index else []
+        frame = next_job_frame({"employee_id": emp, **feats.iloc[i][numeric].to_dict()}, str(job), ids,
+                               list(pool["next_job_skill_gaps"].iloc[i]), [required.get((str(job), k), 0) for k in ids],
+                               completed, courses, job_courses, index, employee_course_match_udf)
+        picks = pick(ranker, frame, COURSES_PER_PERSON)
+        for p in picks:
+            c = p["course_id"]
+            p["title"] = ({"en": str(titles.at[c, "title_en"]), "zh": str(titles.at[c, "title_zh"])}
+                          if c in titles.index else {"en": c, "zh": c})
+        out[i] = picks
+    return out, None
 
 
 def _gaps(ids: object, gaps: object, names: dict[str, dict[str, str]]) -> list[dict]:
@@ -89,6 +140,10 @@ def run(settings: Settings, as_of: str | None = None) -> dict:
             both["en"], both["zh"], pool["next_job_skill_ids"], pool["next_job_skill_gaps"],
             pd.to_numeric(pool["next_job_mean_gap"], errors="coerce"), pd.to_numeric(feats["last_rating"], errors="coerce"),
             pd.to_numeric(context["base_pay"], errors="coerce"), strict=True)]
+    wanted = ((frame["talent_pool_member"] == 1) | (frame["high_potential"] == 1)).to_numpy()
+    courses, course_note = next_job_courses(settings, month, feats, pool, wanted)
+    for detail, picks in zip(frame["detail"], courses, strict=True):
+        detail["next_job_courses"] = picks
     with closing(connect(settings.app_db)) as con:
         n = store.write(con, frame)
     alerts = frame[frame["alert_id"].notna()]
@@ -99,6 +154,9 @@ def run(settings: Settings, as_of: str | None = None) -> dict:
               "top_decile_pool_share_by_expected_loss": top_share_in_pool(alerts, "expected_loss"),
               "top_decile_pool_share_by_risk": top_share_in_pool(alerts, "risk"),
               "seconds": round(time.time() - started, 2)}
+    result["with_next_job_courses"] = int(sum(1 for c in courses if c))
+    if course_note:
+        result["course_note"] = course_note
     if not result["attrition_scored"]:
         result["note"] = (f"attrition was not scored for {month.date()}: run `talentloop score attrition` first for "
                           "risk, alerts and expected loss")

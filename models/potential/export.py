@@ -22,6 +22,7 @@ HEADERS = {
     "regrettable": {"en": "Regrettable loss", "zh": "遗憾性流失"},
     "reasons": {"en": "Why (potential)", "zh": "潜力原因"},
     "gaps": {"en": "Gaps to the next job", "zh": "与下一岗位的技能差距"},
+    "courses": {"en": "Courses for the next job", "zh": "面向下一岗位的推荐课程"},
 }
 YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
 NONE = {"en": "none", "zh": "无"}
@@ -64,6 +65,9 @@ def table(rows: list[dict], lang: str = "en", jobs: dict[str, dict[str, str]] | 
             "regrettable": yes if r.get("regrettable") else no,
             "reasons": ("；" if lang == "zh" else "; ").join(reasons[:3]) or NONE[lang],
             "gaps": _gap_text(detail.get("next_job_gaps") or [], lang),
+            "courses": ("；" if lang == "zh" else "; ").join(
+                (c.get("title") or {}).get(lang) or c["course_id"] for c in detail.get("next_job_courses") or [])
+            or NONE[lang],
         })
     frame = pd.DataFrame(out, columns=list(HEADERS))
     return frame.rename(columns={k: v[lang] for k, v in HEADERS.items()})

@@ -37,11 +37,21 @@ class SkillGap(BaseModel):
     gap: float | None = Field(description="Levels below the next job's requirement; null when the level is not on record.")
 
 
+class NextJobCourse(BaseModel):
+    course_id: str
+    title: str = Field(description="Course title in the requested language.")
+    skills: list[str] = Field(description="Next-job skills with a gap that the course teaches, largest gap first.")
+    hours: float | None
+    format: str | None
+
+
 class Readiness(BaseModel):
     next_job_id: str | None = Field(description="Next job on the career path; null at the top.")
     score: float | None = Field(description="Share of the next job's required skills already at the required level.")
     mean_gap: float | None = Field(description="Mean gap over the next job's skills with a known level.")
     gaps: list[SkillGap] = Field(description="The next job's skills with a gap, largest first.")
+    courses: list[NextJobCourse] = Field(description="The course ranker's picks with the next job as the target "
+                                                     "(pool members and high-potential people).")
 
 
 class TalentRow(BaseModel):
@@ -89,7 +99,10 @@ def _row(r: dict, lang: str) -> TalentRow:
         pool_rank=None if r.get("pool_rank") is None else int(r["pool_rank"]), potential=r.get("potential"),
         high_potential=bool(r.get("high_potential")),
         readiness=Readiness(next_job_id=r.get("next_job_id"), score=r.get("readiness"),
-                            mean_gap=d.get("next_job_mean_gap"), gaps=gaps),
+                            mean_gap=d.get("next_job_mean_gap"), gaps=gaps,
+                            courses=[NextJobCourse(course_id=c["course_id"], title=c.get("title", {}).get(lang)
+                                                   or c["course_id"], skills=c.get("skills", []), hours=c.get("hours"),
+                                                   format=c.get("format")) for c in d.get("next_job_courses", [])]),
         risk=r.get("risk"), risk_horizon_months=r.get("risk_horizon") if r.get("risk") is not None else None,
         alert_id=r.get("alert_id"), impact=r.get("impact"), expected_loss=r.get("expected_loss"),
         regrettable=bool(r.get("regrettable")),
