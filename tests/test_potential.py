@@ -1,5 +1,5 @@
 """High-potential model, talent scores, regrettable attrition, the talent-pool API and CLI, on a small simulated
-company long enough for a 12-month label (400 people × 32 months). Real Feast, MLflow, SQLite and app."""
+company long enough for a 12-month label (400 people × 36 months). Real Feast, MLflow, SQLite and app."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, dict]
     from training_jobs import attrition, potential, score_attrition, score_potential
 
     root = tmp_path_factory.mktemp("potential")
-    simulate(root / "company", employees=400, months=32, seed=3, dirty_rate=0.0)
+    simulate(root / "company", employees=400, months=36, seed=3, dirty_rate=0.0)
     settings = Settings(home=root / "home")
     assert ingest(root / "company", settings).ok
     build_features(settings)
@@ -182,3 +182,25 @@ def test_cli_exports_the_pool_as_csv_and_xlsx(run, tmp_path: Path, monkeypatch) 
     bad = runner.invoke(app, ["talent-pool", "--out", str(tmp_path / "pool.txt")])
     assert bad.exit_code == 2 and "--out" in bad.output
     cli_settings.cache_clear()
+
+
+def test_next_job_frame_targets_the_next_jobs_gaps() -> None:
+    from features.feature_repo.definitions import employee_course_match_udf
+    from models.course_ranker.candidates import CandidateIndex
+    from models.potential.readiness import next_job_frame
+
+    courses = pd.DataFrame({
+        "course_id": ["C1", "C2", "C3"], "format": ["online", "workshop", "online"], "level": [2, 3, 3],
+        "hours": [4.0, 8.0, 2.0], "cost": [0.0, 100.0, 0.0], "mandatory": [False, False, False],
+        "course_key": ["C1", "C2", "C3"], "course_skill_ids": [["S1"], ["S2"], ["S9"]],
+        "course_target_levels": [[4], [5], [3]]}).set_index("course_id")
+    index = CandidateIndex(pd.DataFrame({"course_id": ["C1", "C2", "C3"], "skill_id": ["S1", "S2", "S9"]}))
+    peers = pd.DataFrame({"job_id": ["J2"], "course_id": ["C2"], "peers_taken_12m": [5], "peers_completed_total": [9]})
+    employee = {"employee_id": "E1", "job_level": 2, "online_share_12m": 0.5, "workshop_share_12m": 0.5,
+                "mentoring_share_12m": 0.0}
+    frame = next_job_frame(employee, "J2", ["S1", "S2", "S3"], [1.0, 2.0, float("nan")], [4, 5, 4], ["C1"],
+                           courses, peers, index, employee_course_match_udf)
+    assert frame["course_id"].tolist() == ["C2"]  # C1 done, C3 teaches no next-job gap
+    assert frame["gap_match"].iloc[0] == pytest.approx(2.0) and frame["peers_taken_12m"].iloc[0] == 5
+    none = next_job_frame(employee, "J2", ["S1"], [0.0], [3], [], courses, peers, index, employee_course_match_udf)
+    assert none.empty
