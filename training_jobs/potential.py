@@ -80,7 +80,11 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 3, model_params: dict 
     model = PotentialModel(**params).fit(rows, columns)
 
     employees = read_clean(settings, "employees")
-    scored = preds.rename(columns={"p_lightgbm": "risk"})[["employee_id", "event_timestamp", "risk", "label"]]
+    # one row per person (their latest out-of-sample snapshot): the four-fifths rule counts people, and the same
+    # person in six fold-months would count six times in the significance test
+    scored = (preds.rename(columns={"p_lightgbm": "risk"})[["employee_id", "event_timestamp", "risk", "label"]]
+              .sort_values(["event_timestamp", "employee_id"]).groupby("employee_id", as_index=False).tail(1)
+              .reset_index(drop=True))
     latest = rows.sort_values("event_timestamp").groupby("employee_id", as_index=False).tail(1)
     audit = audit_potential(scored, employees, model.threshold_, features=latest, feature_columns=columns)
     vs_baseline = baseline_check(spec_for(REGISTERED_NAME), flat.get("model_roc_auc"),
