@@ -39,10 +39,11 @@ def impact_of_loss(base_pay: pd.Series, rating: pd.Series, pool_member: pd.Serie
     return replacement_cost_multiple * pay * impact_multiplier(rating, pool_member, potential, weights)
 
 
-def regrettable(rating: pd.Series, pool_member: pd.Series, high_potential: pd.Series) -> np.ndarray:
-    r = pd.to_numeric(rating, errors="coerce").fillna(0).to_numpy(float)
-    return ((pd.to_numeric(pool_member, errors="coerce").fillna(0).to_numpy() == 1)
-            | (pd.to_numeric(high_potential, errors="coerce").fillna(0).to_numpy() == 1) | (r >= 4))
+def regrettable(rating: pd.Series, pool_member: pd.Series, high_potential: pd.Series | np.ndarray) -> np.ndarray:
+    def num(v: pd.Series | np.ndarray) -> np.ndarray:
+        return pd.to_numeric(pd.Series(np.asarray(v)), errors="coerce").fillna(0).to_numpy(float)
+
+    return (num(pool_member) == 1) | (num(high_potential) == 1) | (num(rating) >= 4)
 
 
 def top_share_in_pool(alerts: pd.DataFrame, by: str, share: float = 0.10) -> float | None:
