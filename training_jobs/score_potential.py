@@ -88,6 +88,12 @@ def _gaps(ids: object, gaps: object, names: dict[str, dict[str, str]]) -> list[d
     return sorted(out, key=lambda d: (d["gap"] is None, -(d["gap"] or 0)))
 
 
+def _top_share(frame: pd.DataFrame, by: str, flag: str, share: float = 0.10) -> float | None:
+    ranked = frame.dropna(subset=[by]).sort_values([by, "employee_id"], ascending=[False, True])
+    n = int(np.ceil(share * len(ranked)))
+    return float((ranked.head(n)[flag] == 1).mean()) if n else None
+
+
 def run(settings: Settings, as_of: str | None = None) -> dict:
     from features.store import historical_features
     from training_jobs.attrition import feature_window
@@ -153,6 +159,12 @@ def run(settings: Settings, as_of: str | None = None) -> dict:
               "alerts_in_pool": int(alerts["talent_pool_member"].sum()),
               "top_decile_pool_share_by_expected_loss": top_share_in_pool(alerts, "expected_loss"),
               "top_decile_pool_share_by_risk": top_share_in_pool(alerts, "risk"),
+              # everyone scored: the top 10 % by expected loss against the top 10 % by risk (an alert rule by
+              # expected loss instead of risk)
+              "everyone_top_decile_pool_share_by_expected_loss": top_share_in_pool(frame, "expected_loss"),
+              "everyone_top_decile_pool_share_by_risk": top_share_in_pool(frame, "risk"),
+              "everyone_top_decile_regrettable_share_by_expected_loss": _top_share(frame, "expected_loss", "regrettable"),
+              "everyone_top_decile_regrettable_share_by_risk": _top_share(frame, "risk", "regrettable"),
               "seconds": round(time.time() - started, 2)}
     result["with_next_job_courses"] = int(sum(1 for c in courses if c))
     if course_note:
