@@ -41,18 +41,24 @@ def _gap_text(gaps: list[dict], lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(parts) if parts else NONE[lang]
 
 
-def table(rows: list[dict], lang: str = "en", jobs: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
-    """One row per person with headers and every value worded in ``lang`` (numbers as shares and money)."""
+def table(rows: list[dict], lang: str = "en", jobs: dict[str, dict[str, str]] | None = None,
+          units: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """One row per person with headers and every value worded in ``lang`` (numbers as shares and money; jobs and
+    units by name when ``jobs`` / ``units`` name them)."""
     yes, no = YES_NO[lang]
-    jobs = jobs or {}
+    jobs, units = jobs or {}, units or {}
+
+    def unit(u: str | None) -> str:
+        return (units.get(u, {}).get(lang) or u) if u else ""
+
     out = []
     for r in rows:
         detail = r.get("detail") or {}
         reasons = (detail.get("explanation") or {}).get("reasons", {}).get(lang) or []
         job = r.get("next_job_id")
         out.append({
-            "employee_id": r["employee_id"], "org_unit_id": r.get("org_unit_id") or "",
-            "pool_unit_id": r.get("pool_unit_id") or "",
+            "employee_id": r["employee_id"], "org_unit_id": unit(r.get("org_unit_id")),
+            "pool_unit_id": unit(r.get("pool_unit_id")),
             "talent_pool_member": yes if r.get("talent_pool_member") else no,
             "pool_rank": "" if r.get("pool_rank") is None else int(r["pool_rank"]),
             "potential": pct(r["potential"]) if r.get("potential") is not None else NOT_SCORED[lang],

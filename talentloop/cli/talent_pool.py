@@ -114,7 +114,9 @@ def register(app: typer.Typer) -> None:
             raise fail("no talent scores yet: run `talentloop train potential` and `talentloop score potential`")
         jobs = read_clean(s, "jobs")
         names = {str(r.job_id): {"en": str(r.title_en), "zh": str(r.title_zh)} for r in jobs.itertuples()}
-        frame = export.table(rows, lang, names)
+        tree = read_clean(s, "org_units")
+        unit_names = {str(r.org_unit_id): {"en": str(r.name_en), "zh": str(r.name_zh)} for r in tree.itertuples()}
+        frame = export.table(rows, lang, names, unit_names)
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             if out.suffix.lower() == ".csv":
