@@ -102,8 +102,18 @@ SPECS: dict[str, ModelSpec] = {
         window=("first_month", "last_month"),
         baseline_gate=True,
     ),
+    "potential": ModelSpec(
+        name="potential", primary="roc_auc", primary_label="ROC-AUC (promotion or rating up in 12 months)",
+        logged_primary="model_roc_auc", higher_is_better=True, tolerance=0.01, kind="auc",
+        secondary=(("PR-AUC", "model_pr_auc"), ("ECE", "model_ece"), ("Brier", "model_brier")),
+        baselines=(("logistic ROC-AUC", "logistic_roc_auc"),),
+        oracle=("ROC-AUC / oracle", "model_roc_auc_vs_oracle"),
+        window=("data_end",),
+        baseline_gate=True,
+    ),
 }
-CLI_NAMES = {"attrition": "attrition", "course-ranker": "course_ranker", "skill-demand": "skill_demand"}
+CLI_NAMES = {"attrition": "attrition", "course-ranker": "course_ranker", "skill-demand": "skill_demand",
+             "potential": "potential"}
 
 
 def spec_for(model: str) -> ModelSpec:

@@ -50,6 +50,7 @@ MISSING = "(missing)"
 CATEGORICAL = tuple(a for a in PROTECTED_ATTRIBUTES if a != "birth_year")
 KEY_COLUMNS = ("employee_id", "event_timestamp", "created_timestamp")
 ATTRITION, RECOMMENDATIONS = "attrition alerts", "course recommendations"
+POTENTIAL = "high-potential marks"
 _CALIBRATION = ("mean_predicted", "observed_rate", "brier", "ece", "roc_auc")
 
 _GROUPS_TEXT = (
@@ -245,6 +246,26 @@ def audit_attrition(
     if not results:  # impact ratios are undefined; like a family with no gated group, this does not fail
         audit["note"] = NOT_ENOUGH_ALERTS.format(min_risk=min_risk)
     return _finish(audit, people, attrs, employees, features, feature_columns, proxy_threshold)
+
+
+RULE_POTENTIAL = (
+    f"An employee is selected when marked high potential (the potential score at or above the model's threshold, "
+    f"its top share of scores). {_GROUPS_TEXT} The true outcome is a promotion or a rating level up within 12 "
+    f"months. The audit passes when no gated group fails. {_PROXY_TEXT}"
+)
+
+
+def audit_potential(scored: pd.DataFrame, employees: pd.DataFrame, threshold: float, outcome_col: str | None = "label",
+                    features: pd.DataFrame | None = None, feature_columns: Sequence[str] | None = None) -> dict:
+    """The four-fifths audit of high-potential marks (``risk`` holds the potential score): the attrition audit's
+    groups, gate and proxy check with the selection ``potential >= threshold``."""
+    audit = audit_attrition(scored, employees, threshold, outcome_col, features, feature_columns=feature_columns)
+    audit["subject"] = POTENTIAL
+    audit["rule"] = {**audit["rule"], "text": RULE_POTENTIAL, "selection": "potential >= threshold"}
+    if audit.get("note"):
+        audit["note"] = (f"not enough high-potential marks to audit: no one scores at least {threshold:.4f}, so impact "
+                         "ratios are undefined")
+    return audit
 
 
 def audit_recommendations(
@@ -503,6 +524,11 @@ def render_markdown(audit: dict) -> str:
         lines = ["# Fairness audit: course recommendations", "",
                  f"**Four-fifths gate: {verdict}.** Top-{audit['k']} recommendations of {audit['n']} employees "
                  f"as of {audit['as_of']}, {len(audit['course_types'])} course types; {outcomes}.", ""]
+    elif audit.get("subject") == POTENTIAL:
+        lines = ["# Fairness audit: high-potential marks", "",
+                 f"**Four-fifths gate: {verdict}.** {audit['selected']} of {audit['n']} employee snapshots marked high "
+                 f"potential ({audit['selection_rate']:.1%}) at threshold {audit['min_risk']:.4f}, as of "
+                 f"{audit['as_of']}; {outcomes}.", ""]
     else:
         lines = ["# Fairness audit: attrition alerts", "",
                  f"**Four-fifths gate: {verdict}.** {audit['selected']} of {audit['n']} employees alerted "
@@ -523,7 +549,7 @@ def render_markdown(audit: dict) -> str:
                       f"{share} have a course of this type in their top {audit['k']}{best}.", ""]
             lines += _family_lines(block["attributes"], "###", "recommended")
     else:
-        lines += _family_lines(audit["attributes"], "##", "alerted")
+        lines += _family_lines(audit["attributes"], "##", "marked" if audit.get("subject") == POTENTIAL else "alerted")
     if "proxies" in audit:
         prox = audit["proxies"]
         lines += ["## Possible proxies", "",

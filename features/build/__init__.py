@@ -23,6 +23,7 @@ from features.build.calendar import snapshot_months
 from features.build.course import course_stats_sql, job_course_stats_sql
 from features.build.employee import EMPLOYEE_HELPERS, employee_monthly_sql
 from features.build.org_unit import create_closure, org_unit_monthly_sql
+from features.build.talent_pool import load_rules, talent_pool_monthly_sql
 from features.build.unit_skill import unit_skill_monthly_sql
 from features.settings import Settings
 
@@ -35,6 +36,7 @@ FEATURE_TABLES: dict[str, tuple[str, ...]] = {
     "job_course_stats": ("job_id", "course_id"),
     "org_unit_monthly": ("org_unit_id",),
     "unit_skill_monthly": ("org_unit_id", "skill_id"),
+    "talent_pool_monthly": ("employee_id",),
 }
 
 
@@ -60,6 +62,7 @@ def build_features(settings: Settings, as_of: pd.Timestamp | str | None = None) 
     ``as_of`` limits snapshots to months ``T <= as_of`` (default: through the month after the last row).
     """
     settings.feature_dir.mkdir(parents=True, exist_ok=True)
+    pool_rules = load_rules(settings)
     spill = settings.feature_dir / f".duckdb-spill-{uuid.uuid4().hex[:8]}"
     # DuckDB spills to disk beyond MEMORY_LIMIT, which keeps 100k employees × 36 months under 8 GiB.
     con = duckdb.connect(config={"temp_directory": str(spill), "preserve_insertion_order": False,
@@ -78,6 +81,7 @@ def build_features(settings: Settings, as_of: pd.Timestamp | str | None = None) 
             "job_course_stats": job_course_stats_sql,
             "org_unit_monthly": org_unit_monthly_sql,
             "unit_skill_monthly": unit_skill_monthly_sql,
+            "talent_pool_monthly": lambda c: talent_pool_monthly_sql(c, pool_rules, staged["employee_monthly"]),
         }
         rows: dict[str, int] = {}
         for table, builder in progress.track(builders.items(), "features: build tables"):

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
+from features.build.talent_pool import create_next_job_skill
 from features.contract import CONTRACT
 from features.offline import current_version_dir, read_clean
 from features.settings import Settings
@@ -143,6 +144,7 @@ def create_base_tables(con: duckdb.DuckDBPyConnection, months: Sequence[pd.Times
         FROM grid g JOIN job_skill_pos r ON r.job_id = g.job_id
         ASOF LEFT JOIN skill_level l ON l.e = g.e AND l.s = r.s AND l.B <= g.T
     """)
+    create_next_job_skill(con)  # readiness for the next job (talent_pool_monthly) reads the same levels
     con.execute("DROP TABLE skill_level")
     _reduce_emp_skill(con)
     con.execute("DROP TABLE emp_skill")

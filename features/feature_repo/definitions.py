@@ -23,7 +23,9 @@ from features.feature_repo.services import (
     COURSE_RANKER_CONTEXT_SERVICE,
     COURSE_RANKER_SERVICE,
     EMPLOYEE_CONTEXT_SERVICE,
+    POTENTIAL_SERVICE,
     SKILL_DEMAND_SERVICE,
+    TALENT_POOL_SERVICE,
 )
 
 MONTHLY_TTL = timedelta(days=45)  # a monthly snapshot stays valid until the next one (plus slack)
@@ -99,6 +101,18 @@ EMPLOYEE_ARRAYS = [
     _f("skill_gaps", Array(Float32), "Gap per required skill, same order (NaN when the level is unknown)."),
     _f("skill_required_levels", Array(Int64), "Required level per skill, same order."),
     _f("completed_course_ids", Array(String), "Courses completed before T (sorted)."),
+]
+TALENT_POOL = [
+    _f("pool_unit_id", String, "Unit the talent pool ranks this person within (talent_pool.yaml unit_level)."),
+    _f("pool_unit_headcount", Int64, "Active employees of that unit at T."),
+    _f("pool_rank", Int64, "Rank among the unit's eligible people by last rating, then KPI (null when not eligible)."),
+    _f("talent_pool_member", Int64, "1 when in the unit's talent pool (人才库) at T, else 0."),
+    _f("next_job_id", String, "Next job on the career path (null at the top)."),
+    _f("n_next_job_skills", Int64, "Skills the next job requires."),
+    _f("next_job_mean_gap", Float32, "Mean gap to the next job's required levels over skills with a known level."),
+    _f("next_job_readiness", Float32, "Share of the next job's required skills already at the required level."),
+    _f("next_job_skill_ids", Array(String), "The next job's required skills (sorted)."),
+    _f("next_job_skill_gaps", Array(Float32), "Gap per next-job skill, same order (NaN when the level is unknown)."),
 ]
 COURSE_SCALARS = [
     _f("format", String, "Delivery format."),
@@ -229,6 +243,10 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     org_unit_monthly = FeatureView(
         name="org_unit_monthly", entities=[org_unit], ttl=MONTHLY_TTL, schema=ORG_UNIT,
         source=_source(feature_dir, "org_unit_monthly"), description="Monthly org unit (subtree) figures.")
+    talent_pool_monthly = FeatureView(
+        name="talent_pool_monthly", entities=[employee], ttl=MONTHLY_TTL, schema=TALENT_POOL,
+        source=_source(feature_dir, "talent_pool_monthly"),
+        description="Monthly talent pool membership (workspace talent_pool.yaml) and readiness for the next job.")
     unit_skill_monthly = FeatureView(
         name="unit_skill_monthly", entities=[org_unit, skill], ttl=MONTHLY_TTL, schema=UNIT_SKILL,
         source=_source(feature_dir, "unit_skill_monthly"), description="Monthly skill demand and supply per unit.")
@@ -264,11 +282,17 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
                        features=[unit_skill_monthly, org_unit_monthly[["headcount", "vol_attrition_rate_12m",
                                                                        "open_requisitions", "planned_headcount"]]],
                        description="Skill demand: unit × skill series plus unit figures."),
+        FeatureService(name=TALENT_POOL_SERVICE, features=[talent_pool_monthly],
+                       description="Talent pool membership and next-job readiness (not model inputs of attrition)."),
+        FeatureService(name=POTENTIAL_SERVICE,
+                       features=[employee_monthly[numeric],
+                                 talent_pool_monthly[["n_next_job_skills", "next_job_mean_gap", "next_job_readiness"]]],
+                       description="High-potential model: employee snapshot plus gaps to the next job's requirements."),
         FeatureService(name=EMPLOYEE_CONTEXT_SERVICE, features=[employee_monthly[[f.name for f in EMPLOYEE_CONTEXT]]],
                        description="Lookup keys of an employee at T (org unit, job) for access checks and pair reads."),
     ]
     objects: dict[str, Any] = {e.name: e for e in ENTITIES}
-    for obj in (employee_monthly, course_stats, job_course_stats, org_unit_monthly, unit_skill_monthly,
+    for obj in (employee_monthly, course_stats, job_course_stats, org_unit_monthly, unit_skill_monthly, talent_pool_monthly,
                 employee_course_match, *services):
         objects[obj.name] = obj
     return objects

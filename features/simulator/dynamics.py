@@ -34,6 +34,7 @@ Progress = Callable[[str, int, int], None]
 ENGAGEMENT_RHO, ENGAGEMENT_SD = 0.98, 0.18
 PULL_RHO, PULL_SD = 0.85, 0.2
 LEARNING_BY_DOING = 0.01  # monthly drift of true skill on the job's required skills
+POTENTIAL_LEARNING = 0.6  # learning on the job runs at LEARNING_BY_DOING × max(0, 1 + this × potential)
 SUPPLY_LEVEL = 3.0
 
 
@@ -61,6 +62,10 @@ class History:
     # decaying like engagement; with the review and training terms they are the part of the observable logit an
     # export without those feeds cannot see (``attrition_hazard.logit_reviews`` / ``logit_learning``)
     eng_shift: dict[str, np.ndarray] = field(default_factory=lambda: {"reviews": np.zeros(0), "learning": np.zeros(0)})
+    # each person's latent potential ~ N(0, 1), drawn from its own stream (spawned from the simulation's seed
+    # without drawing from it), so adding it moved no other random number
+    pot_rng: np.random.Generator | None = None
+    pot_drawn: int = 0
 
 
 def _initial_workforce(n: int, cal: Calendar, tax: Taxonomy, rng: np.random.Generator
@@ -132,7 +137,7 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     np.add.at(base, [key[(int(u), int(j))] for u, j in zip(m_unit, m_job, strict=True)], 1)
     plan = build_plan(org, tax, cal, cells[:, 0], cells[:, 1], base, rng)
     rec = Recruiting(cells[:, 0].astype(np.int64), cells[:, 1].astype(np.int64), plan, np.zeros(len(cells), np.int64))
-    h = History(tax, cat, org, cal, wf, EventLog(), rec, Learning(cat), Reviews())
+    h = History(tax, cat, org, cal, wf, EventLog(), rec, Learning(cat), Reviews(), pot_rng=rng.spawn(1)[0])
     manager = np.full(wf.cap, -1, np.int64)
     manager[: wf.n] = org.manager_of(wf.arrays["unit"][: wf.n], np.arange(wf.n))
     _initial_events(h, manager, rng)
@@ -163,7 +168,17 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         if progress is not None:
             progress("months", m + 1, months)
     h.learn.apply_completions(wf, cal, months, rng)  # scores and points of the last month's completions
+    _draw_potential(h)  # the last month's hires
     return h
+
+
+def _draw_potential(h: History) -> None:
+    """Latent potential of the people added since the last draw, from its own stream."""
+    if h.pot_rng is None:
+        return
+    new = np.arange(h.pot_drawn, h.wf.n)
+    h.wf.arrays["potential"][new] = h.pot_rng.normal(0.0, 1.0, len(new))
+    h.pot_drawn = h.wf.n
 
 
 def _track_new_hires(h: History) -> None:
@@ -173,6 +188,7 @@ def _track_new_hires(h: History) -> None:
         h.eng_noise = np.r_[h.eng_noise, np.zeros(wf.cap - len(h.eng_noise))]
     new = np.arange(h.eng_tracked, wf.n)
     h.eng_noise[new] = wf.arrays["engagement0"][new]
+    _draw_potential(h)
     h.eng_tracked = wf.n
 
 
@@ -206,7 +222,8 @@ def _drift(wf: Workforce, tax: Taxonomy, rng: np.random.Generator, eng_noise: np
     rs = tax.req_skills[a["job"][act]]
     r, c = np.nonzero(rs >= 0)
     e, s = act[r], rs[r, c]
-    wf.skills[e, s] = np.minimum(wf.skills[e, s] + LEARNING_BY_DOING, 5.0)
+    pace = np.maximum(0.0, 1.0 + POTENTIAL_LEARNING * a["potential"][e])
+    wf.skills[e, s] = np.minimum(wf.skills[e, s] + LEARNING_BY_DOING * pace, 5.0)
 
 
 def _record_skills(wf: Workforce, tax: Taxonomy, m: int, on_skills: SkillSink) -> None:

@@ -28,6 +28,7 @@ P_TRANSFER = 0.004
 PROMOTION_INTERCEPT = -5.6
 PROMOTION_RATING = 1.2
 PROMOTION_TIME = 0.035  # per month in job beyond 12, capped at 36
+PROMOTION_POTENTIAL = 0.9  # per unit of latent potential (N(0, 1), recorded in the truth's ``latent`` table)
 
 
 def sync_managers(org: Org, wf: Workforce, log: EventLog, m: int, day_of_unit: np.ndarray,
@@ -68,7 +69,7 @@ def pick_team_leads(org: Org, wf: Workforce, teams: np.ndarray, tax: Taxonomy, e
 
 def promotions(wf: Workforce, tax: Taxonomy, log: EventLog, org: Org, m: int, cal: Calendar,
                rng: np.random.Generator, manager: np.ndarray) -> np.ndarray:
-    """Promote to ``next_job_id`` by rating and time in job; returns the promoted."""
+    """Promote to ``next_job_id`` by rating, time in job and latent potential; returns the promoted."""
     a = wf.arrays
     act = wf.active_idx()
     act = act[~a["is_head"][act]]
@@ -77,7 +78,7 @@ def promotions(wf: Workforce, tax: Taxonomy, log: EventLog, org: Org, m: int, ca
     in_job = m - a["job_since_m"][act]
     ok = (next_idx[a["job"][act]] >= 0) & (in_job >= 12) & (a["last_rating"][act] > 0)
     logit = (PROMOTION_INTERCEPT + PROMOTION_RATING * (a["last_rating"][act] - 3)
-             + PROMOTION_TIME * np.minimum(in_job - 12, 36))
+             + PROMOTION_TIME * np.minimum(in_job - 12, 36) + PROMOTION_POTENTIAL * a["potential"][act])
     hit = ok & (rng.random(len(act)) < 1 / (1 + np.exp(-logit)))
     emp = act[hit]
     if len(emp) == 0:

@@ -59,6 +59,8 @@ _SPEC: dict[str, tuple[type, object]] = {
     "last_rating": (np.int8, 0), "prev_rating": (np.int8, 0), "points": (np.int64, 0),
     "birth_year": (np.int32, 0), "sex": (np.int8, 0), "ethnicity": (np.int8, 0), "marital": (np.int8, 0),
     "nationality": (np.int8, 0), "is_head": (np.bool_, False),
+    # latent potential (truth only): lifts the promotion odds and the pace of learning on the job
+    "potential": (np.float32, 0.0),
 }
 
 

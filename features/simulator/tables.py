@@ -221,7 +221,8 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
                            "engagement_end": a["engagement"][:n].astype(float),
                            "format_preference": _cat(np.array(FORMATS, object), a["fmt_pref"][:n]),
                            "outside_pull_mean": a["pull_mean"][:n].astype(float),
-                           "manager_leniency": a["leniency"][:n].astype(float)})
+                           "manager_leniency": a["leniency"][:n].astype(float),
+                           "potential": a["potential"][:n].astype(float)})
     return {"attrition_hazard": hazard, "course_effects": effects_table(h.cat), "skill_demand": demand,
             "latent": latent}
 

@@ -19,6 +19,7 @@ from talentloop.cli import (
     monitor,
     serve,
     simulate,
+    talent_pool,
     train,
 )
 
@@ -56,6 +57,7 @@ ingest.register(app)
 features.register(app)
 contract.register(app)
 train.register(app)
+talent_pool.register(app)  # after train: adds `train potential` and `score potential` to its groups
 governance.register(app)
 monitor.register(app)
 erase.register(app)
