@@ -71,7 +71,7 @@ def main() -> int:
             done = subprocess.run(
                 [str(BIN / "schemathesis"), "run", f"http://127.0.0.1:{args.port}/v1/openapi.json",
                  "-H", f"Authorization: Bearer {key}", "-n", str(args.examples), "--seed", str(args.seed),
-                 "--checks", "all", "--no-color"], capture_output=True, text=True)
+                 "--checks", "all", "--no-color"], capture_output=True, text=True, cwd=work)
             out = done.stdout + done.stderr
             (work / f"schemathesis-{role}.txt").write_text(out)
             cases = re.search(r"Test cases:\s*\n?\s*(\d+) generated", out)

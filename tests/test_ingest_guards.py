@@ -17,7 +17,7 @@ from features.ingest import ingest
 from features.offline import read_clean
 from features.settings import Settings
 from features.workspace import WorkspaceBusy, clean_leftovers, lock
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 ROOT = Path(__file__).resolve().parents[1]
 

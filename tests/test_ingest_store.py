@@ -168,7 +168,8 @@ def test_erasure_removes_the_person_everywhere(tmp_path):
     # employees, event EV1, review, 2 ratings, enrollment N4 (+ the quarantined P9 in raw); manager of 6
     # events, reviewer of 3 reviews
     assert counts == {"raw_rows": 7, "raw_values_blanked": 9, "clean_rows": 6, "clean_values_blanked": 9,
-                      "quarantine_rows": 1}
+                      "older_clean_versions_rows": 0, "quarantine_rows": 1, "workspace_feed_rows": 0,
+                      "workspace_feed_values_blanked": 0}
     for name in CONTRACT:
         df = read_clean(settings, name)
         assert not df.astype("string").isin(["E1"]).any().any(), name

@@ -21,7 +21,7 @@ import pytest
 
 from features.settings import Settings
 from serving.auth import connect, create_key, revoke_key, rotate_key
-from tests.test_serving_workspace import Workspace, auth, client, shared_workspace, workspace  # noqa: F401
+from tests.serving_workspace import Workspace, auth, shared_workspace
 
 TALENTLOOP = Path(sys.executable).with_name("talentloop")
 PROBLEM = "application/problem+json"
@@ -33,7 +33,7 @@ def _audit_rows(ws: Workspace) -> int:
 
 
 # ---------------------------------------------------------------------- in-process (TestClient)
-def test_alert_answers_are_audited_one_row_per_alert_shown(client, workspace):  # noqa: F811
+def test_alert_answers_are_audited_one_row_per_alert_shown(client, workspace):
     key = workspace.key("hr_system")
     before = _audit_rows(workspace)
     r = client.get("/v1/attrition-alerts?page_size=7", headers=auth(key))
@@ -54,7 +54,7 @@ def test_alert_answers_are_audited_one_row_per_alert_shown(client, workspace):  
     assert json.loads(rows[0][3]) == [c["feature"] for c in items[0]["explanation"]["contributions"][:5]]
 
 
-def test_expired_revoked_and_rotated_keys(client, workspace):  # noqa: F811
+def test_expired_revoked_and_rotated_keys(client, workspace):
     con = connect(workspace.settings.app_db)
     try:
         old = create_key(con, "hr_system", name="rotating")
@@ -80,7 +80,7 @@ def test_expired_revoked_and_rotated_keys(client, workspace):  # noqa: F811
         con.close()
 
 
-def test_openapi_security_schemes_422_for_undecodable_bodies_and_the_limit_cap(client, workspace):  # noqa: F811
+def test_openapi_security_schemes_422_for_undecodable_bodies_and_the_limit_cap(client, workspace):
     spec = client.get("/v1/openapi.json").json()
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearer"] == {"type": "http", "scheme": "bearer", "description": schemes["bearer"]["description"]}

@@ -221,61 +221,69 @@ def _hits(values: pd.Series, employee_id: str) -> np.ndarray:
     return (text.eq(employee_id) | text.str.startswith(employee_id + "|")).to_numpy(dtype=bool, na_value=False)
 
 
+def _scrub_parquet(path: Path, tmp: Path, employee_id: str) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    drop = np.zeros(table.num_rows, dtype=bool)
+    for name in table.column_names:
+        col = table.column(name)
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
+            drop |= _hits(col.to_pandas(), employee_id)
+    if drop.any():
+        pq.write_table(table.filter(pa.array(~drop)), tmp)
+    return int(drop.sum())
+
+
+def _scrub_csv(path: Path, tmp: Path, employee_id: str) -> int:
+    if employee_id.encode() not in path.read_bytes():
+        return 0
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    drop = np.zeros(len(df), dtype=bool)
+    for c in df.columns:
+        drop |= _hits(df[c], employee_id)
+    if drop.any():
+        df.loc[~drop].to_csv(tmp, index=False)
+    return int(drop.sum())
+
+
+def _scrub_text(path: Path, tmp: Path, employee_id: str) -> int:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if employee_id not in text:
+        return 0
+    if path.suffix.lower() == ".jsonl":
+        lines = text.splitlines(keepends=True)
+        kept = [line for line in lines if employee_id not in line]
+        n, text = len(lines) - len(kept), "".join(kept)
+    else:
+        n = text.count(employee_id)
+        text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(employee_id)}(?![A-Za-z0-9_])", "[erased]", text)
+        text = text.replace(employee_id + "|", "[erased]|")
+    tmp.write_text(text, encoding="utf-8")
+    return n
+
+
+_SCRUBBERS = {".parquet": _scrub_parquet, ".csv": _scrub_csv,
+              **dict.fromkeys((".json", ".jsonl", ".md", ".txt", ".yaml", ".yml", ".html"), _scrub_text)}
+
+
 def scrub_files(root: Path, employee_id: str, skip: tuple[Path, ...] = ()) -> dict[str, int]:
     """Remove a person's rows from every data file under ``root`` that is not a feed table (MLflow artifacts
     such as ``evaluation/units.parquet``, the simulator's truth next to demo feeds): Parquet and CSV rows with
     a text value equal to the id (or a key starting with it), JSON Lines lines mentioning it; in any other
     text file (JSON, Markdown, YAML) the id is replaced by ``[erased]``. Returns rows removed per file
     (paths relative to ``root``)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     done: dict[str, int] = {}
     if not root.exists():
         return done
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if any(path.is_relative_to(s) for s in skip):
+        scrub = _SCRUBBERS.get(path.suffix.lower())
+        if scrub is None or any(path.is_relative_to(s) for s in skip):
             continue
-        suffix, n = path.suffix.lower(), 0
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
-            if suffix == ".parquet":
-                table = pq.read_table(path)
-                drop = np.zeros(table.num_rows, dtype=bool)
-                for name in table.column_names:
-                    col = table.column(name)
-                    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or \
-                            pa.types.is_dictionary(col.type):
-                        drop |= _hits(col.to_pandas(), employee_id)
-                n = int(drop.sum())
-                if n:
-                    pq.write_table(table.filter(pa.array(~drop)), tmp)
-            elif suffix == ".csv":
-                raw = path.read_bytes()
-                if employee_id.encode() not in raw:
-                    continue
-                df = pd.read_csv(path, dtype=str, keep_default_na=False)
-                drop = np.zeros(len(df), dtype=bool)
-                for c in df.columns:
-                    drop |= _hits(df[c], employee_id)
-                n = int(drop.sum())
-                if n:
-                    df.loc[~drop].to_csv(tmp, index=False)
-            elif suffix in (".json", ".jsonl", ".md", ".txt", ".yaml", ".yml", ".html"):
-                text = path.read_text(encoding="utf-8", errors="replace")
-                if employee_id not in text:
-                    continue
-                if suffix == ".jsonl":
-                    lines = text.splitlines(keepends=True)
-                    kept = [line for line in lines if employee_id not in line]
-                    n, text = len(lines) - len(kept), "".join(kept)
-                else:
-                    n = text.count(employee_id)
-                    text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(employee_id)}(?![A-Za-z0-9_])", "[erased]", text)
-                    text = text.replace(employee_id + "|", "[erased]|")
-                tmp.write_text(text, encoding="utf-8")
-            else:
-                continue
+            n = scrub(path, tmp, employee_id)
             if n:
                 os.replace(tmp, path)
                 done[str(path.relative_to(root))] = n

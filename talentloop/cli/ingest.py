@@ -39,38 +39,47 @@ def register(app: typer.Typer) -> None:
             report = ingest(source, settings(), mapping, allow_shrink=allow_shrink or ())
         except (MappingError, ValueError) as e:
             raise fail(str(e)) from e
-        console.print(f"mapping: {report.mapping}")
-        if report.unchanged:
-            console.print("inputs unchanged since the last ingest: nothing written")
-        if report.not_delivered:
-            console.print(f"not delivered (previous clean state kept): {', '.join(report.not_delivered)}")
-        counts = summary("ingest", ("table", "rows in", "accepted", "quarantined", "duplicates"),
-                         [(t.table, t.rows_in, t.accepted, t.quarantined, t.duplicates)
-                          for t in report.tables.values()])
-        reasons = summary("quarantined rows by reason", ("table", "reason", "rows"),
-                          [(t.table, r, n) for t in report.tables.values() for r, n in t.reasons.items()])
-        for table in (counts, reasons):
-            table.columns[0].no_wrap = True
-            console.print(table)
-        for t in report.tables.values():
-            if t.kept_previous:
-                console.print(f"[yellow]warning:[/] {t.source_file}: {t.kept_previous:,} key(s) appear on several "
-                              "rows with different values; those rows are quarantined and the previous accepted "
-                              "version of each key is kept")
-        for message in report.missing_tables.values():
-            console.print(f"[yellow]warning:[/] {message}")
-        for t in report.tables.values():
-            if t.extra_columns:
-                console.print(f"{t.source_file}: ignored columns not in the contract: {', '.join(t.extra_columns)}")
-            if t.missing_optional_columns:
-                console.print(f"{t.source_file}: optional columns not in the file (left empty, or filled from their fallback): "
-                              f"{', '.join(t.missing_optional_columns)}")
-            for column, n in t.unknown_codes.items():
-                console.print(f"{t.source_file}: {n:,} {column} values not in the contract's codes were mapped "
-                              "by the mapping's unknown_values")
-        for feed, message in report.failed_feeds.items():
-            console.print(f"[bold red]feed {feed} failed:[/] {message}")
+        _print_report(report)
         if as_json:
             sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         if not report.ok:
             raise typer.Exit(1)
+
+
+def _print_report(report) -> None:  # noqa: ANN001 - features.ingest.IngestReport
+    """The counts, reasons and warnings of an ingest, on stderr."""
+    console.print(f"mapping: {report.mapping}")
+    if report.unchanged:
+        console.print("inputs unchanged since the last ingest: nothing written")
+    if report.not_delivered:
+        console.print(f"not delivered (previous clean state kept): {', '.join(report.not_delivered)}")
+    counts = summary("ingest", ("table", "rows in", "accepted", "quarantined", "duplicates"),
+                     [(t.table, t.rows_in, t.accepted, t.quarantined, t.duplicates)
+                      for t in report.tables.values()])
+    reasons = summary("quarantined rows by reason", ("table", "reason", "rows"),
+                      [(t.table, r, n) for t in report.tables.values() for r, n in t.reasons.items()])
+    for table in (counts, reasons):
+        table.columns[0].no_wrap = True
+        console.print(table)
+    _print_warnings(report)
+
+
+def _print_warnings(report) -> None:  # noqa: ANN001 - features.ingest.IngestReport
+    for t in report.tables.values():
+        if t.kept_previous:
+            console.print(f"[yellow]warning:[/] {t.source_file}: {t.kept_previous:,} key(s) appear on several "
+                          "rows with different values; those rows are quarantined and the previous accepted "
+                          "version of each key is kept")
+    for message in report.missing_tables.values():
+        console.print(f"[yellow]warning:[/] {message}")
+    for t in report.tables.values():
+        if t.extra_columns:
+            console.print(f"{t.source_file}: ignored columns not in the contract: {', '.join(t.extra_columns)}")
+        if t.missing_optional_columns:
+            console.print(f"{t.source_file}: optional columns not in the file (left empty, or filled from their fallback): "
+                          f"{', '.join(t.missing_optional_columns)}")
+        for column, n in t.unknown_codes.items():
+            console.print(f"{t.source_file}: {n:,} {column} values not in the contract's codes were mapped "
+                          "by the mapping's unknown_values")
+    for feed, message in report.failed_feeds.items():
+        console.print(f"[bold red]feed {feed} failed:[/] {message}")
