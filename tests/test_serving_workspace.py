@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from features.settings import Settings
+from tests.conftest import ensure_champion
 
 EMPLOYEES, MONTHS, SEED = 300, 24, 1
 
@@ -40,6 +41,7 @@ def _build(root: Path) -> None:
     import training_jobs.score_attrition
 
     training_jobs.attrition.run(settings, seed=0, n_folds=3, model_params={"n_estimators": 120})
+    ensure_champion(settings, "attrition")
     training_jobs.score_attrition.run(settings)
     try:
         import training_jobs.course_ranker as course_ranker_job
@@ -49,7 +51,7 @@ def _build(root: Path) -> None:
         try:
             course_ranker_job.run(settings, window_months=3, outcome_months=3, max_train_rows=20_000,
                                   model_params={"n_estimators": 60})
-            _ensure_champion(settings, "course_ranker")
+            ensure_champion(settings, "course_ranker")
         except Exception as exc:  # noqa: BLE001 - the ranker is optional for these tests; recorded
             (root / "course_ranker_failed.txt").write_text(repr(exc))
     try:
@@ -57,19 +59,6 @@ def _build(root: Path) -> None:
     except Exception as exc:  # noqa: BLE001 - optional for these tests; recorded
         (root / "skill_demand_failed.txt").write_text(repr(exc))
     (root / "DONE").write_text("ok")
-
-
-def _ensure_champion(settings: Settings, name: str) -> None:
-    """Force ``name``'s first version past the promotion gate when it refused it: the serving tests need a model
-    to serve; the gate's refusal is what tests/test_gate_first_version.py and tests/test_governance.py test."""
-    from evaluation.compare import aliases
-    from training_jobs.promotion import promote
-    from training_jobs.tracking import configure
-
-    current = aliases(configure(settings), name)
-    if "champion" not in current and "challenger" in current:
-        promote(settings, name, current["challenger"], force=True, by="test fixture",
-                reason="the serving tests need this model; on this small company it loses to a baseline")
 
 
 def _register_small_forecaster(settings: Settings) -> None:
