@@ -85,7 +85,7 @@ def test_monitoring_flags_drift_and_falling_precision_after_a_reorganisation(reo
     assert result.exit_code == 3, result.output  # needs retraining
     report = json.loads(result.stdout)
     months = pd.DataFrame(report["by_month"])
-    assert months["as_of"].tolist() == [str(m.start_time.date()) for m in pd.period_range("2023-07", "2024-09", "M")]
+    assert months["as_of"].tolist() == [str(m.start_time.date()) for m in pd.period_range("2023-07", "2024-09", freq="M")]
     before = mon.pooled(months[months["as_of"] < "2024-03-01"])["precision"]
     after = mon.pooled(months[months["as_of"] >= "2024-06-01"])["precision"]
     assert after < 0.7 * before, (before, after)  # the alerts lost their value after the reorganisation
