@@ -7,7 +7,9 @@
   from it, medium from half of it, low below) the mean predicted risk against the observed exit rate;
 - :func:`psi` / :func:`feature_drift`: the population stability index of every feature between the training
   window and the latest month (quantile bins of the training window for numbers, categories otherwise;
-  ``PSI = Σ (a − e) ln(a / e)``); :data:`PSI_RETRAIN` and above marks the model as needing retraining;
+  ``PSI = Σ (a − e) ln(a / e)``); the reference is the window's latest month with the latest month's calendar
+  month (:func:`seasonal_reference`), so calendar cycles (review and pay rounds) are not read as drift;
+  :data:`PSI_RETRAIN` and above marks the model as needing retraining;
 - :func:`forecast_outcomes`: forecasts of the skill-demand model against the demand that arrived.
 """
 
@@ -42,6 +44,16 @@ def psi(expected: pd.Series, actual: pd.Series, bins: int = PSI_BINS) -> float:
     pe = e_bin.value_counts(normalize=True).reindex(cats, fill_value=0).to_numpy() + _EPS
     pa = a_bin.value_counts(normalize=True).reindex(cats, fill_value=0).to_numpy() + _EPS
     return float(np.sum((pa - pe) * np.log(pa / pe)))
+
+
+def seasonal_reference(window: pd.DataFrame, latest: pd.Timestamp, time_col: str = "event_timestamp") -> pd.DataFrame:
+    """The rows of the training ``window`` from the latest month's calendar month a year or more before (the most
+    recent such month), or the whole window when it holds none: reviews and pay rounds follow the calendar, so
+    "months since the last review" of a December differs from the year's average every year, which is not drift;
+    and the most recent year, because the first months of a history have not filled their 12-month windows."""
+    ts = pd.to_datetime(window[time_col], utc=True)
+    same = ts[ts.dt.month == pd.Timestamp(latest).month]
+    return window[ts == same.max()] if len(same) else window
 
 
 def feature_drift(train: pd.DataFrame, latest: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

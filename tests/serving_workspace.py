@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from features.settings import Settings
+from tests.conftest import ensure_champion
 
 EMPLOYEES, MONTHS, SEED = 300, 24, 1
 
@@ -40,6 +41,7 @@ def _build(root: Path) -> None:
     import training_jobs.score_attrition
 
     training_jobs.attrition.run(settings, seed=0, n_folds=3, model_params={"n_estimators": 120})
+    ensure_champion(settings, "attrition")
     training_jobs.score_attrition.run(settings)
     try:
         import training_jobs.course_ranker as course_ranker_job
@@ -49,6 +51,7 @@ def _build(root: Path) -> None:
         try:
             course_ranker_job.run(settings, window_months=3, outcome_months=3, max_train_rows=20_000,
                                   model_params={"n_estimators": 60})
+            ensure_champion(settings, "course_ranker")
         except Exception as exc:  # noqa: BLE001 - the ranker is optional for these tests; recorded
             (root / "course_ranker_failed.txt").write_text(repr(exc))
     try:

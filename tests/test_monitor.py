@@ -27,6 +27,17 @@ def test_psi_is_zero_for_the_same_population_and_large_for_a_shift():
     assert mon.psi(cats, pd.Series(["a"] * 900 + ["b"] * 100)) > mon.PSI_RETRAIN
 
 
+def test_a_calendar_cycle_is_not_drift():
+    # months since the last (December) review: 0 every December, 11 every November
+    ts = pd.date_range("2022-01-01", "2024-12-01", freq="MS", tz="UTC")
+    window = pd.DataFrame({"event_timestamp": np.repeat(ts[:-1], 50), "since": np.repeat(ts[:-1].month % 12, 50)})
+    latest = pd.DataFrame({"event_timestamp": [ts[-1]] * 50, "since": [ts[-1].month % 12] * 50})
+    assert mon.feature_drift(window, latest, ["since"])["psi"].iloc[0] > mon.PSI_RETRAIN  # against the whole year
+    same = mon.seasonal_reference(window, ts[-1])
+    assert set(same["event_timestamp"]) == {pd.Timestamp("2023-12-01", tz="UTC")}  # a year before
+    assert mon.feature_drift(same, latest, ["since"])["status"].iloc[0] == "stable"
+
+
 def test_alert_outcomes_count_precision_and_recall_per_month():
     labelled = pd.DataFrame({"as_of": ["2024-01-01"] * 4 + ["2024-02-01"] * 2, "alerted": [1, 1, 0, 0, 1, 0],
                              "label": [1, 0, 1, 0, 0, 1]})
@@ -74,7 +85,7 @@ def test_monitoring_flags_drift_and_falling_precision_after_a_reorganisation(reo
     assert result.exit_code == 3, result.output  # needs retraining
     report = json.loads(result.stdout)
     months = pd.DataFrame(report["by_month"])
-    assert months["as_of"].tolist() == [str(m.start_time.date()) for m in pd.period_range("2023-07", "2024-09", "M")]
+    assert months["as_of"].tolist() == [str(m.start_time.date()) for m in pd.period_range("2023-07", "2024-09", freq="M")]
     before = mon.pooled(months[months["as_of"] < "2024-03-01"])["precision"]
     after = mon.pooled(months[months["as_of"] >= "2024-06-01"])["precision"]
     assert after < 0.7 * before, (before, after)  # the alerts lost their value after the reorganisation

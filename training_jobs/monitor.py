@@ -120,9 +120,11 @@ def _drift(settings: Settings, model, trained_end: str | None) -> pd.DataFrame:
     columns = [c for c in columns if c in present]
     feats = pd.read_parquet(path, columns=["event_timestamp", *columns])
     ts = pd.to_datetime(feats["event_timestamp"], utc=True)
-    latest = feats[ts == ts.max()]
-    window = feats[ts < pd.Timestamp(trained_end, tz="UTC")] if trained_end else feats
-    return mon.feature_drift(window if len(window) else feats, latest, columns)
+    last = ts.max()
+    latest = feats[ts == last]
+    in_window = (ts < pd.Timestamp(trained_end, tz="UTC")) if trained_end else pd.Series(True, index=feats.index)
+    window = feats[in_window & (ts < last)]  # the latest month is what is compared, never its own reference
+    return mon.feature_drift(mon.seasonal_reference(window, last), latest, columns)
 
 
 def _skill_demand(settings: Settings, client) -> dict[str, Any]:
