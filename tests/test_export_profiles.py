@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import typer
 
+from evaluation.attrition_oracle import profile_hidden
 from features.settings import Settings
 from features.simulator import simulate
 from features.simulator.profiles import LEAK_MONTHS, PROFILES
@@ -47,6 +48,9 @@ def test_every_profile_keeps_the_truth_of_the_full_export(exports):
         assert manifest.get("profile", "full") == name
         if name != "full":
             assert manifest["profile_note"]
+        # what the profile hides from the exit hazard, for the profile oracle
+        assert profile_hidden(out / TRUTH) == {"hris-minimal": ("logit_reviews", "logit_learning"),
+                                               "no-learning": ("logit_learning",)}.get(name, ()), name
 
 
 def _tables(out: Path) -> dict[str, set[str]]:
