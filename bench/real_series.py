@@ -9,9 +9,11 @@ each month is the **mean** of the daily index over the month; a last month with 
 dropped.
 
 Protocol: a rolling-origin backtest with ``--windows`` (24) origins per horizon 1-12, refitting the
-LightGBM model at every origin; naive, seasonal naive, drift and AutoETS on the same origins. The served
-method per horizon is chosen on the earliest ``windows − report`` origins and scored, with every
-baseline, on the last ``--report`` (12) origins only (:mod:`evaluation.forecast_selection`). Targets:
+LightGBM model (one pooled model for every horizon) at every origin; naive, seasonal naive, drift and
+AutoETS on the same origins. At each of the last ``--report`` (12) origins the served method per horizon
+is chosen on the backtest rows realised before it (:mod:`models.skill_demand.selection`: naive unless
+another candidate wins significantly) and scored, with every baseline, on those report origins only
+(:mod:`evaluation.forecast_selection`). Targets:
 served MASE ≤ 1.0 × the best baseline's at every horizon on every country, ≤ 0.95 × at h = 1 and 3 on at
 least 3 of 5 countries, 80% coverage in 75-88% at every horizon.
 """
