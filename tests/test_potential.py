@@ -89,7 +89,7 @@ def test_training_backtests_against_logistic_and_oracle_and_registers(run) -> No
     assert methods["oracle"]["roc_auc"] >= methods["lightgbm"]["roc_auc"] - 0.05  # it sees the latent trait too
     assert {"sex", "age_band"} <= set(result["fairness"])
     client = MlflowClient(trained.tracking_uri)
-    assert client.get_model_version_by_alias("potential", "challenger").version == result["version"]
+    assert str(client.get_model_version_by_alias("potential", "challenger").version) == result["version"]
     run = client.get_run(result["run_id"])
     assert "model_roc_auc" in run.data.metrics and "fairness_min_impact_ratio" in run.data.metrics
 
