@@ -192,8 +192,8 @@ def test_next_job_frame_targets_the_next_jobs_gaps() -> None:
     courses = pd.DataFrame({
         "course_id": ["C1", "C2", "C3"], "format": ["online", "workshop", "online"], "level": [2, 3, 3],
         "hours": [4.0, 8.0, 2.0], "cost": [0.0, 100.0, 0.0], "mandatory": [False, False, False],
-        "course_key": ["C1", "C2", "C3"], "course_skill_ids": [["S1"], ["S2"], ["S9"]],
-        "course_target_levels": [[4], [5], [3]]}).set_index("course_id")
+        "course_key": ["C1", "C2", "C3"], "course_skill_ids": [np.array(["S1"]), np.array(["S2"]), np.array(["S9"])],
+        "course_target_levels": [np.array([4]), np.array([5]), np.array([3])]}).set_index("course_id")  # as Parquet
     index = CandidateIndex(pd.DataFrame({"course_id": ["C1", "C2", "C3"], "skill_id": ["S1", "S2", "S9"]}))
     peers = pd.DataFrame({"job_id": ["J2"], "course_id": ["C2"], "peers_taken_12m": [5], "peers_completed_total": [9]})
     employee = {"employee_id": "E1", "job_level": 2, "online_share_12m": 0.5, "workshop_share_12m": 0.5,
