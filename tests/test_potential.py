@@ -103,7 +103,7 @@ def test_talent_scores_carry_pool_potential_readiness_and_impact(run) -> None:
     trained, _, scored = run
     assert scored["scored"] > 300 and scored["pool_members"] > 0 and scored["attrition_scored"]
     with closing(connect(trained.app_db)) as con:
-        rows, total, month = store.list_scores(con, None, sort="expected_loss", limit=10_000)
+        rows, total, month = store.list_scores(con, None, members_only=True, sort="expected_loss", limit=10_000)
     frame = pd.DataFrame(rows)
     assert total == scored["pool_members"] and (frame["talent_pool_member"] == 1).all()
     assert frame["potential"].between(0, 1).all() and frame["impact"].gt(0).all()
