@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         if s.app_db.exists():
             with closing(connect(s.app_db)) as con:
                 removed.update(erase_app(con, employee_id))
+                from models.potential.store import erase_employee as erase_talent
+
+                removed.update(erase_talent(con, employee_id))
         if json_out:
             typer.echo(json.dumps({"employee_id": employee_id, "removed": removed}))
         else:
