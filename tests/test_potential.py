@@ -89,7 +89,7 @@ def test_training_backtests_against_logistic_and_oracle_and_registers(run) -> No
     assert methods["oracle"]["roc_auc"] >= methods["lightgbm"]["roc_auc"] - 0.05  # it sees the latent trait too
     assert {"sex", "age_band"} <= set(result["fairness"])
     client = MlflowClient(trained.tracking_uri)
-    assert client.get_model_version_by_alias("potential", "challenger").version == result["version"]
+    assert str(client.get_model_version_by_alias("potential", "challenger").version) == result["version"]
     run = client.get_run(result["run_id"])
     assert "model_roc_auc" in run.data.metrics and "fairness_min_impact_ratio" in run.data.metrics
 
@@ -103,7 +103,7 @@ def test_talent_scores_carry_pool_potential_readiness_and_impact(run) -> None:
     trained, _, scored = run
     assert scored["scored"] > 300 and scored["pool_members"] > 0 and scored["attrition_scored"]
     with closing(connect(trained.app_db)) as con:
-        rows, total, month = store.list_scores(con, None, sort="expected_loss", limit=10_000)
+        rows, total, month = store.list_scores(con, None, members_only=True, sort="expected_loss", limit=10_000)
     frame = pd.DataFrame(rows)
     assert total == scored["pool_members"] and (frame["talent_pool_member"] == 1).all()
     assert frame["potential"].between(0, 1).all() and frame["impact"].gt(0).all()
@@ -192,8 +192,8 @@ def test_next_job_frame_targets_the_next_jobs_gaps() -> None:
     courses = pd.DataFrame({
         "course_id": ["C1", "C2", "C3"], "format": ["online", "workshop", "online"], "level": [2, 3, 3],
         "hours": [4.0, 8.0, 2.0], "cost": [0.0, 100.0, 0.0], "mandatory": [False, False, False],
-        "course_key": ["C1", "C2", "C3"], "course_skill_ids": [["S1"], ["S2"], ["S9"]],
-        "course_target_levels": [[4], [5], [3]]}).set_index("course_id")
+        "course_key": ["C1", "C2", "C3"], "course_skill_ids": [np.array(["S1"]), np.array(["S2"]), np.array(["S9"])],
+        "course_target_levels": [np.array([4]), np.array([5]), np.array([3])]}).set_index("course_id")  # as Parquet
     index = CandidateIndex(pd.DataFrame({"course_id": ["C1", "C2", "C3"], "skill_id": ["S1", "S2", "S9"]}))
     peers = pd.DataFrame({"job_id": ["J2"], "course_id": ["C2"], "peers_taken_12m": [5], "peers_completed_total": [9]})
     employee = {"employee_id": "E1", "job_level": 2, "online_share_12m": 0.5, "workshop_share_12m": 0.5,

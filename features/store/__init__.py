@@ -7,6 +7,7 @@ online, so :class:`OnlineFeatures` carries ``features_as_of`` and a ``stale`` fl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import uuid
@@ -306,5 +307,8 @@ def _erase_online(settings: Settings, employee_id: str) -> int:
         return 0
     blob = serialize_entity_key(key, entity_key_serialization_version=config.entity_key_serialization_version)
     with sqlite3.connect(db) as conn:
-        cur = conn.execute(f'DELETE FROM "{PROJECT}_employee_monthly" WHERE entity_key = ?', (blob,))
-        return cur.rowcount
+        n = 0
+        for table in ("employee_monthly", "talent_pool_monthly"):  # every employee-keyed view
+            with contextlib.suppress(sqlite3.OperationalError):  # the view was never materialized
+                n += conn.execute(f'DELETE FROM "{PROJECT}_{table}" WHERE entity_key = ?', (blob,)).rowcount
+        return n

@@ -29,6 +29,8 @@ def next_job_frame(employee: Mapping[str, Any], next_job_id: str, skill_ids: lis
     if not ids:
         return pd.DataFrame()
     rows = courses.loc[ids].reset_index()
+    for col in ("course_skill_ids", "course_target_levels"):  # Parquet gives arrays; the match UDF takes lists
+        rows[col] = [list(v) if v is not None else [] for v in rows[col]]
     peers = job_courses[job_courses["job_id"] == next_job_id].set_index("course_id")
     for col in ("peers_taken_12m", "peers_completed_total"):
         rows[col] = [peers[col].get(c, 0) if col in peers else 0 for c in ids]

@@ -120,5 +120,13 @@ def attrition_month(con: sqlite3.Connection, as_of: str, horizon: int) -> pd.Dat
                          for e, r in scores], columns=["employee_id", "risk", "alert_id"])
 
 
+def erase_employee(con: sqlite3.Connection, employee_id: str) -> dict[str, int]:
+    """Right to erasure: remove the person's talent scores."""
+    ensure(con)
+    with con:
+        n = con.execute("DELETE FROM talent_scores WHERE employee_id = ?", (employee_id,)).rowcount
+    return {"app:talent_scores": int(n)}
+
+
 def columns_of(rows: Sequence[dict]) -> list[str]:
     return [c for c in COLUMNS if c != "detail"]
