@@ -100,6 +100,25 @@ def _worker(app: str, host: str, port: int, log_level: str, factory: bool) -> No
     import uvicorn
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # uvicorn installs its own handlers in Server.run
+    _die_with_parent()
     sock = listening_socket(host, port)
     config = uvicorn.Config(app, factory=factory, host=host, port=port, log_level=log_level, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - a child
+    """On Linux, ask the kernel to send this worker SIGTERM when the parent dies, even by SIGKILL (otherwise the
+    workers of a killed ``talentloop serve`` keep the port and the workspace's files open)."""
+    import ctypes
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
