@@ -115,7 +115,7 @@ def _initial_events(h: History, manager: np.ndarray, rng: np.random.Generator) -
     log.add(PROMOTION, p, day, a["unit"][p], a["job"][p], manager[p], a["pay"][p])
 
 
-REORG_SHUFFLED = ("pay", "promotion", "manager", "team", "review", "training", "tenure")
+REORG_SHUFFLED = ("pay", "promotion", "engagement", "manager", "team", "review", "training", "tenure")
 
 
 def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
@@ -242,8 +242,8 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     size = np.bincount(a["unit"][act], minlength=len(org.parent))
     team_rate = team_exits.sum(axis=0) / np.maximum(size, 1)
     terms = attrition.hazard_terms(wf, act, m, cal, tax, team_rate)
-    if reorganised:  # the opt-in drift (see run): the old drivers no longer tell who leaves
-        shuffle = rng.permutation(len(act))
+    shuffle = rng.permutation(len(act)) if reorganised else None
+    if shuffle is not None:  # the opt-in drift (see run): the old drivers no longer tell who leaves
         for k in REORG_SHUFFLED:
             terms[k] = terms[k][shuffle]
     hz = attrition.voluntary_hazard(terms)
@@ -251,13 +251,17 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     vol = u < hz
     inv = ~vol & (rng.random(len(act)) < attrition.involuntary_probability(wf, act))
     # truth: the logit split into what the observable state determines and the two latent processes
-    eng_latent = h.eng_noise[act]
+    eng_latent, eng_now = h.eng_noise[act], a["engagement"][act]
+    if shuffle is not None:  # the engagement term was shuffled with the others: its split follows it
+        eng_latent, eng_now = eng_latent[shuffle], eng_now[shuffle]
     observable = sum(v for k, v in terms.items() if k not in ("engagement", "pull"))
-    observable = observable + attrition.COEF["engagement"] * (a["engagement"][act] - eng_latent)
+    observable = observable + attrition.COEF["engagement"] * (eng_now - eng_latent)
     by_feed = {}
     for feed, term in (("reviews", "review"), ("learning", "training")):
         shift = h.eng_shift[feed]
-        shift = shift[np.minimum(act, len(shift) - 1)] * (act < len(shift)) if len(shift) else 0.0
+        shift = shift[np.minimum(act, len(shift) - 1)] * (act < len(shift)) if len(shift) else np.zeros(len(act))
+        if shuffle is not None:  # follows the shuffled engagement term
+            shift = shift[shuffle]
         by_feed[f"logit_{feed}"] = (terms[term] + attrition.COEF["engagement"] * shift).astype(np.float64)
     h.hazard.append({"emp": act, "m": np.full(len(act), m, np.int32), "hazard": hz.astype(np.float64),
                      "involuntary": inv, "voluntary": vol, "logit_observable": observable.astype(np.float64),
