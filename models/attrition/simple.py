@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.feature_repo.services import ATTRITION_SERVICE
 from models.attrition.model import (
     HORIZONS,
     MONTHS_AHEAD,
@@ -130,7 +131,7 @@ class LogisticAttritionModel(_HazardModel):
     kind = "logistic"
 
     def __init__(self, C: float = 0.001, categorical: tuple[str, ...] = ("job_family",),
-                 feature_service: str = "attrition_v1", alert_top_share: float = 0.10, alert_horizon: int = 3,
+                 feature_service: str = ATTRITION_SERVICE, alert_top_share: float = 0.10, alert_horizon: int = 3,
                  max_iter: int = 2000, knots: int = 3, missing_indicators: bool = True, knots_at: str = "exits"):
         self.C = C
         self.knots = knots
@@ -262,7 +263,7 @@ class TenureAttritionModel(_HazardModel):
 
     kind = "tenure_km"
 
-    def __init__(self, max_tenure: int = 480, prior_strength: float = 5.0, feature_service: str = "attrition_v1",
+    def __init__(self, max_tenure: int = 480, prior_strength: float = 5.0, feature_service: str = ATTRITION_SERVICE,
                  alert_top_share: float = 0.10, alert_horizon: int = 3):
         self.max_tenure = max_tenure
         self.prior_strength = prior_strength
