@@ -49,13 +49,12 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=5000)
     parser.add_argument("--months", type=int, default=48)
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--horizons", default="1-12", help="backtest horizons, as the job")
+    parser.add_argument("--horizons", default="1-12", help="backtest horizons, 1-12 (as the job) or a list 1,3,6,12")
     parser.add_argument("--windows", type=int, default=8, help="origins per horizon, as the job")
     parser.add_argument("--refit-every", type=int, default=4, help="origins per refit, as the job")
     args = parser.parse_args()
-    from talentloop.cli.train_skill_demand import parse_horizons
-
-    horizons = parse_horizons(args.horizons)
+    lo, _, hi = args.horizons.partition("-")
+    horizons = tuple(range(int(lo), int(hi) + 1)) if hi else tuple(int(h) for h in args.horizons.split(","))
     df = synthetic_series(args.series, args.months)
     model = DemandForecaster(exog_cols=("open_req_slots",), n_jobs=args.n_jobs)
     c0, t0 = time.process_time(), time.perf_counter()

@@ -71,6 +71,8 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
     tables = selection.horizon_tables(frame)
     grid = _grid(history, list(ids), time_col, target_col)
     month = _month_index(forecasts["origin"]).to_numpy()
+    codes = np.full(len(forecasts), -1)
+    codes[is_report] = grid.codes(forecasts[is_report], list(ids))  # once: series keys are costly to build
     frames, first_choice = [], {}
     for (h, o), rows in forecasts[is_report].groupby(["horizon", month[is_report]]):
         if int(h) not in tables:
@@ -91,7 +93,7 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
         wide_o = wide_o.reindex(pd.MultiIndex.from_frame(plan[list(ids)]) if len(ids) > 1 else plan[ids[0]])
         ok = wide_o.reindex(columns=list(choice["weights"])).notna().all(axis=1).to_numpy()
         plan, wide_o = plan[ok], wide_o[ok]
-        code = grid.codes(plan, list(ids))
+        code = codes[plan.index.to_numpy()]
         scale = selection.row_scale(grid.values, np.full(len(grid.keys), o - grid.first), int(h))[code]
         p10, p50, p90 = selection.served({m: wide_o[m].to_numpy() for m in choice["weights"]}, choice, scale,
                                          nonnegative)
