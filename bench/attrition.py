@@ -62,6 +62,7 @@ def quality(settings) -> pd.DataFrame:
 def scoring_speed(settings, rows: int, repeats: int) -> list[tuple[str, float, float]]:
     import shap
 
+    from features.feature_repo.services import ATTRITION_SERVICE
     from features.offline import read_clean
     from features.store import historical_features
     from models.attrition.labels import snapshots
@@ -72,7 +73,7 @@ def scoring_speed(settings, rows: int, repeats: int) -> list[tuple[str, float, f
     month = feature_window(settings)[1]
     snaps = snapshots(read_clean(settings, "employees"), read_clean(settings, "employment_events"), month,
                       month + pd.DateOffset(months=1))
-    feats = historical_features(settings, snaps, "attrition_v1")
+    feats = historical_features(settings, snaps, ATTRITION_SERVICE)
     feats = feats[feats[model.feature_columns_].notna().any(axis=1)]
     frame = pd.concat([feats] * int(np.ceil(rows / len(feats))), ignore_index=True).head(rows)
     h = model.policy_.horizon

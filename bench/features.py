@@ -76,18 +76,19 @@ def _online_latency(settings) -> dict[str, object]:
     import pandas as pd
 
     from features.build import feature_path
+    from features.feature_repo.services import ATTRITION_SERVICE
     from features.store import feature_store, online_features
 
     em = pd.read_parquet(feature_path(settings.feature_dir, "employee_monthly"), columns=["employee_id"])
     ids = em["employee_id"].drop_duplicates().sample(1_000, random_state=0, replace=True).tolist()
     store = feature_store(settings)
     for e in ids[:50]:  # warm the registry cache and the SQLite connection
-        online_features(store, "attrition_v1", [{"employee_id": e}])
+        online_features(store, ATTRITION_SERVICE, [{"employee_id": e}])
     wrapped, raw = [], []
-    service = store.get_feature_service("attrition_v1")
+    service = store.get_feature_service(ATTRITION_SERVICE)
     for e in ids:
         t0 = time.perf_counter()
-        online_features(store, "attrition_v1", [{"employee_id": e}])
+        online_features(store, ATTRITION_SERVICE, [{"employee_id": e}])
         t1 = time.perf_counter()
         store.get_online_features(features=service, entity_rows=[{"employee_id": e}]).to_dict()
         t2 = time.perf_counter()
@@ -104,12 +105,13 @@ def _historical(settings, rows: int = 1_000_000) -> dict[str, object]:
     import pandas as pd
 
     from features.build import feature_path
+    from features.feature_repo.services import ATTRITION_SERVICE
     from features.store import historical_features
 
     em = pd.read_parquet(feature_path(settings.feature_dir, "employee_monthly"),
                          columns=["employee_id", "event_timestamp"])
     labels = em.sample(min(rows, len(em)), random_state=0).assign(label=0)
-    result = historical_features(settings, labels, "attrition_v1")
+    result = historical_features(settings, labels, ATTRITION_SERVICE)
     return {"rows": len(result)}
 
 

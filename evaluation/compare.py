@@ -20,6 +20,9 @@ lower end of the interval of its improvement over the champion (sign-adjusted so
 is at least ``-tolerance``, i.e. the data rule out that it is worse by more than the tolerance; and it
 passes on fairness when its run's audit passed (or the model scores no individual). ``docs/governance.md``
 states the rule and the tolerances.
+
+Length (over 450 lines): the evaluation units, the paired bootstrap, the gate and its rendering share
+``ModelSpec`` and the units' layout, and change together.
 """
 
 from __future__ import annotations

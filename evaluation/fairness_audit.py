@@ -8,6 +8,9 @@ audits; they are never model features. Groups: one family per attribute present 
 A group is gated when it has at least ``MIN_GROUP_SIZE`` people and ``SMALL_GROUP_SHARE`` of them
 (``evaluation.metrics.fairness``); a family where nothing can be gated carries a ``note`` and does not
 fail. Everything returned is JSON-serialisable (NaN becomes ``None``).
+
+Length (over 450 lines): the two audits share the group building, gating, proxy check and Markdown
+rendering, and are read as one unit against ``docs/fairness.md``.
 """
 
 from __future__ import annotations

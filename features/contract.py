@@ -74,10 +74,6 @@ class Table:
                 return c
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
-    @property
-    def protected_columns(self) -> list[str]:
-        return [c.name for c in self.columns if c.protected]
-
 
 def _t(name: str, feed: str, description: str, key: tuple[str, ...], event_time: str | None, *cols: Col) -> Table:
     return Table(name=name, feed=feed, description=description, columns=tuple(cols), key=key, event_time=event_time)

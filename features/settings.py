@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     replacement_cost_multiple: float = Field(
         0.5, gt=0, le=5, description="Cost of replacing a leaver as a multiple of annual pay; prices the pay lever "
                                      "against the expected exit cost it avoids (docs/wording.md).")
+    reload_seconds: float = Field(
+        0.0, ge=0, description="Serving polls the models' champion aliases every this many seconds and swaps in new "
+                               "versions (0: only when an admin asks for a reload).")
 
     @property
     def raw_dir(self) -> Path:

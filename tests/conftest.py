@@ -1,4 +1,6 @@
-"""Shared fixtures: one small simulated company taken through the real pipeline once per test session.
+"""Shared fixtures: one small simulated company taken through the real pipeline once per test session, and
+the serving workspace (``workspace``, ``client``, ``keys``; built by ``tests/serving_workspace.py``).
+Generated data for single modules is in ``tests/factories.py``.
 
 Stages build on each other (feeds → features in Feast → trained models) and are cached in the session's
 base temp folder under a file lock, so the two xdist workers build each stage once. Tests must treat these
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from features.settings import Settings
+from tests.serving_workspace import Workspace, shared_workspace, two_units
 
 # Two xdist workers on two cores: one OpenMP (LightGBM) thread each, set before anything imports lightgbm.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -103,6 +106,40 @@ def private_copy(settings: Settings, dest: Path) -> Settings:
     copy = Settings(home=dest)
     _rebase_feast(copy)
     return copy
+
+
+# ---------------------------------------------------------------------- the serving workspace
+# Built once per run by tests/serving_workspace.py; each worker gets its own copy, app and keys.
+
+
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    shared = shared_workspace(tmp_path_factory)
+    mine = tmp_path_factory.mktemp("serving-home")
+    shutil.copytree(shared / "home", mine / "home")
+    return Workspace(Settings(home=mine / "home"), mine)
+
+
+@pytest.fixture(scope="session")
+def client(workspace: Workspace):
+    from fastapi.testclient import TestClient
+
+    from serving.app import create_app
+
+    with TestClient(create_app(workspace.settings), raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def keys(workspace):
+    a, b, in_a, in_b = two_units(workspace)
+    return {
+        "hr_system": workspace.key("hr_system"),
+        "partner_a": workspace.key("hr_partner", (a,), "partner of A"),
+        "data_scientist": workspace.key("data_scientist"),
+        "admin": workspace.key("admin"),
+        "units": (a, b), "in_a": in_a, "in_b": in_b,
+    }
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from features.settings import Settings
-from tests.test_serving_workspace import shared_workspace
+from tests.serving_workspace import shared_workspace
 
 
 @dataclass

@@ -76,3 +76,41 @@ def test_only_evaluation_reads_the_truth():
             if "_truth" in path.read_text(encoding="utf-8"):
                 offenders.append(rel)
     assert not offenders, f"only evaluation/ may read the simulator's _truth folder: {offenders}"
+
+
+def test_test_modules_share_code_through_conftest_and_factories():
+    """Shared fixtures live in ``tests/conftest.py``, shared data in ``tests/factories.py`` and the workspace
+    builders (``tests/serving_workspace.py``, ``tests/console_workspace.py``); a test module never imports
+    another test module (its fixtures would need ``noqa: F811`` and its tests would run twice)."""
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests.test_"):
+                offenders.append(f"{path.name}: from {node.module}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{path.name}: import {a.name}" for a in node.names if a.name.startswith("tests.test_")]
+        if "noqa: F811" in path.read_text(encoding="utf-8") and path.name != "test_architecture.py":
+            offenders.append(f"{path.name}: noqa: F811")
+    assert not offenders, f"test modules import other test modules: {offenders}"
+
+
+MAX_LINES = 450
+# over MAX_LINES in another branch's area when this test was written; the lead removes each once it is split or
+# its docstring says why (a paragraph starting "Length")
+PENDING_LENGTH = {"models/skill_demand/forecaster.py"}
+
+
+def test_long_modules_say_why():
+    """A module outside tests over 450 lines states why in its docstring (a paragraph starting "Length")."""
+    offenders = []
+    for package in PACKAGES:
+        for path in _modules(package):
+            rel = path.relative_to(ROOT).as_posix()
+            text = path.read_text(encoding="utf-8")
+            if text.count("\n") <= MAX_LINES or rel in PENDING_LENGTH:
+                continue
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if not any(p.startswith("Length") for p in doc.split("\n\n")):
+                offenders.append(f"{rel} ({text.count(chr(10))} lines)")
+    assert not offenders, f"modules over {MAX_LINES} lines without a stated reason: {offenders}"

@@ -13,7 +13,7 @@ from models.attrition.labels import hazard_rows
 from models.attrition.model import MONTHS_AHEAD, _sigmoid
 from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import explain_rows, tree_contributions
-from tests.test_attrition_model import FEATURES, _company
+from tests.factories import FEATURES, attrition_company
 
 
 # ---------------------------------------------------------------------- the pandas path, as it was
@@ -74,7 +74,7 @@ def old_levers(model, df, horizon, predict_risk=old_predict_risk):
 # ---------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def fitted():
-    snaps, events, end = _company(n=900, months=24, seed=3)
+    snaps, events, end = attrition_company(n=900, months=24, seed=3)
     rows = hazard_rows(snaps[["employee_id", "event_timestamp"]], events, end, max_k=6)
     rows = rows.merge(snaps, on=["employee_id", "event_timestamp"])
     model = AttritionModel(n_estimators=80, num_leaves=7, min_child_samples=40).fit(rows, FEATURES)
@@ -135,18 +135,18 @@ def _assert_same_explanations(new, old):
 
 
 # ---------------------------------------------------------------------- tests
-def test_the_matrix_is_what_lightgbm_makes_of_the_frame(fitted):
-    from lightgbm.basic import _data_from_pandas
-
+def test_the_matrix_predicts_and_explains_as_lightgbm_does_from_the_frame(fitted):
+    """LightGBM's own pandas conversion (public ``predict`` on the ``_matrix`` frame) is the reference."""
     model, snaps = fitted
     assert model.booster_.pandas_categorical == [model.categories_["job_family"]]
     for name, df in _frames(snaps).items():
         for k in (None, 0, 5):
             frame = df.assign(**{MONTHS_AHEAD: 2}) if k is None else df
-            expected = _data_from_pandas(model._matrix(frame, k), "auto", "auto", model.booster_.pandas_categorical)[0]
             got = model._array(frame, k)
             assert got.dtype == np.float64 and got.flags.c_contiguous, name
-            assert np.array_equal(got, expected, equal_nan=True), name
+            for kind in ({"raw_score": True}, {"pred_leaf": True}, {"pred_contrib": True}):
+                expected = model.booster_.predict(model._matrix(frame, k), **kind)
+                assert np.array_equal(model.booster_.predict(got, **kind), expected), (name, kind)
     codes = model._array(_awkward(snaps), 0)[:, FEATURES.index("job_family")]
     assert np.isnan(codes[[0, 1, 6]]).all() and not np.isnan(np.delete(codes, [0, 1, 6])).any()
 
@@ -200,30 +200,6 @@ def test_a_booster_without_pandas_categories_codes_by_the_fitted_categories(fitt
     twin.booster_.pandas_categorical = None  # LightGBM then codes by the frame's own categories (categories_)
     df = _awkward(snaps)
     assert np.array_equal(twin._array(df, 0), model._array(df, 0), equal_nan=True)
-
-
-def test_subclasses_keep_their_own_risks_and_matrix(fitted):
-    model, snaps = fitted
-
-    class Boosted(AttritionModel):
-        def predict_risk(self, df, horizons=tuple(range(1, 13))):
-            return 1 - (1 - super().predict_risk(df, horizons)) ** 2
-
-    class Capped(AttritionModel):
-        def _matrix(self, df, months_ahead=None):
-            X = super()._matrix(df, months_ahead)
-            X["tenure_months"] = X["tenure_months"].clip(upper=24)
-            return X
-
-    df = _awkward(snaps)
-    boosted = Boosted.__new__(Boosted)
-    boosted.__dict__.update(model.__dict__)
-    assert boosted.levers(df, 3) == old_levers(boosted, df, 3, predict_risk=lambda m, d, h: m.predict_risk(d, h))
-    capped = Capped.__new__(Capped)
-    capped.__dict__.update(model.__dict__)
-    assert np.array_equal(capped.predict_risk(df), old_predict_risk(capped, df))
-    assert capped.levers(df, 3) == old_levers(capped, df, 3)
-    _assert_same_explanations(capped.explain(df, 3), old_explain_langs(capped, df, 3)["en"])
 
 
 def test_pyfunc_wrapper_still_predicts(fitted):

@@ -10,64 +10,12 @@ import pytest
 from models.attrition import AttritionModel
 from models.attrition.labels import hazard_rows
 from models.attrition.reasons import MIN_LEVER_CHANGE
-
-FEATURES = ["pay_vs_band_mid", "months_since_promotion", "tenure_months", "months_since_manager_change",
-            "manager_changes_12m", "job_level", "completions_3m", "completions_12m", "training_hours_3m",
-            "training_hours_12m", "job_family"]
-
-
-def _true_hazard(df: pd.DataFrame) -> np.ndarray:
-    z = -4.0 - 6.0 * df["pay_vs_band_mid"] + 0.03 * df["months_since_promotion"] + 0.8 * (df["months_since_manager_change"] < 3)
-    return 1 / (1 + np.exp(-z))
-
-
-def _company(n: int = 1500, months: int = 30, seed: int = 0):
-    """Employees with static traits; monthly snapshots; exits drawn from the true hazard."""
-    rng = np.random.default_rng(seed)
-    start = pd.Timestamp("2023-01-01", tz="UTC")
-    emp = pd.DataFrame({
-        "employee_id": [f"E{i:05d}" for i in range(n)],
-        "pay_vs_band_mid": rng.normal(0, 0.15, n),
-        "msp0": rng.integers(0, 48, n).astype(float),
-        "mgr_change_month": rng.integers(0, months, n),
-        "job_family": rng.choice(["sales", "engineering", "operations"], n),
-        "job_level": rng.integers(1, 5, n).astype(float),
-        "sex": rng.choice(["female", "male"], n),
-    })
-    snaps, exits = [], []
-    alive = np.ones(n, dtype=bool)
-    msp = emp["msp0"].to_numpy().copy()
-    for m in range(months):
-        t = start + pd.DateOffset(months=m)
-        promoted = rng.random(n) < 0.03
-        msp = np.where(promoted, 0.0, msp + 1.0)
-        s = emp[alive].copy()
-        s["event_timestamp"] = t
-        s["months_since_promotion"] = msp[alive]
-        s["tenure_months"] = s["months_since_promotion"] + 6
-        since = m - s["mgr_change_month"]
-        s["months_since_manager_change"] = np.where(since >= 0, since, s["tenure_months"]).astype(float)
-        s["manager_changes_12m"] = ((since >= 0) & (since < 12)).astype(float)
-        for c in ("completions_3m", "completions_12m", "training_hours_3m", "training_hours_12m"):
-            s[c] = 0.0
-        snaps.append(s)
-        leave = rng.random(len(s)) < _true_hazard(s)
-        for eid in s.loc[leave, "employee_id"]:
-            exits.append((eid, t + pd.Timedelta(days=10), "termination", "voluntary"))
-        alive[s.index[leave]] = False
-    snaps = pd.concat(snaps, ignore_index=True)
-    events = pd.DataFrame(exits, columns=["employee_id", "effective_date", "event_type", "termination_type"])
-    last = pd.DataFrame([("E00000", start + pd.DateOffset(months=months) - pd.Timedelta(days=1), "pay_change", None)],
-                        columns=events.columns)
-    events = pd.concat([events, last], ignore_index=True)
-    events["effective_date"] = pd.to_datetime(events["effective_date"]).dt.tz_localize(None)
-    end = start + pd.DateOffset(months=months)
-    return snaps, events, end
+from tests.factories import FEATURES, attrition_company, true_hazard
 
 
 @pytest.fixture(scope="module")
 def fitted():
-    snaps, events, end = _company()
+    snaps, events, end = attrition_company()
     rows = hazard_rows(snaps[["employee_id", "event_timestamp"]], events, end, max_k=6)
     rows = rows.merge(snaps, on=["employee_id", "event_timestamp"])
     model = AttritionModel(n_estimators=150, num_leaves=7, min_child_samples=50).fit(rows, FEATURES)
@@ -86,10 +34,10 @@ def test_the_model_ranks_by_the_true_hazard(fitted):
     model, snaps = fitted
     sample = snaps.sample(3000, random_state=1)
     risk = model.predict_risk(sample, (1,))[:, 0]
-    corr = pd.Series(risk).corr(pd.Series(_true_hazard(sample).to_numpy()), method="spearman")
+    corr = pd.Series(risk).corr(pd.Series(true_hazard(sample).to_numpy()), method="spearman")
     assert corr > 0.7
     # calibrated on average: mean predicted one-month risk near the mean true hazard
-    assert abs(risk.mean() - _true_hazard(sample).mean()) < 0.01
+    assert abs(risk.mean() - true_hazard(sample).mean()) < 0.01
 
 
 def test_explanations_are_additive_to_the_raw_score(fitted):

@@ -9,12 +9,12 @@ from models.attrition import AttritionModel
 from models.attrition.labels import hazard_rows
 from models.attrition.reasons import MIN_LEVER_CHANGE
 from models.attrition.simple import LogisticAttritionModel, TenureAttritionModel
-from tests.test_attrition_model import FEATURES, _company
+from tests.factories import FEATURES, attrition_company
 
 
 @pytest.fixture(scope="module")
 def data():
-    snaps, events, end = _company(n=800, months=24)
+    snaps, events, end = attrition_company(n=800, months=24)
     rows = hazard_rows(snaps[["employee_id", "event_timestamp"]], events, end, max_k=6)
     rows = rows.merge(snaps, on=["employee_id", "event_timestamp"])
     latest = snaps[snaps["event_timestamp"] == snaps["event_timestamp"].max()].head(40).reset_index(drop=True)

@@ -7,7 +7,7 @@ import typer
 
 from talentloop.cli import _common, app
 from talentloop.cli.demo import run_step
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 
 @pytest.fixture

@@ -7,86 +7,7 @@ import pandas as pd
 import pytest
 
 from models.course_ranker import CourseRanker
-
-FORMATS = ("online", "workshop", "mentoring")
-SKILL_NAMES = {f"s{i:02d}": {"en": f"Skill {i}", "zh": f"技能{i}"} for i in range(12)}
-SKILL_NAMES["s00"] = {"en": "Negotiation", "zh": "谈判技巧"}
-
-
-def make_catalog(n_courses: int = 40, n_skills: int = 12, seed: int = 0) -> pd.DataFrame:
-    """Courses with 1-2 skills, a hidden true effect and takers' statistics that reflect it noisily."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for c in range(n_courses):
-        skills = sorted(rng.choice(n_skills, size=int(rng.integers(1, 3)), replace=False).tolist())
-        effect = float(rng.uniform(0.0, 1.5))
-        takers = int(rng.poisson(30)) if c % 10 else 0  # every tenth course is new: no takers
-        rows.append({
-            "course_id": f"c{c:03d}", "format": FORMATS[c % 3], "hours": float(rng.choice([2, 4, 8, 16])),
-            "level": int(rng.integers(1, 6)), "cost": float(rng.choice([0, 100, 300, 800])),
-            "points": int(rng.integers(1, 20)), "mandatory": c in (1, 2), "course_age_months": float(rng.integers(0, 40)),
-            "takers_12m": takers // 2, "takers_total": takers,
-            "completion_rate": float(rng.uniform(0.5, 0.95)) if takers else np.nan,
-            "avg_rating_change": effect * 0.6 + float(rng.normal(0, 0.1)) if takers else np.nan,
-            "avg_exam_score": float(rng.uniform(60, 90)) if takers else np.nan,
-            "course_skill_ids": [f"s{s:02d}" for s in skills], "course_target_levels": [4] * len(skills),
-            "_effect": effect,
-        })
-    return pd.DataFrame(rows)
-
-
-def with_pair_features(df: pd.DataFrame) -> pd.DataFrame:
-    """Recompute the on-demand gap features from ``skill_ids`` / ``skill_gaps`` / ``course_skill_ids``."""
-    gm, mx, nc = [], [], []
-    for skills, gaps, taught in zip(df["skill_ids"], df["skill_gaps"], df["course_skill_ids"], strict=True):
-        gap = dict(zip(skills, gaps, strict=True))
-        covered = [gap[s] for s in taught if gap.get(s, 0) > 0]
-        gm.append(float(sum(covered)))
-        mx.append(float(max(covered, default=0.0)))
-        nc.append(len(covered))
-    return df.assign(gap_match=gm, max_gap_covered=mx, n_gap_skills_covered=nc,
-                     mean_skill_gap=[float(np.mean(g)) for g in df["skill_gaps"]],
-                     max_skill_gap=[float(np.max(g)) for g in df["skill_gaps"]])
-
-
-def make_frame(n_employees: int = 120, n_origins: int = 3, seed: int = 0) -> pd.DataFrame:
-    """Candidate rows with graded labels driven by min(true effect, gap covered) plus format preference."""
-    rng = np.random.default_rng(seed)
-    catalog = make_catalog(seed=seed)
-    frames = []
-    for o in range(n_origins):
-        ts = pd.Timestamp("2025-01-01", tz="UTC") + pd.DateOffset(months=3 * o)
-        for e in range(n_employees):
-            skills = [f"s{s:02d}" for s in sorted(rng.choice(12, size=5, replace=False))]
-            required = [int(v) for v in rng.integers(3, 6, size=5)]
-            gaps = [float(max(0, r - rng.integers(1, 6))) for r in required]
-            share = rng.dirichlet(np.ones(3))
-            gap_skills = {s for s, g in zip(skills, gaps, strict=True) if g > 0}
-            cand = catalog[catalog["mandatory"] | catalog["course_skill_ids"].map(lambda t, g=gap_skills: bool(g & set(t)))]
-            f = cand.copy()
-            f["employee_id"], f["event_timestamp"], f["job_id"] = f"e{e:04d}", ts, f"j{e % 7}"
-            f["org_unit_id"], f["job_family"], f["job_level"] = f"u{e % 5}", "sales", int(e % 5 + 1)
-            f["tenure_months"], f["last_rating"], f["rating_trend"] = float(rng.integers(1, 120)), 3.0, 0.0
-            f["n_skills_below_required"] = len(gap_skills)
-            f["training_hours_3m"], f["training_hours_12m"] = float(rng.integers(0, 20)), float(rng.integers(0, 60))
-            f["training_points_12m"], f["completions_12m"], f["enrollments_in_progress"] = 10.0, 2.0, 0.0
-            f["online_share_12m"], f["workshop_share_12m"], f["mentoring_share_12m"] = share
-            f["skill_ids"] = [skills] * len(f)
-            f["skill_gaps"] = [gaps] * len(f)
-            f["skill_required_levels"] = [required] * len(f)
-            f["completed_course_ids"] = [[] for _ in range(len(f))]
-            f["level_fit"] = f["level"] - f["job_level"]
-            f["format_affinity"] = f["format"].map(dict(zip(FORMATS, share, strict=True)))
-            f["already_completed"] = False
-            f["peers_taken_12m"] = rng.poisson(3, size=len(f))
-            f["peers_completed_total"] = rng.poisson(5, size=len(f))
-            frames.append(f)
-    df = with_pair_features(pd.concat(frames, ignore_index=True))
-    utility = (np.minimum(df["_effect"], df["max_gap_covered"]) + 0.3 * df["format_affinity"]
-               + rng.normal(0, 0.15, len(df)))
-    q = utility.groupby([df["employee_id"], df["event_timestamp"]]).rank(pct=True, ascending=True)
-    df["label"] = np.select([q > 0.9, q > 0.8, q > 0.7], [3, 2, 1], 0)
-    return df
+from tests.factories import SKILL_NAMES, make_frame, with_pair_features
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +179,7 @@ def test_predict_frame_scores_rows(ranker, data):
 
 
 def test_empirical_bayes_splits_spread_into_effects_and_noise():
-    from models.course_ranker.training import empirical_bayes
+    from models.course_ranker.fitting import empirical_bayes
 
     rng = np.random.default_rng(0)
     n = rng.integers(1, 80, 4000).astype(float)
@@ -287,7 +208,7 @@ def test_fit_estimates_the_shrinkage_unless_given(data):
 
 
 def test_lowest_output_bounds_the_trees(ranker, data):
-    from models.course_ranker.training import lowest_output
+    from models.course_ranker.fitting import lowest_output
 
     raw = ranker.booster_.predict(ranker._matrix(data).to_numpy(), raw_score=True)
     assert ranker.tree_floor_ == pytest.approx(lowest_output(ranker.booster_))
@@ -353,7 +274,7 @@ def test_explanations_use_tree_tables_equal_to_lightgbm(ranker, data):
     the tables are rebuilt after unpickling, never stored."""
     import pickle
 
-    from models.course_ranker.training import SingleThread
+    from models.course_ranker.fitting import SingleThread
     from models.explanation import tree_contributions
 
     frame = one_employee(data)

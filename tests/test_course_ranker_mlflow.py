@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.test_course_ranker import make_frame
+from tests.factories import make_frame
 
 
 def test_pyfunc_round_trip(tmp_path):

@@ -15,7 +15,7 @@ from features.build.calendar import month_floor
 from features.build.org_unit import unit_closure
 from features.offline import publish_clean, read_clean
 from features.settings import Settings
-from tests.test_features_company import make_company
+from tests.factories import make_company
 
 MONTH_DAYS = 30.4375
 ORDER = {"hire": 0, "termination": 2}

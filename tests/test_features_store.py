@@ -14,7 +14,7 @@ from features.build import FEATURE_TABLES, build_features, feature_path
 from features.contract import PROTECTED_ATTRIBUTES
 from features.offline import publish_clean
 from features.settings import Settings
-from tests.test_features_company import make_company
+from tests.factories import make_company
 
 feast = pytest.importorskip("feast")
 

@@ -11,7 +11,7 @@ from features.contract import CONTRACT
 from features.ingest import ingest
 from features.offline import read_clean
 from features.settings import Settings
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 
 def _quarantine(settings: Settings, table: str) -> pd.DataFrame:

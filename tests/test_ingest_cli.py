@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from talentloop.cli import _common, app
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 
 @pytest.fixture

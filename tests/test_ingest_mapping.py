@@ -12,7 +12,7 @@ from features.ingest import MappingError, ingest
 from features.ingest.mapping import load_mapping, parse_mapping
 from features.offline import read_clean
 from features.settings import Settings
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "mapping.example.yaml"
 

@@ -16,7 +16,7 @@ from features.contract import CONTRACT, tables_of
 from features.ingest import ingest
 from features.offline import read_clean
 from features.settings import Settings
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 FEEDS = ("performance", "learning")
 TABLES = [t.name for f in FEEDS for t in tables_of(f)]

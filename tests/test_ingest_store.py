@@ -11,7 +11,7 @@ from features.contract import CONTRACT, tables_of
 from features.ingest import erase_employee, ingest
 from features.offline import current_version_dir, read_clean
 from features.settings import Settings
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 
 def _snapshot(settings: Settings) -> dict[str, bytes]:

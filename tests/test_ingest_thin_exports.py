@@ -15,7 +15,7 @@ from features.offline import read_clean
 from features.settings import Settings
 from talentloop.cli import _common, app
 from talentloop.cli.demo import run_step
-from tests.test_ingest_fixtures import company, write_feeds
+from tests.factories import company, write_feeds
 
 
 def _hr_only(t: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -9,53 +9,11 @@ import sqlite3
 
 import pytest
 
-from tests.test_serving_workspace import Workspace, auth, client, workspace  # noqa: F401 - fixtures
-
-PROBLEM = "application/problem+json"
-
-
-# ---------------------------------------------------------------------- helpers
-def _two_units(ws: Workspace) -> tuple[str, str, list[str], list[str]]:
-    """Two sibling divisions A and B (disjoint subtrees) and the employees now in each subtree."""
-    from serving.auth import OrgTree
-
-    units = ws.org_units()
-    tree = OrgTree(units)
-    root = units.loc[units["parent_id"].isna(), "org_unit_id"].iloc[0]
-    emps = ws.employees()
-    found = []
-    for div in sorted(tree.children[root]):
-        sub = tree.subtree(div)
-        members = emps.loc[emps["org_unit_id"].isin(sub), "employee_id"].tolist()
-        if members:
-            found.append((div, members))
-    (a, in_a), (b, in_b) = found[0], found[1]
-    return a, b, in_a, in_b
-
-
-@pytest.fixture(scope="module")
-def keys(workspace):  # noqa: F811
-    a, b, in_a, in_b = _two_units(workspace)
-    return {
-        "hr_system": workspace.key("hr_system"),
-        "partner_a": workspace.key("hr_partner", (a,), "partner of A"),
-        "data_scientist": workspace.key("data_scientist"),
-        "admin": workspace.key("admin"),
-        "units": (a, b), "in_a": in_a, "in_b": in_b,
-    }
-
-
-def _problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM), r.headers["content-type"]
-    body = r.json()
-    assert {"type", "title", "status", "detail", "instance"} <= set(body)
-    assert body["status"] == status
-    return body
+from tests.serving_workspace import auth, problem
 
 
 # ---------------------------------------------------------------------- health, models, metrics
-def test_health_ready_and_models(client, keys):  # noqa: F811
+def test_health_ready_and_models(client, keys):
     assert client.get("/healthz").json() == {"status": "ok", "worker": os.getpid()}  # TestClient: this process
     ready = client.get("/readyz")
     body = ready.json()
@@ -70,7 +28,7 @@ def test_health_ready_and_models(client, keys):  # noqa: F811
     assert att["trained_at"] and any(k.endswith("roc_auc") for k in att["metrics"])
 
 
-def test_metrics_count_requests_per_route_and_label_model_versions(client, keys):  # noqa: F811
+def test_metrics_count_requests_per_route_and_label_model_versions(client, keys):
     emp = keys["in_a"][0]
     client.get(f"/v1/employees/{emp}/attrition-risk", headers=auth(keys["hr_system"]))
     text = client.get("/metrics").text
@@ -79,7 +37,7 @@ def test_metrics_count_requests_per_route_and_label_model_versions(client, keys)
     assert 'talentloop_model_info{alias="champion",model="attrition"' in text
 
 
-def test_openapi_documents_the_v1_api(client):  # noqa: F811
+def test_openapi_documents_the_v1_api(client):
     spec = client.get("/v1/openapi.json").json()
     assert "/v1/employees/{employee_id}/attrition-risk" in spec["paths"]
     assert "/v1/attrition-alerts/{alert_id}/review" in spec["paths"]
@@ -91,20 +49,20 @@ def test_openapi_documents_the_v1_api(client):  # noqa: F811
     {}, {"Authorization": "Bearer tl_not-a-key"}, {"Authorization": "Basic abc"}, {"X-API-Key": "nope"},
     {"Authorization": "Bearer "},
 ])
-def test_missing_or_bad_key_is_401(client, keys, headers):  # noqa: F811
+def test_missing_or_bad_key_is_401(client, keys, headers):
     emp = keys["in_a"][0]
     for path in (f"/v1/employees/{emp}/attrition-risk", "/v1/attrition-alerts", "/v1/models"):
-        body = _problem(client.get(path, headers=headers), 401)
+        body = problem(client.get(path, headers=headers), 401)
         assert "key" in body["detail"].lower()
 
 
-def test_x_api_key_header_works(client, keys):  # noqa: F811
+def test_x_api_key_header_works(client, keys):
     emp = keys["in_a"][0]
     assert client.get(f"/v1/employees/{emp}/attrition-risk", headers={"X-API-Key": keys["hr_system"]}).status_code == 200
 
 
 # ---------------------------------------------------------------------- roles × endpoints × org units
-def test_role_matrix(client, keys):  # noqa: F811
+def test_role_matrix(client, keys):
     emp_a, emp_b = keys["in_a"][0], keys["in_b"][0]
     risk = "/v1/employees/{}/attrition-risk"
     cases = [  # (key, method, path, expected status)
@@ -126,14 +84,14 @@ def test_role_matrix(client, keys):  # noqa: F811
         r = client.request(method, path, headers=auth(keys[who]))
         assert r.status_code == status, (who, method, path, r.text)
         if status >= 400:
-            _problem(r, status)
+            problem(r, status)
 
 
-def test_partner_never_sees_another_units_employee_alerts_or_reviews(client, keys, workspace):  # noqa: F811
+def test_partner_never_sees_another_units_employee_alerts_or_reviews(client, keys, workspace):
     a, b = keys["units"]
     partner, system = auth(keys["partner_a"]), auth(keys["hr_system"])
-    outside = _problem(client.get(f"/v1/employees/{keys['in_b'][0]}/attrition-risk", headers=partner), 404)
-    unknown = _problem(client.get("/v1/employees/E9999999/attrition-risk", headers=partner), 404)
+    outside = problem(client.get(f"/v1/employees/{keys['in_b'][0]}/attrition-risk", headers=partner), 404)
+    unknown = problem(client.get("/v1/employees/E9999999/attrition-risk", headers=partner), 404)
     assert outside["detail"].replace(keys["in_b"][0], "X") == unknown["detail"].replace("E9999999", "X")
     # the list is restricted to A's subtree; asking for B is 404, like an unknown unit
     from serving.auth import OrgTree
@@ -141,20 +99,20 @@ def test_partner_never_sees_another_units_employee_alerts_or_reviews(client, key
     tree = OrgTree(workspace.org_units())
     listed = client.get("/v1/attrition-alerts", params={"page_size": 500}, headers=partner).json()
     assert all(item["org_unit_id"] in tree.subtree(a) for item in listed["items"])
-    _problem(client.get("/v1/attrition-alerts", params={"org_unit": b}, headers=partner), 404)
-    _problem(client.get("/v1/attrition-alerts", params={"org_unit": "OU-NOPE"}, headers=system), 404)
+    problem(client.get("/v1/attrition-alerts", params={"org_unit": b}, headers=partner), 404)
+    problem(client.get("/v1/attrition-alerts", params={"org_unit": "OU-NOPE"}, headers=system), 404)
     everyone = client.get("/v1/attrition-alerts", params={"page_size": 500}, headers=system).json()
     in_b = [i for i in everyone["items"] if i["org_unit_id"] in tree.subtree(b)]
     assert everyone["total"] >= listed["total"]
     if in_b:  # reviewing or reading an alert of B is 404 for A's partner
         alert = in_b[0]["alert_id"]
-        _problem(client.post(f"/v1/attrition-alerts/{alert}/review", json={"status": "dismissed"}, headers=partner),
+        problem(client.post(f"/v1/attrition-alerts/{alert}/review", json={"status": "dismissed"}, headers=partner),
                  404)
-        _problem(client.get(f"/v1/attrition-alerts/{alert}", headers=partner), 404)
+        problem(client.get(f"/v1/attrition-alerts/{alert}", headers=partner), 404)
 
 
 # ---------------------------------------------------------------------- attrition risk
-def test_attrition_risk_answer(client, keys):  # noqa: F811
+def test_attrition_risk_answer(client, keys):
     emp = keys["in_a"][0]
     body = client.get(f"/v1/employees/{emp}/attrition-risk", params={"horizon_months": 6},
                       headers=auth(keys["hr_system"])).json()
@@ -169,7 +127,7 @@ def test_attrition_risk_answer(client, keys):  # noqa: F811
     assert all(lv["kind"] == "model-based what-if, not causal" for lv in body["levers"])
 
 
-def test_explanation_is_additive_and_precomputed_matches_live(client, keys):  # noqa: F811
+def test_explanation_is_additive_and_precomputed_matches_live(client, keys):
     emp = keys["in_a"][1]
     h = auth(keys["hr_system"])
     top = client.get(f"/v1/employees/{emp}/attrition-risk", params={"horizon_months": 3}, headers=h).json()
@@ -191,7 +149,7 @@ def test_explanation_is_additive_and_precomputed_matches_live(client, keys):  # 
     assert h6["explanation"]["source"] == "live"
 
 
-def test_default_request_is_answered_from_batch_scores_with_the_same_levers(client, keys):  # noqa: F811
+def test_default_request_is_answered_from_batch_scores_with_the_same_levers(client, keys):
     from features.store import online_features
 
     svc = client.app.state.services
@@ -217,7 +175,7 @@ def test_default_request_is_answered_from_batch_scores_with_the_same_levers(clie
     assert answered >= 3
 
 
-def test_alerts_carry_the_stored_levers(client, keys):  # noqa: F811
+def test_alerts_carry_the_stored_levers(client, keys):
     page = client.get("/v1/attrition-alerts", params={"page_size": 20}, headers=auth(keys["hr_system"])).json()
     assert page["items"] and any(item["levers"] for item in page["items"])  # only levers worth showing
     for item in page["items"]:
@@ -226,7 +184,7 @@ def test_alerts_carry_the_stored_levers(client, keys):  # noqa: F811
         assert all(lv["risk_before"] == pytest.approx(item["risk"], abs=1e-9) for lv in item["levers"])
 
 
-def test_chinese_names_and_reasons(client, keys):  # noqa: F811
+def test_chinese_names_and_reasons(client, keys):
     emp = keys["in_a"][0]
     body = client.get(f"/v1/employees/{emp}/attrition-risk", params={"lang": "zh"},
                       headers=auth(keys["hr_system"])).json()
@@ -234,8 +192,8 @@ def test_chinese_names_and_reasons(client, keys):  # noqa: F811
     assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def test_unknown_employee_is_404(client, keys):  # noqa: F811
-    body = _problem(client.get("/v1/employees/E9999999/attrition-risk", headers=auth(keys["hr_system"])), 404)
+def test_unknown_employee_is_404(client, keys):
+    body = problem(client.get("/v1/employees/E9999999/attrition-risk", headers=auth(keys["hr_system"])), 404)
     assert "E9999999" in body["detail"]
 
 
@@ -249,9 +207,9 @@ def test_unknown_employee_is_404(client, keys):  # noqa: F811
     ({"contributions": "some"}, "contributions"),
     ({"levers": "maybe"}, "levers"),
 ])
-def test_bad_query_is_422_naming_the_parameter(client, keys, params, parameter):  # noqa: F811
+def test_bad_query_is_422_naming_the_parameter(client, keys, params, parameter):
     emp = keys["in_a"][0]
-    body = _problem(client.get(f"/v1/employees/{emp}/attrition-risk", params=params,
+    body = problem(client.get(f"/v1/employees/{emp}/attrition-risk", params=params,
                                headers=auth(keys["hr_system"])), 422)
     assert parameter in body["detail"]
 
@@ -260,29 +218,29 @@ def test_bad_query_is_422_naming_the_parameter(client, keys, params, parameter):
     {"page": 0}, {"page_size": 0}, {"page_size": 100000}, {"min_risk": 2}, {"min_risk": "high"}, {"status": "closed"},
     {"lang": "de"},
 ])
-def test_bad_alert_queries_are_422(client, keys, params):  # noqa: F811
-    _problem(client.get("/v1/attrition-alerts", params=params, headers=auth(keys["hr_system"])), 422)
+def test_bad_alert_queries_are_422(client, keys, params):
+    problem(client.get("/v1/attrition-alerts", params=params, headers=auth(keys["hr_system"])), 422)
 
 
-def test_bad_paths_and_bodies(client, keys):  # noqa: F811
+def test_bad_paths_and_bodies(client, keys):
     h = auth(keys["hr_system"])
-    _problem(client.get("/v1/employees/bad%20id!/attrition-risk", headers=h), 422)
-    _problem(client.get("/v1/employees/" + "E" * 65 + "/attrition-risk", headers=h), 422)
-    _problem(client.get("/v1/nothing-here", headers=h), 404)
-    _problem(client.delete("/v1/attrition-alerts", headers=h), 405)
+    problem(client.get("/v1/employees/bad%20id!/attrition-risk", headers=h), 422)
+    problem(client.get("/v1/employees/" + "E" * 65 + "/attrition-risk", headers=h), 422)
+    problem(client.get("/v1/nothing-here", headers=h), 404)
+    problem(client.delete("/v1/attrition-alerts", headers=h), 405)
     alert = client.get("/v1/attrition-alerts", headers=h).json()["items"][0]["alert_id"]
     url = f"/v1/attrition-alerts/{alert}/review"
-    assert "color" in _problem(client.post(url, json={"status": "dismissed", "color": "red"}, headers=h), 422)["detail"]
-    _problem(client.post(url, json={"status": "closed"}, headers=h), 422)
-    _problem(client.post(url, json={}, headers=h), 422)
-    _problem(client.post(url, json={"status": "actioned", "note": "x" * 3000}, headers=h), 422)
-    _problem(client.post(url, content=b"{not json", headers={**h, "content-type": "application/json"}), 422)
-    _problem(client.post(url, json=["dismissed"], headers=h), 422)
-    _problem(client.post("/v1/attrition-alerts/att-000000-NOPE/review", json={"status": "dismissed"}, headers=h), 404)
+    assert "color" in problem(client.post(url, json={"status": "dismissed", "color": "red"}, headers=h), 422)["detail"]
+    problem(client.post(url, json={"status": "closed"}, headers=h), 422)
+    problem(client.post(url, json={}, headers=h), 422)
+    problem(client.post(url, json={"status": "actioned", "note": "x" * 3000}, headers=h), 422)
+    problem(client.post(url, content=b"{not json", headers={**h, "content-type": "application/json"}), 422)
+    problem(client.post(url, json=["dismissed"], headers=h), 422)
+    problem(client.post("/v1/attrition-alerts/att-000000-NOPE/review", json={"status": "dismissed"}, headers=h), 404)
 
 
 # ---------------------------------------------------------------------- alerts workflow
-def test_alert_list_filters_and_review_history(client, keys):  # noqa: F811
+def test_alert_list_filters_and_review_history(client, keys):
     h = auth(keys["hr_system"])
     listed = client.get("/v1/attrition-alerts", params={"page_size": 5, "lang": "zh"}, headers=h).json()
     assert listed["total"] > 0 and len(listed["items"]) <= 5 and listed["alert_policy"]["horizon_months"] >= 1
@@ -304,7 +262,7 @@ def test_alert_list_filters_and_review_history(client, keys):  # noqa: F811
     assert alert in {i["alert_id"] for i in actioned["items"]}
 
 
-def test_partner_can_review_own_units_alert(client, keys, workspace):  # noqa: F811
+def test_partner_can_review_own_units_alert(client, keys, workspace):
     partner = auth(keys["partner_a"])
     items = client.get("/v1/attrition-alerts", headers=partner).json()["items"]
     if not items:
@@ -315,7 +273,7 @@ def test_partner_can_review_own_units_alert(client, keys, workspace):  # noqa: F
 
 
 # ---------------------------------------------------------------------- audit
-def test_every_prediction_is_audited_and_the_log_is_append_only(client, workspace, tmp_path):  # noqa: F811
+def test_every_prediction_is_audited_and_the_log_is_append_only(client, workspace, tmp_path):
     from serving import audit
 
     key = workspace.key("hr_system", name="audit-test")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from features.settings import Settings
-from tests.test_serving_workspace import Workspace, auth, shared_workspace
+from tests.serving_workspace import Workspace, auth, shared_workspace
 
 PROBLEM = "application/problem+json"
 

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_serving_api import _problem, keys  # noqa: F401 - fixture
-from tests.test_serving_workspace import auth, client, workspace  # noqa: F401 - fixtures
-
-PROBLEM = "application/problem+json"
+from tests.serving_workspace import PROBLEM, auth, problem
 
 
 # ---------------------------------------------------------------------- course recommendations
-def _ranker_loaded(client, keys) -> bool:  # noqa: F811
+def _ranker_loaded(client, keys) -> bool:
     models = client.get("/v1/models", headers=auth(keys["admin"])).json()
     return any(m["name"] == "course_ranker" for m in models["models"])
 
 
-def test_course_recommendations(client, keys):  # noqa: F811
+def test_course_recommendations(client, keys):
     if not _ranker_loaded(client, keys):
         pytest.skip("course ranker not trained in this workspace (503 covered in test_serving_ops)")
     h = auth(keys["hr_system"])
@@ -34,12 +31,12 @@ def test_course_recommendations(client, keys):  # noqa: F811
     assert sum(c["cost"] for c in limited["courses"]) <= 5000 + 1e-9
     for params, needle in (({"k": 0}, "k must be between 1 and 50"), ({"formats": "podcast"}, "formats"),
                            ({"max_hours": -1}, "max_hours"), ({"budget": "lots"}, "budget")):
-        assert needle in _problem(client.get(f"/v1/employees/{emp}/course-recommendations", params=params,
+        assert needle in problem(client.get(f"/v1/employees/{emp}/course-recommendations", params=params,
                                              headers=h), 422)["detail"]
-    _problem(client.get("/v1/employees/E9999999/course-recommendations", headers=h), 404)
+    problem(client.get("/v1/employees/E9999999/course-recommendations", headers=h), 404)
 
 
-def test_course_recommendation_batch_scope_limits_and_audit(client, keys, workspace):  # noqa: F811
+def test_course_recommendation_batch_scope_limits_and_audit(client, keys, workspace):
     if not _ranker_loaded(client, keys):
         pytest.skip("course ranker not trained in this workspace")
     from serving import audit
@@ -52,12 +49,12 @@ def test_course_recommendation_batch_scope_limits_and_audit(client, keys, worksp
     assert items[ids[1]]["status"] == 404 and items[ids[1]]["result"] is None  # another unit: like unknown
     assert items[ids[2]]["status"] == 404
     assert items[ids[1]]["detail"].replace(ids[1], "X") == items[ids[2]]["detail"].replace(ids[2], "X")
-    _problem(client.get(f"/v1/employees/{ids[1]}/course-recommendations", headers=partner), 404)
+    problem(client.get(f"/v1/employees/{ids[1]}/course-recommendations", headers=partner), 404)
     too_many = {"employee_ids": [f"E{i:07d}" for i in range(501)]}
-    assert "at most 500" in _problem(client.post("/v1/course-recommendations:batch", json=too_many,
+    assert "at most 500" in problem(client.post("/v1/course-recommendations:batch", json=too_many,
                                                  headers=partner), 413)["detail"]
-    _problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": []}, headers=partner), 422)
-    _problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": ids, "top": 3}, headers=partner),
+    problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": []}, headers=partner), 422)
+    problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": ids, "top": 3}, headers=partner),
              422)
     con = audit.connect(workspace.settings.app_db)
     try:
@@ -69,12 +66,12 @@ def test_course_recommendation_batch_scope_limits_and_audit(client, keys, worksp
     assert not any(x["subject"].startswith(ids[1]) for x in rows)
 
 
-def test_skill_demand_scope_before_model(client, keys):  # noqa: F811
+def test_skill_demand_scope_before_model(client, keys):
     a, b = keys["units"]
     partner = auth(keys["partner_a"])
-    _problem(client.get("/v1/skill-demand", params={"org_unit": b}, headers=partner), 404)
-    _problem(client.get("/v1/skill-demand", params={"org_unit": "OU-NOPE"}, headers=auth(keys["hr_system"])), 404)
-    _problem(client.get("/v1/skill-demand", params={"horizon_months": 13}, headers=partner), 422)
+    problem(client.get("/v1/skill-demand", params={"org_unit": b}, headers=partner), 404)
+    problem(client.get("/v1/skill-demand", params={"org_unit": "OU-NOPE"}, headers=auth(keys["hr_system"])), 404)
+    problem(client.get("/v1/skill-demand", params={"horizon_months": 13}, headers=partner), 422)
     r = client.get("/v1/skill-demand", params={"org_unit": a}, headers=partner)
     assert r.status_code in (200, 503) and r.headers["content-type"].startswith(("application/json", PROBLEM))
     if r.status_code == 503:
@@ -97,10 +94,10 @@ def test_skill_demand_scope_before_model(client, keys):  # noqa: F811
     one = client.get("/v1/skill-demand", params={"org_unit": a, "skill": body["items"][0]["skill_id"],
                                                  "horizon_months": 3}, headers=partner).json()
     assert {i["skill_id"] for i in one["items"]} == {body["items"][0]["skill_id"]}
-    _problem(client.get("/v1/skill-demand", params={"skill": "SK-NOPE"}, headers=partner), 404)
+    problem(client.get("/v1/skill-demand", params={"skill": "SK-NOPE"}, headers=partner), 404)
 
 
-def workspace_units(client):  # noqa: F811
+def workspace_units(client):
     from features.offline import read_clean
 
     return read_clean(client.app.state.services.settings, "org_units")

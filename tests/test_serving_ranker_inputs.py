@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from features.settings import Settings
-from tests.test_serving_workspace import Workspace, shared_workspace
+from tests.serving_workspace import Workspace, shared_workspace
 
 
 @pytest.fixture(scope="module")

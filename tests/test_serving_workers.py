@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from features.settings import Settings
-from tests.test_serving_workspace import Workspace, shared_workspace
+from tests.serving_workspace import Workspace, shared_workspace
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="needs SO_REUSEPORT")
 TALENTLOOP = Path(sys.executable).with_name("talentloop")

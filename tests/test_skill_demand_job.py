@@ -8,7 +8,7 @@ import pytest
 
 from features.settings import Settings
 from models.skill_demand import DemandForecaster
-from tests.test_skill_demand_model import make_series
+from tests.factories import make_series
 
 
 def test_pyfunc_round_trip_through_the_registry(tmp_path):

@@ -1,30 +1,12 @@
 """DemandForecaster: quantiles, generic input, no leakage in the backtest, explanations, supply and gap."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from models.skill_demand import DemandForecaster
+from tests.factories import make_series
 
 FAST = {"n_estimators": 20, "min_child_samples": 10, "horizons": (1, 3)}
-
-
-def make_series(n_series: int = 24, n_months: int = 30, seed: int = 0) -> pd.DataFrame:
-    """Org unit × skill series with trend, a yearly season, noise and open requisitions."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n_months)
-    months = pd.date_range("2022-01-01", periods=n_months, freq="MS")
-    frames = []
-    for i in range(n_series):
-        base = rng.uniform(5, 60)
-        mean = base * (1 + 0.01 * rng.normal() * t + 0.15 * np.sin(2 * np.pi * t / 12))
-        reqs = rng.poisson(2, n_months).astype(float)
-        frames.append(pd.DataFrame({
-            "org_unit_id": f"u{i % 6}", "skill_id": f"s{i // 6}", "unit_level": 3 + i % 2, "month": months,
-            "value": rng.poisson(np.maximum(mean + reqs, 0)).astype(float), "open_req_slots": reqs,
-            "holders_at_required": 10.0, "in_training": 2.0, "vol_attrition_rate_12m": 0.12,
-        }))
-    return pd.concat(frames, ignore_index=True)
 
 
 def model(**params) -> DemandForecaster:

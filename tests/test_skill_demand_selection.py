@@ -123,7 +123,7 @@ def test_drift_matches_statsforecast():
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_missing_plan_is_never_shown_as_a_driver(lang):
-    from tests.test_skill_demand_model import make_series
+    from tests.factories import make_series
 
     data = make_series(n_series=12)
     data["planned_headcount"] = data["value"] + 2.0

@@ -15,7 +15,7 @@ import pytest
 
 from models.wording.rules import violations
 from models.wording.units import DAYS_PER_MONTH, duration
-from tests.test_serving_workspace import Workspace, auth, client, workspace  # noqa: F401 - fixtures
+from tests.serving_workspace import auth
 
 LANGS = ("en", "zh")
 TEXT_KEYS = {"reasons", "display_name", "description", "kind", "title", "text", "why_empty", "cost_text",
@@ -37,18 +37,18 @@ def _assert_clean(body: dict, lang: str, where: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def admin(workspace):  # noqa: F811
+def admin(workspace):
     return auth(workspace.key("admin"))
 
 
 @pytest.fixture(scope="module")
-def active(workspace) -> list[str]:  # noqa: F811
+def active(workspace) -> list[str]:
     return sorted(workspace.employees()["employee_id"].astype(str))
 
 
 # ---------------------------------------------------------------------- alerts and levers
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_alert_reads_right_and_carries_its_context(client, admin, lang):  # noqa: F811
+def test_every_alert_reads_right_and_carries_its_context(client, admin, lang):
     items, page = [], 1
     while True:
         body = client.get("/v1/attrition-alerts", params={"page": page, "page_size": 500, "lang": lang},
@@ -86,7 +86,7 @@ def test_every_alert_reads_right_and_carries_its_context(client, admin, lang):  
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_active_employee_risk_levers_and_top_10_courses(client, admin, active, lang):  # noqa: F811
+def test_every_active_employee_risk_levers_and_top_10_courses(client, admin, active, lang):
     served = lists = 0
     for e in active:
         r = client.get(f"/v1/employees/{e}/attrition-risk", params={"lang": lang}, headers=admin)
@@ -141,7 +141,7 @@ COUNT_FEATURES = ("manager_changes_12m", "transfers_12m", "team_vol_exits_6m", "
                   "enrollments_in_progress", "training_points_3m", "training_points_12m")
 
 
-def test_every_driver_sentence_states_the_value_the_model_used(workspace):  # noqa: F811
+def test_every_driver_sentence_states_the_value_the_model_used(workspace):
     from features.build import feature_path
     from features.store import feature_columns
     from models.attrition.reasons import DRIVERS
@@ -185,7 +185,7 @@ def test_durations_fit_their_size():
     assert duration(30, "en") == "2.5 years" and duration(36, "zh") == "3年"
 
 
-def test_a_hire_is_not_a_manager_change_and_new_hires_say_so(workspace):  # noqa: F811
+def test_a_hire_is_not_a_manager_change_and_new_hires_say_so(workspace):
     from features.build import feature_path
     from models.attrition.reasons import DRIVERS
 
@@ -209,7 +209,7 @@ def test_gap_closure_is_capped_by_the_course_target_level():
 
 
 def test_placed_by_names_why_a_course_sits_above_a_higher_score():
-    from models.course_ranker.model import _placed_by
+    from models.course_ranker.selection import placed_by as _placed_by
 
     assert _placed_by(np.array([3.0, 2.0, 1.0]), np.zeros(3, bool), False) == ["score"] * 3
     assert _placed_by(np.array([3.0, 0.67, 1.85, 1.0]), np.zeros(4, bool), False) == [

@@ -33,6 +33,7 @@ from evaluation.model_selection import SIMPLEST_FIRST, choose, with_model_rows
 from evaluation.plots import roc_pr_calibration, shap_summary
 from evaluation.risk_bands import risk_bands
 from features.contract import CONTRACT
+from features.feature_repo.services import ATTRITION_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import AttritionModel, ThresholdPolicy
@@ -49,7 +50,7 @@ from models.attrition.model import MONTHS_AHEAD
 from models.attrition.simple import LogisticAttritionModel, TenureAttritionModel
 from training_jobs.tracking import configure, experiment, log_and_register, log_json, log_markdown
 
-SERVICE = "attrition_v1"
+SERVICE = ATTRITION_SERVICE
 REGISTERED_NAME = "attrition"
 HEADLINE = ("roc_auc", "pr_auc", "ece", "brier", "precision_at_top_10pct", "recall_at_top_10pct")
 ALERT_HORIZON = 3

@@ -42,13 +42,14 @@ from evaluation.metrics.ranking import (
     uplift_capture_per_user,
 )
 from evaluation.model_card import render
+from features.feature_repo.services import COURSE_RANKER_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.course_ranker import CourseRanker, candidate_pairs, employee_gaps_at, graded_labels
 from models.course_ranker.candidates import skill_levels_at
 from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
-SERVICE = "course_ranker_v1"
+SERVICE = COURSE_RANKER_SERVICE
 REGISTERED_NAME = "course_ranker"
 TABLES = ("employment_events", "jobs", "job_skill_requirements", "competency_ratings", "assessments", "candidates",
           "courses", "course_skills", "enrollments", "employees")
@@ -201,7 +202,7 @@ def run(settings: Settings, json_out: bool = False, truth_dir: Path | None = Non
     from features.store import historical_features
 
     started = time.time()
-    params = {"random_state": seed, **(model_params or {})}
+    params = {"random_state": seed, "feature_service": SERVICE, **(model_params or {})}
     truth_dir = truth_dir if truth_dir is not None else truth_io.locate(settings)
     t = {name: read_clean(settings, name) for name in TABLES}
     horizon = window_months + outcome_months

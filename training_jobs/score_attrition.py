@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.risk_bands import band_edges, band_of
+from features.feature_repo.services import ATTRITION_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import HORIZONS
@@ -27,7 +28,7 @@ from models.wording.alerts import alert_context
 from models.wording.units import value_of
 from training_jobs.tracking import CHAMPION, configure
 
-SERVICE = "attrition_v1"
+SERVICE = ATTRITION_SERVICE
 RULES = ("risk", "top-share")
 
 

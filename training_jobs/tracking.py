@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from importlib.metadata import version as pkg_version
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -78,7 +77,3 @@ def log_json(obj: Any, artifact_file: str) -> None:
 
 def log_markdown(text: str, artifact_file: str) -> None:
     mlflow.log_text(text, artifact_file)
-
-
-def log_figure_file(path: Path, artifact_path: str = "plots") -> None:
-    mlflow.log_artifact(str(path), artifact_path=artifact_path)

@@ -1,7 +1,8 @@
 """The Feast ``RepoConfig``, built from Settings in code (no ``feature_store.yaml`` to keep in step).
 
-Offline store: DuckDB over the Parquet feature files (MEASURED.md: ~15× faster than the default Dask file
-store for ``get_historical_features`` and fits 100k × 36 months in memory). Online store: SQLite under
+Offline store: DuckDB over the Parquet feature files. For a million entity rows × 40 features Feast's
+default file (Dask) store took over two minutes and about 16 GB of memory in ``get_historical_features``,
+DuckDB about eight seconds and 2 GB, so only DuckDB fits 100k employees × 36 months in memory. Online store: SQLite under
 ``settings.feast_dir``, or Redis when ``settings.online_store == "redis"``.
 """
 

@@ -18,6 +18,15 @@ from feast.on_demand_feature_view import OnDemandFeatureView
 from feast.types import Array, Bool, Float32, Float64, Int64, String
 
 from features.build import feature_path
+from features.feature_repo.services import (
+    ATTRITION_SERVICE,
+    COURSE_RANKER_CONTEXT_SERVICE,
+    COURSE_RANKER_SERVICE,
+    EMPLOYEE_CONTEXT_SERVICE,
+    POTENTIAL_SERVICE,
+    SKILL_DEMAND_SERVICE,
+    TALENT_POOL_SERVICE,
+)
 
 MONTHLY_TTL = timedelta(days=45)  # a monthly snapshot stays valid until the next one (plus slack)
 
@@ -252,28 +261,28 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
     numeric = [f.name for f in EMPLOYEE_NUMERIC]
     course_scalars = [f.name for f in COURSE_SCALARS]
     services = [
-        FeatureService(name="attrition_v1", features=[employee_monthly[numeric]],
+        FeatureService(name=ATTRITION_SERVICE, features=[employee_monthly[numeric]],
                        description="Attrition risk: employee snapshot (no ids, no arrays)."),
-        FeatureService(name="course_ranker_v1",
+        FeatureService(name=COURSE_RANKER_SERVICE,
                        features=[employee_monthly[numeric], course_stats[course_scalars], job_course_stats,
                                  employee_course_match],
                        description="Course ranker: employee, course, peers-in-job and pair features."),
-        FeatureService(name="course_ranker_context_v1",
+        FeatureService(name=COURSE_RANKER_CONTEXT_SERVICE,
                        features=[employee_monthly[["skill_ids", "skill_gaps", "skill_required_levels"]],
                                  course_stats[["course_skill_ids", "course_target_levels"]]],
                        description="Skill lists the ranker's reasons name (which gap a course closes); not model "
                                    "inputs."),
-        FeatureService(name="skill_demand_v1",
+        FeatureService(name=SKILL_DEMAND_SERVICE,
                        features=[unit_skill_monthly, org_unit_monthly[["headcount", "vol_attrition_rate_12m",
                                                                        "open_requisitions", "planned_headcount"]]],
                        description="Skill demand: unit × skill series plus unit figures."),
-        FeatureService(name="talent_pool_v1", features=[talent_pool_monthly],
+        FeatureService(name=TALENT_POOL_SERVICE, features=[talent_pool_monthly],
                        description="Talent pool membership and next-job readiness (not model inputs of attrition)."),
-        FeatureService(name="potential_v1",
+        FeatureService(name=POTENTIAL_SERVICE,
                        features=[employee_monthly[numeric],
                                  talent_pool_monthly[["n_next_job_skills", "next_job_mean_gap", "next_job_readiness"]]],
                        description="High-potential model: employee snapshot plus gaps to the next job's requirements."),
-        FeatureService(name="employee_context_v1", features=[employee_monthly[[f.name for f in EMPLOYEE_CONTEXT]]],
+        FeatureService(name=EMPLOYEE_CONTEXT_SERVICE, features=[employee_monthly[[f.name for f in EMPLOYEE_CONTEXT]]],
                        description="Lookup keys of an employee at T (org unit, job) for access checks and pair reads."),
     ]
     objects: dict[str, Any] = {e.name: e for e in ENTITIES}
@@ -282,6 +291,3 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
         objects[obj.name] = obj
     return objects
 
-
-FEATURE_SERVICES = ("attrition_v1", "course_ranker_v1", "skill_demand_v1", "employee_context_v1",
-                    "course_ranker_context_v1", "talent_pool_v1", "potential_v1")

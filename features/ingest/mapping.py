@@ -102,32 +102,8 @@ class Mapping(BaseModel):
         for table, tm in self.tables.items():
             if table not in CONTRACT:
                 raise ValueError(f"tables.{table}: unknown table; tables are {', '.join(CONTRACT)}")
-            known = CONTRACT[table].column_names
-            for export, target in tm.columns.items():
-                if target not in known:
-                    raise ValueError(f"tables.{table}.columns.{export}: {target!r} is not a column of {table} "
-                                     f"({', '.join(known)})")
-            targets = list(tm.columns.values())
-            for target in set(targets):
-                if targets.count(target) > 1:
-                    raise ValueError(f"tables.{table}.columns: several export columns map to {target!r}")
-            for column in tm.values:
-                if column not in known:
-                    raise ValueError(f"tables.{table}.values.{column}: not a column of {table}")
-            for column in tm.derive:
-                if column not in known:
-                    raise ValueError(f"tables.{table}.derive.{column}: not a column of {table} ({', '.join(known)})")
-                if column in targets:
-                    raise ValueError(f"tables.{table}.derive.{column}: also mapped from an export column")
-            for column, value in tm.unknown_values.items():
-                if column not in known:
-                    raise ValueError(f"tables.{table}.unknown_values.{column}: not a column of {table}")
-                allowed = CONTRACT[table].column(column).allowed
-                if not allowed:
-                    raise ValueError(f"tables.{table}.unknown_values.{column}: the column has no list of codes")
-                if value not in allowed:
-                    raise ValueError(f"tables.{table}.unknown_values.{column}: {value!r} is not one of "
-                                     f"{', '.join(allowed)}")
+            _check_columns(table, tm)
+            _check_unknown_values(table, tm)
         return self
 
     def for_table(self, table: str) -> TableMapping:
@@ -174,3 +150,38 @@ def choose_mapping(source: Path, mapping: Path | None) -> Path | None:
         return mapping
     auto = source / AUTO_MAPPING_NAME
     return auto if auto.is_file() else None
+
+
+def _check_columns(table: str, tm: TableMapping) -> None:
+    """The export columns, fixed values and derived columns of a table's mapping name its contract columns."""
+    known = CONTRACT[table].column_names
+    for export, target in tm.columns.items():
+        if target not in known:
+            raise ValueError(f"tables.{table}.columns.{export}: {target!r} is not a column of {table} "
+                             f"({', '.join(known)})")
+    targets = list(tm.columns.values())
+    for target in set(targets):
+        if targets.count(target) > 1:
+            raise ValueError(f"tables.{table}.columns: several export columns map to {target!r}")
+    for column in tm.values:
+        if column not in known:
+            raise ValueError(f"tables.{table}.values.{column}: not a column of {table}")
+    for column in tm.derive:
+        if column not in known:
+            raise ValueError(f"tables.{table}.derive.{column}: not a column of {table} ({', '.join(known)})")
+        if column in targets:
+            raise ValueError(f"tables.{table}.derive.{column}: also mapped from an export column")
+
+
+def _check_unknown_values(table: str, tm: TableMapping) -> None:
+    """Each ``unknown_values`` entry names a coded column of the table and one of its codes."""
+    known = CONTRACT[table].column_names
+    for column, value in tm.unknown_values.items():
+        if column not in known:
+            raise ValueError(f"tables.{table}.unknown_values.{column}: not a column of {table}")
+        allowed = CONTRACT[table].column(column).allowed
+        if not allowed:
+            raise ValueError(f"tables.{table}.unknown_values.{column}: the column has no list of codes")
+        if value not in allowed:
+            raise ValueError(f"tables.{table}.unknown_values.{column}: {value!r} is not one of "
+                             f"{', '.join(allowed)}")

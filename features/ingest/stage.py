@@ -72,17 +72,9 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
         if target in raw.frame.columns and export != target:
             raise FeedError(table.feed, rel, f"both {export!r} (mapped to {target!r}) and {target!r} are present",
                             target)
-    strings = raw.frame.rename(columns=renames, copy=False)
+    strings = _with_derived(table, rel, raw.frame.rename(columns=renames, copy=False), raw.frame, tm.derive,
+                            mapping.date_formats_for(table.name))
     derived = list(tm.derive)
-    if derived:
-        strings = strings.copy(deep=False)
-        for target, rule in tm.derive.items():
-            if target in strings.columns:
-                raise FeedError(table.feed, rel, f"the mapping derives {target!r} but the file has it too", target)
-            if rule.source not in raw.frame.columns:
-                raise FeedError(table.feed, rel, f"the mapping derives {target!r} from {rule.source!r}, which the "
-                                "file does not have", rule.source)
-            strings[target] = derive_column(raw.frame[rule.source], rule, mapping.date_formats_for(table.name))
     known = set(table.column_names)
     used = {rule.source for rule in tm.derive.values()}
     extra = [c for c in raw.frame.columns if renames.get(c, c) not in known and c not in used]
@@ -95,11 +87,7 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
                    f"tables.{table.name}.columns)" if extra else ""
             raise FeedError(table.feed, rel, f"required column is missing{hint}", col.name)
         missing_optional.append(col.name)
-    for col in table.columns:
-        export = next((k for k, v in renames.items() if v == col.name), col.name)
-        t = raw.arrow_types.get(export)
-        if t is not None and not any(ok(t) for ok in _ARROW_OK[col.kind]):
-            raise FeedError(table.feed, rel, f"Parquet type {t} cannot hold a {col.kind} column (retyped)", col.name)
+    _check_arrow_types(table, rel, raw.arrow_types, renames)
     strings = strings[[c for c in table.column_names if c in strings.columns]]
     for name in missing_optional:
         strings[name] = pd.Series("", index=strings.index, dtype=STRING)
@@ -126,6 +114,31 @@ def stage_table(table: Table, path: Path, source: Path, mapping: Mapping,
                        malformed=raw.malformed, blank_rows=raw.blank_rows, extra_columns=extra,
                        missing_optional_columns=missing_optional, derived_columns=derived,
                        unknown_codes={c: n for c, n in unknown_codes.items() if n})
+
+
+def _with_derived(table: Table, rel: str, strings: pd.DataFrame, frame: pd.DataFrame, derive: dict[str, Derive],
+                  date_formats: list[str]) -> pd.DataFrame:
+    """``strings`` plus the columns the mapping derives from the file's own columns."""
+    if not derive:
+        return strings
+    strings = strings.copy(deep=False)
+    for target, rule in derive.items():
+        if target in strings.columns:
+            raise FeedError(table.feed, rel, f"the mapping derives {target!r} but the file has it too", target)
+        if rule.source not in frame.columns:
+            raise FeedError(table.feed, rel, f"the mapping derives {target!r} from {rule.source!r}, which the "
+                            "file does not have", rule.source)
+        strings[target] = derive_column(frame[rule.source], rule, date_formats)
+    return strings
+
+
+def _check_arrow_types(table: Table, rel: str, arrow_types: dict[str, pa.DataType], renames: dict[str, str]) -> None:
+    """A Parquet file's column types can hold the contract's kinds (else the column was retyped)."""
+    for col in table.columns:
+        export = next((k for k, v in renames.items() if v == col.name), col.name)
+        t = arrow_types.get(export)
+        if t is not None and not any(ok(t) for ok in _ARROW_OK[col.kind]):
+            raise FeedError(table.feed, rel, f"Parquet type {t} cannot hold a {col.kind} column (retyped)", col.name)
 
 
 def derive_column(source: pd.Series, rule: Derive, date_formats: list[str]) -> pd.Series:

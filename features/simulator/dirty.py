@@ -110,37 +110,14 @@ def dirty_table(name: str, df: pd.DataFrame, rate: float, rng: np.random.Generat
             continue
         col = options[int(rng.integers(0, len(options)))]
         before = cols[col].iat[row]
-        if kind == "alias":
-            choices = aliases[before]
-            after = choices[int(rng.integers(0, len(choices)))]
-        elif kind == "date_format":
-            after = _reformat([before], DATE_FORMATS[1 + int(rng.integers(0, 3))])[0]
-        elif kind == "missing":
-            after = None
-        elif kind == "out_of_range":
-            after = OUT_OF_RANGE[name][col]
-        elif kind == "unknown_employee":
-            after = f"E9{int(rng.integers(0, 1_000_000)):06d}"
-        else:
-            after = f" {before} " if rng.random() < 0.5 else f"  {before}"
+        after = _dirty_value(kind, before, OUT_OF_RANGE.get(name, {}).get(col), aliases, rng)
         changed.setdefault(col, ([], []))
         changed[col][0].append(row)
         changed[col][1].append(after)
         log.append({"row": row, "kind": kind, "column": col, "original_value": _text(before),
                     "written_value": _text(after)})
     for col, (r, v) in changed.items():
-        kind = CONTRACT[name].column(col).kind
-        series = cols[col]
-        if kind == "int":
-            series = series.astype("Int64")
-        elif kind == "float":
-            series = series.astype("float64")
-            v = [np.nan if x is None else x for x in v]
-        else:
-            series = series.astype(object)
-        series = series.copy()
-        series.iloc[np.array(r)] = v if kind != "int" else pd.array(v, dtype="Int64")
-        df[col] = series
+        df[col] = _with_values(cols[col], CONTRACT[name].column(col).kind, r, v)
     dup_src = np.sort(np.array(dup_src, np.int64))
     if len(dup_src):
         order = np.sort(np.r_[np.arange(n), dup_src], kind="stable")
@@ -155,6 +132,37 @@ def dirty_table(name: str, df: pd.DataFrame, rate: float, rng: np.random.Generat
     for e in log:
         e.update({"feed": feed, "table": name, "file": f"{feed}/{name}.{fmt}"})
     return df, log
+
+
+def _dirty_value(kind: str, before: object, out_of_range: object, aliases: dict[str, list[str]],
+                 rng: np.random.Generator) -> object:
+    """The value a dirty row of this kind gets in place of ``before`` (``out_of_range``: the column's)."""
+    if kind == "alias":
+        choices = aliases[before]
+        return choices[int(rng.integers(0, len(choices)))]
+    if kind == "date_format":
+        return _reformat([before], DATE_FORMATS[1 + int(rng.integers(0, 3))])[0]
+    if kind == "missing":
+        return None
+    if kind == "out_of_range":
+        return out_of_range
+    if kind == "unknown_employee":
+        return f"E9{int(rng.integers(0, 1_000_000)):06d}"
+    return f" {before} " if rng.random() < 0.5 else f"  {before}"
+
+
+def _with_values(series: pd.Series, kind: str, rows: list[int], values: list[object]) -> pd.Series:
+    """A copy of a column with ``values`` written at the row positions ``rows`` (a dtype that holds them)."""
+    if kind == "int":
+        series = series.astype("Int64")
+    elif kind == "float":
+        series = series.astype("float64")
+        values = [np.nan if x is None else x for x in values]
+    else:
+        series = series.astype(object)
+    series = series.copy()
+    series.iloc[np.array(rows)] = values if kind != "int" else pd.array(values, dtype="Int64")
+    return series
 
 
 def alias_map(course_aliases: pd.DataFrame) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.feature_repo.services import ATTRITION_SERVICE
 from models.attrition.reasons import DRIVERS, KIND, LEVERS, MIN_LEVER_CHANGE
 from models.explanation import Explanation, explain_values, tree_contributions
 
@@ -60,7 +61,7 @@ class AttritionModel:
         min_child_samples: int = 100,
         calibration_months: int = 4,
         categorical: tuple[str, ...] = ("job_family",),
-        feature_service: str = "attrition_v1",
+        feature_service: str = ATTRITION_SERVICE,
         alert_top_share: float = 0.10,
         alert_horizon: int = 3,
         num_threads: int = 0,
@@ -80,7 +81,7 @@ class AttritionModel:
         self.alert_horizon = alert_horizon
         self.num_threads = num_threads  # 0: OpenMP's default (OMP_NUM_THREADS, else every core)
         self.random_state = random_state
-        self.extra_trees = extra_trees  # LightGBM's own defaults for these two: a model made without them is as before
+        self.extra_trees = extra_trees  # LightGBM's own defaults for these two
         self.max_cat_to_onehot = max_cat_to_onehot
         self.reg_lambda = reg_lambda
 
@@ -177,15 +178,12 @@ class AttritionModel:
         LightGBM turns a pandas frame into float64 with each categorical as its code in the booster's
         ``pandas_categorical`` (NaN when unknown); doing it here skips building the frame and LightGBM's
         per-call pandas handling. A request's few rows are read from one object view of the frame (looking up
-        each column of a fresh frame costs ~10 µs); a column with values other than Python numbers, None or
-        text is converted as a column. A subclass that overrides ``_matrix`` keeps it: its frame is converted
-        the way LightGBM would convert it.
+        each column of a fresh frame is slow); a column with values other than Python numbers, None or text is
+        converted as a column. This is the only way rows reach the booster for prediction and explanation.
         """
         n = len(df)
         if n == 0:  # as LightGBM says of an empty frame
             raise ValueError("Input data must be 2 dimensional and non empty.")
-        if type(self)._matrix is not AttritionModel._matrix:
-            return _lightgbm_array(self._matrix(df, months_ahead), self.booster_)
         codes = self._category_codes()
         view = _value_columns(df, self.feature_columns_) if n <= _SMALL_ROWS else None
         columns = []
@@ -277,14 +275,9 @@ class AttritionModel:
     def explain_langs(self, df: pd.DataFrame, horizon: int = 3, langs: tuple[str, ...] = ("en", "zh"),
                       top: int = 5) -> dict[str, list[Explanation]]:
         """The same contributions worded in several languages (TreeSHAP computed once)."""
-        own = type(self).contributions is not AttritionModel.contributions or type(self)._matrix is not AttritionModel._matrix
-        if own:  # a subclass's own contributions or frame: its frame's columns and values
-            base, contrib, X0 = self.contributions(df, horizon)
-            columns, values = list(X0.columns), X0.to_numpy(dtype=object)
-        else:
-            X0 = self._array(df, 0)
-            base, contrib = self._contributions_of(X0, horizon)
-            columns, values = [*self.feature_columns_, MONTHS_AHEAD], self._values(X0)
+        X0 = self._array(df, 0)
+        base, contrib = self._contributions_of(X0, horizon)
+        columns, values = [*self.feature_columns_, MONTHS_AHEAD], self._values(X0)
         k_col = columns.index(MONTHS_AHEAD)
         base = base + contrib[:, k_col]
         contrib = np.delete(contrib, k_col, axis=1)
@@ -306,29 +299,19 @@ class AttritionModel:
     # ------------------------------------------------------------------ what-if levers
     def levers(self, df: pd.DataFrame, horizon: int = 3) -> list[list[dict]]:
         """Model-based what-ifs (not causal effects): risk after each change that can still be made, per row;
-        only changes that lower the risk by at least ``MIN_LEVER_CHANGE`` are listed."""
-        own = type(self).predict_risk is not AttritionModel.predict_risk or type(self)._hazards is not AttritionModel._hazards
-        if own:  # a subclass's own risks: one call per lever, as before
-            before = self.predict_risk(df, (horizon,))[:, 0]
-            per_lever = {}
-            for name, lever in LEVERS.items():
-                if not set(lever.needs) <= set(self.feature_columns_):
-                    continue
-                changed = lever.apply(df.reset_index(drop=True))
-                per_lever[name] = (lever, self.predict_risk(changed, (horizon,))[:, 0], lever.applies(df))
-        else:  # every variant of every row in one prediction
-            _check_horizons((horizon,))
-            n = len(df)
-            active = [(name, lever) for name, lever in LEVERS.items() if set(lever.needs) <= set(self.feature_columns_)]
-            shown = {name: lever.applies(df) for name, lever in active}
-            active = [(name, lever) for name, lever in active if shown[name].any()]  # the others are not shown
-            plain = df.reset_index(drop=True)
-            X0 = self._array(df, 0)
-            blocks = [X0, *(self._array(lever.apply(plain), 0) for _, lever in active)]
-            risk = _compose(self._hazards_of(np.concatenate(blocks), horizon), (horizon,))[:, 0]
-            before = risk[:n]
-            per_lever = {name: (lever, risk[(i + 1) * n:(i + 2) * n], shown[name])
-                         for i, (name, lever) in enumerate(active)}
+        only changes that lower the risk by at least ``MIN_LEVER_CHANGE`` are listed. Every variant of every
+        row is scored in one prediction from the model's hazards (an override of ``predict_risk`` does not
+        reach them)."""
+        _check_horizons((horizon,))
+        n = len(df)
+        active = [(name, lever) for name, lever in LEVERS.items() if set(lever.needs) <= set(self.feature_columns_)]
+        shown = {name: lever.applies(df) for name, lever in active}
+        active = [(name, lever) for name, lever in active if shown[name].any()]  # the others are not shown
+        plain = df.reset_index(drop=True)
+        blocks = [self._array(df, 0), *(self._array(lever.apply(plain), 0) for _, lever in active)]
+        risk = _compose(self._hazards_of(np.concatenate(blocks), horizon), (horizon,))[:, 0]
+        before = risk[:n]
+        per_lever = {name: (lever, risk[(i + 1) * n:(i + 2) * n], shown[name]) for i, (name, lever) in enumerate(active)}
         out = []
         for i in range(len(df)):
             rows = []
@@ -422,13 +405,6 @@ def _codes_of(values: Sequence, codes: dict[str, int]) -> list[float] | None:
         else:
             return None
     return out
-
-
-def _lightgbm_array(X: pd.DataFrame, booster) -> np.ndarray:
-    """The float64 matrix LightGBM's predict makes of a frame (for a subclass's own ``_matrix``)."""
-    from lightgbm.basic import _data_from_pandas
-
-    return np.ascontiguousarray(_data_from_pandas(X, "auto", "auto", booster.pandas_categorical)[0], dtype=np.float64)
 
 
 def _check_horizons(horizons: tuple[int, ...]) -> None:

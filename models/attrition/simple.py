@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.feature_repo.services import ATTRITION_SERVICE
 from models.attrition.model import (
     HORIZONS,
     MONTHS_AHEAD,
@@ -125,7 +126,7 @@ class LogisticAttritionModel(_HazardModel):
     kind = "logistic"
 
     def __init__(self, C: float = 0.01, categorical: tuple[str, ...] = ("job_family",),
-                 feature_service: str = "attrition_v1", alert_top_share: float = 0.10, alert_horizon: int = 3,
+                 feature_service: str = ATTRITION_SERVICE, alert_top_share: float = 0.10, alert_horizon: int = 3,
                  max_iter: int = 2000):
         self.C = C
         self.categorical = categorical
@@ -215,7 +216,7 @@ class TenureAttritionModel(_HazardModel):
 
     kind = "tenure_km"
 
-    def __init__(self, max_tenure: int = 480, prior_strength: float = 5.0, feature_service: str = "attrition_v1",
+    def __init__(self, max_tenure: int = 480, prior_strength: float = 5.0, feature_service: str = ATTRITION_SERVICE,
                  alert_top_share: float = 0.10, alert_horizon: int = 3):
         self.max_tenure = max_tenure
         self.prior_strength = prior_strength

@@ -2,7 +2,7 @@
 
 Input is the frame of the Feast feature service ``course_ranker_v1`` (one row per candidate course, the
 employee's features repeated on every row). ``recommend`` and ``explain`` also take it as a mapping of
-column → numpy array (see ``training``), which is how serving passes one employee's candidates. The model
+column → numpy array (see ``frames``), which is how serving passes one employee's candidates. The model
 reads only behavioural columns: no ids, no job or org unit codes and never a protected attribute. The
 employee's aggregate gap columns (``mean_skill_gap``, ``max_skill_gap``, ``n_skills_below_required``) are
 constant within a query, so they could act only through interactions, which would let a larger gap on one
@@ -12,7 +12,7 @@ larger gap on a skill never lowers the rank of the course that teaches it (all e
 Cold start: new hires carry their pre-hire assessment gaps in ``skill_gaps`` already. New courses have no
 takers: their ``avg_rating_change`` and ``completion_rate`` are shrunk towards the catalogue prior learned
 at fit time (empirical Bayes: the strength σ²/τ² is estimated from the courses' spread, see
-``training.empirical_bayes``; a number for ``prior_strength`` fixes it) and a ``has_takers`` flag is a
+``fitting.empirical_bayes``; a number for ``prior_strength`` fixes it) and a ``has_takers`` flag is a
 feature, so "no takers yet" is a prior, not a hard penalty.
 
 Score (``docs/course-ranker.md`` has the reasoning and the measurements):
@@ -29,6 +29,10 @@ Counts of takers (``takers_*``, ``peers_*``) are left out by default (``populari
 let the trees re-learn who chose what. The uplift terms are added to the ``expected_gain`` and
 ``avg_rating_change`` contributions and the tree term is scaled, so base + contributions equals the score.
 Inverse-propensity weighting (``propensity_weighting``) measured worse and is off.
+
+Length (over 450 lines): one estimator class whose fit, scoring, recommendation and explanation share its
+fitted state; frame access (``frames``), fitting helpers (``fitting``), the top-k selection (``selection``)
+and the reasons (``reasons``) are already modules of their own.
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ import numpy as np
 import pandas as pd
 
 from features.contract import COURSE_FORMATS
+from features.feature_repo.services import COURSE_RANKER_SERVICE
+from models.course_ranker import fitting, frames
 from models.course_ranker import reasons as R
-from models.course_ranker import training as T
 from models.course_ranker.candidates import addressed_skills, gap_skills
+from models.course_ranker.selection import Limits, placed_by, select_top_k
 from models.explanation import LANGS, Explanation, explain_values, tree_contributions
 
-FEATURE_SERVICE = "course_ranker_v1"
+FEATURE_SERVICE = COURSE_RANKER_SERVICE  # the default; the training job passes its service
 EMPLOYEE_COLUMNS = (
     "job_level", "tenure_months", "last_rating", "rating_trend", "training_hours_3m", "training_hours_12m",
     "training_points_12m", "completions_12m", "enrollments_in_progress", "online_share_12m",
@@ -73,7 +79,7 @@ EXPLAIN_COLUMNS = frozenset((*INPUT_COLUMNS, "course_id", "skill_ids", "skill_ga
 class CourseRanker:
     """Rank candidate courses for an employee; ``fit`` on graded labels, query = (employee, origin)."""
 
-    feature_service_ = FEATURE_SERVICE
+    feature_service_ = FEATURE_SERVICE  # models pickled before ``feature_service`` was a parameter
 
     def __init__(
         self,
@@ -95,6 +101,7 @@ class CourseRanker:
         refit: bool = True,
         n_jobs: int = 2,
         random_state: int = 0,
+        feature_service: str = FEATURE_SERVICE,
     ):
         self.n_estimators = n_estimators
         self.num_leaves = num_leaves
@@ -114,6 +121,7 @@ class CourseRanker:
         self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.feature_service = feature_service
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame, y: Sequence[float] | None = None, *, label_col: str = "label",
@@ -123,7 +131,8 @@ class CourseRanker:
         import lightgbm as lgb
 
         self._check_params()
-        T.require(df, [*INPUT_COLUMNS, *query_cols, time_col, *(["course_id"] if self.propensity_weighting else [])],
+        self.feature_service_ = self.feature_service
+        frames.require(df, [*INPUT_COLUMNS, *query_cols, time_col, *(["course_id"] if self.propensity_weighting else [])],
                  "df")
         labels = np.asarray(df[label_col] if y is None else y, dtype=float)
         if len(labels) != len(df):
@@ -145,24 +154,24 @@ class CourseRanker:
         self.gain_center_ = float(np.mean(gain))
         self.gain_scale_ = float(np.std(gain)) if np.std(gain) > 1e-9 else 1.0
         y_all = data["_y"].to_numpy()
-        w_all = (T.propensity_weights(data["course_id"].astype(str).to_numpy(), y_all, self.max_weight)
+        w_all = (fitting.propensity_weights(data["course_id"].astype(str).to_numpy(), y_all, self.max_weight)
                  if self.propensity_weighting else np.ones(len(y_all)))
         times = pd.Index(data[time_col].unique()).sort_values()
         n_valid = int(np.ceil(len(times) * self.valid_fraction)) if len(times) > 1 else 0
         is_valid = data[time_col].isin(times[len(times) - n_valid:]).to_numpy() if n_valid else np.zeros(len(X), bool)
         params = self._lgb_params()
         train = lgb.Dataset(X[~is_valid], y_all[~is_valid], weight=w_all[~is_valid],
-                            group=T.group_sizes(qid[~is_valid]), free_raw_data=False)
+                            group=fitting.group_sizes(qid[~is_valid]), free_raw_data=False)
         if is_valid.any():
             valid = lgb.Dataset(X[is_valid], y_all[is_valid], weight=w_all[is_valid],
-                                group=T.group_sizes(qid[is_valid]), reference=train)
-            feval = T.weighted_ndcg(qid[is_valid], w_all[is_valid], np.asarray(self.label_gain, float))
+                                group=fitting.group_sizes(qid[is_valid]), reference=train)
+            feval = fitting.weighted_ndcg(qid[is_valid], w_all[is_valid], np.asarray(self.label_gain, float))
             booster = lgb.train(params, train, self.n_estimators, valid_sets=[valid], feval=feval,
                                 callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)])
             self.best_iteration_ = int(booster.best_iteration or self.n_estimators)
             self.valid_ndcg_ = float(booster.best_score["valid_0"]["weighted_ndcg@10"])
             if self.refit:
-                full = lgb.Dataset(X, y_all, weight=w_all, group=T.group_sizes(qid))
+                full = lgb.Dataset(X, y_all, weight=w_all, group=fitting.group_sizes(qid))
                 booster = lgb.train(params, full, self.best_iteration_)
         else:
             self.best_iteration_, self.valid_ndcg_ = self.n_estimators, float("nan")
@@ -171,7 +180,7 @@ class CourseRanker:
         self.columns_ = self._model_columns()
         raw = booster.predict(X.to_numpy(dtype=float), raw_score=True, num_threads=self.n_jobs)
         self.tree_scale_ = float(np.std(raw)) if np.std(raw) > 1e-9 else 1.0
-        self.tree_floor_ = T.lowest_output(booster)
+        self.tree_floor_ = fitting.lowest_output(booster)
         self.gated_ = True
         self.input_columns_ = list(INPUT_COLUMNS)
         self.n_train_rows_, self.n_train_queries_ = len(X), int(len(np.unique(qid)))
@@ -220,7 +229,7 @@ class CourseRanker:
         if self.prior_strength is None:
             keys = [c for c in ("course_id", time_col) if c in data]
             rows = data.drop_duplicates(keys) if len(keys) == 2 else courses
-            self.eb_ = T.empirical_bayes(pd.to_numeric(rows["avg_rating_change"], errors="coerce").to_numpy(float),
+            self.eb_ = fitting.empirical_bayes(pd.to_numeric(rows["avg_rating_change"], errors="coerce").to_numpy(float),
                                          pd.to_numeric(rows["takers_total"], errors="coerce").to_numpy(float))
         if self.eb_ is not None:
             priors["avg_rating_change"] = self.eb_["mean"]
@@ -252,16 +261,16 @@ class CourseRanker:
         covers = np.nan_to_num(out["gap_match"]) > 0
         return np.where(covers, w, 0.0), np.where(covers, 0.0, w * self.tree_floor_)
 
-    def _inputs(self, df: T.Frame) -> dict[str, np.ndarray]:
+    def _inputs(self, df: frames.Frame) -> dict[str, np.ndarray]:
         """Every derived input column as an array.
 
         ``expected_gain`` = min(takers' improvement (shrunk, ≥ 0) × gap skills covered, gap covered): what
         the course would close if it did for this employee what it did for its takers.
         """
-        T.require(df, INPUT_COLUMNS, "df")
-        block = T.block(df, NUMERIC_INPUTS)
+        frames.require(df, INPUT_COLUMNS, "df")
+        block = frames.block(df, NUMERIC_INPUTS)
         out = {c: block[:, i] for i, c in enumerate(NUMERIC_INPUTS)}
-        fmt = T.column(df, "format").astype(object)
+        fmt = frames.column(df, "format").astype(object)
         for c, name in zip(R.FORMAT_COLUMNS, COURSE_FORMATS, strict=True):
             out[c] = (fmt == name).astype(float)
         n = np.nan_to_num(out["takers_total"], nan=0.0)
@@ -283,7 +292,7 @@ class CourseRanker:
         drop = set(self.exclude_columns) | (set() if self.popularity_features else set(POPULARITY_COLUMNS))
         return [c for c in MODEL_COLUMNS if c not in drop]
 
-    def score(self, df: T.Frame) -> np.ndarray:
+    def score(self, df: frames.Frame) -> np.ndarray:
         """Raw ranking scores (higher ranks first) for each row."""
         self._check_fitted()
         return self._score(self._inputs(df))
@@ -307,7 +316,7 @@ class CourseRanker:
         return out
 
     # ------------------------------------------------------------------ recommend
-    def recommend(self, frame: T.Frame, k: int = 10, formats: Iterable[str] | None = None,
+    def recommend(self, frame: frames.Frame, k: int = 10, formats: Iterable[str] | None = None,
                   max_hours: float | None = None, budget: float | None = None,
                   exclude: Iterable[str] | None = None, mandatory_first: bool = False,
                   diversify: bool = True) -> pd.DataFrame:
@@ -319,10 +328,11 @@ class CourseRanker:
         Returns course_id, score, rank, skills_addressed (gap skills the course teaches, largest gap first),
         mandatory, format, hours, cost.
         """
-        chosen, _, _ = self._recommend(frame, k, formats, max_hours, budget, exclude, mandatory_first, diversify)
+        limits = Limits(k, max_hours, budget, mandatory_first, diversify)
+        chosen, _, _ = self._recommend(frame, limits, formats, exclude)
         return pd.DataFrame(chosen, columns=list(RECOMMENDATION_COLUMNS))
 
-    def recommend_explained(self, frame: T.Frame, k: int = 10, formats: Iterable[str] | None = None,
+    def recommend_explained(self, frame: frames.Frame, k: int = 10, formats: Iterable[str] | None = None,
                             max_hours: float | None = None, budget: float | None = None, *, lang: str = "en",
                             top: int = 5, skill_names: Mapping[str, Mapping[str, str]] | None = None,
                             exclude: Iterable[str] | None = None, mandatory_first: bool = False,
@@ -332,46 +342,40 @@ class CourseRanker:
         equal to ``explain(frame, course_ids=[chosen ids])``."""
         if lang not in LANGS:  # before any work: a bad language is the caller's error, not the model's
             raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-        chosen, inputs, idx = self._recommend(frame, k, formats, max_hours, budget, exclude, mandatory_first,
-                                              diversify)
+        limits = Limits(k, max_hours, budget, mandatory_first, diversify)
+        chosen, inputs, idx = self._recommend(frame, limits, formats, exclude)
         if not len(idx):
             return [], []
-        rows = T.rows(frame, idx, EXPLAIN_COLUMNS)
+        rows = frames.rows(frame, idx, EXPLAIN_COLUMNS)
         explained = self._explanations(rows, {c: v[idx] for c, v in inputs.items()}, lang, top, skill_names)
         return [dict(zip(chosen, values, strict=True)) for values in zip(*chosen.values(), strict=True)], explained
 
-    def _recommend(self, frame: T.Frame, k: int, formats: Iterable[str] | None, max_hours: float | None,
-                   budget: float | None, exclude: Iterable[str] | None, mandatory_first: bool, diversify: bool
-                   ) -> tuple[dict[str, list], dict[str, np.ndarray], np.ndarray]:
+    def _recommend(self, frame: frames.Frame, limits: Limits, formats: Iterable[str] | None,
+                   exclude: Iterable[str] | None) -> tuple[dict[str, list], dict[str, np.ndarray], np.ndarray]:
         """The chosen courses (column → list, in rank order), every row's model inputs, the chosen rows."""
-        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
         allowed = None if formats is None else set(formats)
         if allowed is not None and not allowed <= set(COURSE_FORMATS):
             raise ValueError(f"formats must be among {COURSE_FORMATS}, got {sorted(allowed)}")
-        for name, v in (("max_hours", max_hours), ("budget", budget)):
-            if v is not None and not v >= 0:
-                raise ValueError(f"{name} must be >= 0, got {v!r}")
-        T.require(frame, ("course_id", "skill_ids", "skill_gaps", "course_skill_ids"), "frame")
-        if "employee_id" in frame and len(set(T.column(frame, "employee_id"))) > 1:
+        frames.require(frame, ("course_id", "skill_ids", "skill_gaps", "course_skill_ids"), "frame")
+        if "employee_id" in frame and len(set(frames.column(frame, "employee_id"))) > 1:
             raise ValueError("frame must hold the candidates of one employee; use predict_frame for many")
-        if T.n_rows(frame) == 0:
+        if frames.n_rows(frame) == 0:
             return {c: [] for c in RECOMMENDATION_COLUMNS}, {}, np.zeros(0, dtype=int)
         self._check_fitted()
         inputs = self._inputs(frame)
         scores = self._score(inputs)
-        course = T.column(frame, "course_id").astype(str).astype(object)
-        hours = np.nan_to_num(T.as_float(T.column(frame, "hours")))
-        cost = np.nan_to_num(T.as_float(T.column(frame, "cost")))
-        mandatory = T.as_bool(T.column(frame, "mandatory"))
-        fmt = T.column(frame, "format").astype(object)
+        course = frames.column(frame, "course_id").astype(str).astype(object)
+        hours = np.nan_to_num(frames.as_float(frames.column(frame, "hours")))
+        cost = np.nan_to_num(frames.as_float(frames.column(frame, "cost")))
+        mandatory = frames.as_bool(frames.column(frame, "mandatory"))
+        fmt = frames.column(frame, "format").astype(object)
         ok = ~np.isin(course, list(exclude or ()))
         if "already_completed" in frame:
-            ok &= ~T.as_bool(T.column(frame, "already_completed"))
+            ok &= ~frames.as_bool(frames.column(frame, "already_completed"))
         if allowed is not None:
             ok &= np.isin(fmt, list(allowed))
-        gap = gap_skills(T.column(frame, "skill_ids")[0], T.column(frame, "skill_gaps")[0])  # one employee
-        taught = T.column(frame, "course_skill_ids")
+        gap = gap_skills(frames.column(frame, "skill_ids")[0], frames.column(frame, "skill_gaps")[0])  # one employee
+        taught = frames.column(frame, "course_skill_ids")
         found: dict[int, list[str]] = {}
 
         def addressed(i: int) -> list[str]:  # only for the rows the selection looks at
@@ -379,47 +383,18 @@ class CourseRanker:
                 found[i] = addressed_skills(gap, taught[i])
             return found[i]
 
-        order = np.lexsort((course, -scores))
-        if mandatory_first:
-            order = np.concatenate([order[mandatory[order]], order[~mandatory[order]]])
-        chosen: list[int] = []
-        spent = {"hours": 0.0, "cost": 0.0}
-
-        def fits(i: int) -> bool:
-            return ((max_hours is None or spent["hours"] + hours[i] <= max_hours + 1e-9)
-                    and (budget is None or spent["cost"] + cost[i] <= budget + 1e-9))
-
-        def take(i: int) -> None:
-            chosen.append(i)
-            spent["hours"] += hours[i]
-            spent["cost"] += cost[i]
-
-        main_skills: set[str] = set()
-        for i in order:  # top 3: distinct main skills when diversifying
-            if len(chosen) == min(3, k):
-                break
-            main = addressed(i)[0] if addressed(i) else None
-            repeat = diversify and main is not None and main in main_skills
-            if ok[i] and fits(i) and not (repeat and not (mandatory_first and mandatory[i])):
-                take(i)
-                if main is not None:
-                    main_skills.add(main)
-        for i in order:
-            if len(chosen) == k:
-                break
-            if ok[i] and i not in chosen and fits(i):
-                take(i)
-        idx = np.asarray(chosen, dtype=int)
+        idx = select_top_k(np.lexsort((course, -scores)), ok, mandatory, hours, cost,
+                           lambda i: (addressed(i) or [None])[0], limits)
         out = {
             "course_id": course[idx].tolist(), "score": scores[idx].tolist(), "rank": list(range(1, len(idx) + 1)),
             "skills_addressed": [addressed(i) for i in idx], "mandatory": mandatory[idx].tolist(),
             "format": fmt[idx].tolist(), "hours": hours[idx].tolist(), "cost": cost[idx].tolist(),
-            "placed_by": _placed_by(scores[idx], mandatory[idx], mandatory_first),
+            "placed_by": placed_by(scores[idx], mandatory[idx], limits.mandatory_first),
         }
         return out, inputs, idx
 
     # ------------------------------------------------------------------ explain
-    def explain(self, frame: T.Frame, lang: str = "en", top: int = 5,
+    def explain(self, frame: frames.Frame, lang: str = "en", top: int = 5,
                 skill_names: Mapping[str, Mapping[str, str]] | None = None,
                 course_ids: Sequence[str] | None = None) -> list[Explanation]:
         """Exact TreeSHAP per row (or per course in ``course_ids``, in that order), with reasons a person reads.
@@ -430,14 +405,14 @@ class CourseRanker:
         """
         self._check_fitted()
         if course_ids is not None:
-            pos = pd.Index(T.column(frame, "course_id").astype(str)).get_indexer([str(c) for c in course_ids])
+            pos = pd.Index(frames.column(frame, "course_id").astype(str)).get_indexer([str(c) for c in course_ids])
             if (pos < 0).any():
                 missing = [c for c, p in zip(course_ids, pos, strict=True) if p < 0]
                 raise ValueError(f"course_ids not in frame: {missing}")
-            frame = T.rows(frame, pos, EXPLAIN_COLUMNS)  # take only what is read: faster
+            frame = frames.rows(frame, pos, EXPLAIN_COLUMNS)  # take only what is read: faster
         return self._explanations(frame, self._inputs(frame), lang, top, skill_names)
 
-    def _explanations(self, frame: T.Frame, inputs: dict[str, np.ndarray], lang: str, top: int,
+    def _explanations(self, frame: frames.Frame, inputs: dict[str, np.ndarray], lang: str, top: int,
                       skill_names: Mapping[str, Mapping[str, str]] | None) -> list[Explanation]:
         """Explanations of the rows of ``frame`` whose model inputs are ``inputs``.
 
@@ -460,10 +435,10 @@ class CourseRanker:
                                groups=R.GROUPS, direction=1)
         has_gaps = all(c in frame for c in ("skill_ids", "skill_gaps", "course_skill_ids"))
         gaps = R.gap_details(frame) if has_gaps else None
-        fmt = T.column(frame, "format").astype(object)
-        raw_change = T.as_float(T.column(frame, "avg_rating_change"))
-        takers = np.nan_to_num(T.as_float(T.column(frame, "takers_total")))
-        affinity = T.as_float(T.column(frame, "format_affinity"))
+        fmt = frames.column(frame, "format").astype(object)
+        raw_change = frames.as_float(frames.column(frame, "avg_rating_change"))
+        takers = np.nan_to_num(frames.as_float(frames.column(frame, "takers_total")))
+        affinity = frames.as_float(frames.column(frame, "format_affinity"))
         special = {"takers_improvement", "format", "format_affinity"} | ({"skill_gap"} if gaps is not None else set())
         out = []
         for r, e in enumerate(found):
@@ -481,7 +456,7 @@ class CourseRanker:
 
     def _tree_shap(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The trees' exact TreeSHAP (base per row, contributions): per-leaf tables (``models.treeshap``,
-        ~4× faster than LightGBM's ``pred_contrib`` on a request's rows) built on first use, or
+        faster than LightGBM's ``pred_contrib`` on a request's rows) built on first use, or
         ``pred_contrib`` for a booster the tables do not take."""
         cached = self.__dict__.get("_shap_tables")
         if cached is None or cached[0] is not self.booster_:
@@ -493,7 +468,7 @@ class CourseRanker:
                 tables = None
             cached = self._shap_tables = (self.booster_, tables)
         if cached[1] is None:
-            return tree_contributions(T.SingleThread(self.booster_), X)
+            return tree_contributions(fitting.SingleThread(self.booster_), X)
         out = cached[1].contributions(X)
         return out[:, -1], out[:, :-1]
 
@@ -510,22 +485,8 @@ class CourseRanker:
     def __setstate__(self, state: dict) -> None:
         """Unpickle; a model fitted before the gated blend (boosted from ``prior_weight`` × expected gain)
         scores exactly as it did."""
-        self.__dict__.update(T.legacy_state(state))
+        self.__dict__.update(fitting.legacy_state(state))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "booster_"):
             raise RuntimeError("CourseRanker is not fitted; call fit first")
-
-
-def _placed_by(scores: np.ndarray, mandatory: np.ndarray, mandatory_first: bool) -> list[str]:
-    """Why each chosen course sits where it does: ``score`` when no course below it scores higher, else
-    ``mandatory`` (mandatory courses first) or ``diversity`` (the top 3 cover distinct main skills)."""
-    later_best = np.maximum.accumulate(scores[::-1])[::-1]
-    out = []
-    for i in range(len(scores)):
-        below = later_best[i + 1] if i + 1 < len(scores) else -np.inf
-        if below <= scores[i] + 1e-12:
-            out.append("score")
-        else:
-            out.append("mandatory" if mandatory_first and mandatory[i] else "diversity")
-    return out

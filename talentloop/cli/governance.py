@@ -22,7 +22,19 @@ def _model(name: str) -> str:
         raise fail(str(exc)) from exc
 
 
+def _versions(option: str | None) -> list[str] | None:
+    """``--versions 3,4`` as a list (None: not given)."""
+    return [v.strip() for v in option.split(",") if v.strip()] if option else None
+
+
 def register(app: typer.Typer) -> None:
+    _register_promotion(app)
+    _register_retraining(app)
+
+
+def _register_promotion(app: typer.Typer) -> None:
+    """``compare``, ``promote`` and ``deployments``."""
+
     @app.command("compare")
     def compare(
         model: str = typer.Argument(..., help=MODEL_HELP),
@@ -35,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from training_jobs.promotion import compare_versions
 
         name = _model(model)
-        chosen = [v.strip() for v in versions.split(",") if v.strip()] if versions else None
+        chosen = _versions(versions)
         try:
             result = compare_versions(settings(), name, chosen)
         except ValueError as exc:
@@ -69,11 +81,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(event, ensure_ascii=False, default=str))
         else:
-            colour = "red" if event["action"] == REFUSED else "green"
-            console.print(f"[bold {colour}]{event['action']}[/]: {name} v{event['candidate']} "
-                          f"(champion was v{event['from_version'] or '-'}, now v{event['to_version'] or '-'})")
-            for line in event["gate"]["reasons"]:
-                console.print(f"  - {line}")
+            _print_promotion(name, event, refused=event["action"] == REFUSED)
         if event["action"] == REFUSED:
             raise typer.Exit(3)
 
@@ -89,13 +97,13 @@ def register(app: typer.Typer) -> None:
         events = read_log(settings(), name)
         if json_out:
             typer.echo(json.dumps(events, ensure_ascii=False))
-            return
-        rows = [[e["seq"], e["at"][:19], e["by"], e["action"], e["from_version"] or "-", e["to_version"] or "-",
-                 "passed" if e["gate_passed"] else "failed", e["reason"] or "-"] for e in events]
-        console.print(summary(f"Deployments of {name}", ["#", "at (UTC)", "by", "action", "from", "to", "gate",
-                                                          "reason"], rows))
-        if not events:
-            console.print("no promotion attempts logged yet")
+        else:
+            _print_deployments(name, events)
+
+
+
+def _register_retraining(app: typer.Typer) -> None:
+    """``retrain`` and ``model-card``."""
 
     @app.command("retrain")
     def retrain(
@@ -122,10 +130,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps({**result, "outcome": outcome.name.lower(), "exit_code": int(outcome)},
                                   ensure_ascii=False, default=str))
         else:
-            if "compare" in result["steps"]:
-                typer.echo(result["steps"]["compare"]["markdown"])
-            console.print(f"retrain {name}: {outcome.name.lower()} (exit {int(outcome)})"
-                          + (f" — {result['message']}" if "message" in result else ""))
+            _print_retrain(name, result, outcome.name.lower(), int(outcome))
         raise typer.Exit(int(outcome))
 
     @app.command("model-card")
@@ -142,3 +147,26 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise fail(str(exc)) from exc
         sys.stdout.write(card if card.endswith("\n") else card + "\n")
+
+
+def _print_promotion(name: str, event: dict, refused: bool) -> None:
+    colour = "red" if refused else "green"
+    console.print(f"[bold {colour}]{event['action']}[/]: {name} v{event['candidate']} "
+                  f"(champion was v{event['from_version'] or '-'}, now v{event['to_version'] or '-'})")
+    for line in event["gate"]["reasons"]:
+        console.print(f"  - {line}")
+
+
+def _print_retrain(name: str, result: dict, outcome: str, code: int) -> None:
+    if "compare" in result["steps"]:
+        typer.echo(result["steps"]["compare"]["markdown"])
+    console.print(f"retrain {name}: {outcome} (exit {code})" + (f" — {result['message']}" if "message" in result else ""))
+
+
+def _print_deployments(name: str, events: list[dict]) -> None:
+    rows = [[e["seq"], e["at"][:19], e["by"], e["action"], e["from_version"] or "-", e["to_version"] or "-",
+             "passed" if e["gate_passed"] else "failed", e["reason"] or "-"] for e in events]
+    console.print(summary(f"Deployments of {name}", ["#", "at (UTC)", "by", "action", "from", "to", "gate",
+                                                      "reason"], rows))
+    if not events:
+        console.print("no promotion attempts logged yet")

@@ -31,12 +31,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Attrition risk months ahead: leakage check, backtest of LightGBM, logistic regression and the tenure
         hazard on the same folds (and the oracle), register the best."""
-        if folds < 1:
-            raise fail("--folds must be at least 1")
-        if calibration_months is not None and calibration_months < 1:
-            raise fail("--calibration-months must be at least 1")
-        if min_risk is not None and not 0 < min_risk < 1:
-            raise fail("--min-risk must be a probability between 0 and 1 (exclusive)")
+        _check_attrition_options(folds, calibration_months, min_risk)
         from lightgbm.basic import LightGBMError
 
         from training_jobs.attrition import run
@@ -82,27 +77,13 @@ def register(app: typer.Typer) -> None:
         """Skill-demand forecaster: per-horizon backtest vs naive, seasonal naive, drift, AutoETS (and oracle);
         the served method per horizon is the most accurate one."""
         from evaluation.truth import locate
-        from talentloop.cli.train_skill_demand import (
-            parse_columns,
-            parse_horizons,
-            train_skill_demand_command,
-        )
+        from talentloop.cli.train_skill_demand import parse_horizons, train_skill_demand_command
 
         try:
             options = {"horizons": parse_horizons(horizons), "n_windows": windows}
             if windows < 2:
                 raise ValueError(f"--windows must be at least 2, got {windows}")
-            for name, value, allowed in (("--fill", fill, ("reject", "zero", "ffill")),
-                                         ("--freq", freq, ("month", "week", "day")), ("--agg", agg, ("mean", "sum"))):
-                if value not in allowed:
-                    raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-            generic = {"fill": fill, "exog_cols": parse_columns(exog), "static_cols": parse_columns(static),
-                       "freq": freq, "agg": agg}
-            if series is None and (fill != "reject" or exog or static or freq != "month"):
-                used = [n for n, v in (("--fill", fill != "reject"), ("--exog", exog), ("--static", static),
-                                       ("--freq", freq != "month")) if v]
-                raise ValueError(f"{', '.join(used)} apply to --series only; the feature store's series are "
-                                 "monthly, gap-free and have their own columns")
+            generic = _generic_series_options(series, fill, exog, static, freq, agg)
             truth = None if series else locate(settings())
             train_skill_demand_command(json_out=json_out, truth_dir=truth, series_file=series,
                                        options=options, generic=generic)  # prints its own JSON
@@ -131,6 +112,33 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(train, name="train")
     app.add_typer(score, name="score")
+
+
+def _check_attrition_options(folds: int, calibration_months: int | None, min_risk: float | None) -> None:
+    if folds < 1:
+        raise fail("--folds must be at least 1")
+    if calibration_months is not None and calibration_months < 1:
+        raise fail("--calibration-months must be at least 1")
+    if min_risk is not None and not 0 < min_risk < 1:
+        raise fail("--min-risk must be a probability between 0 and 1 (exclusive)")
+
+
+def _generic_series_options(series: Path | None, fill: str, exog: list[str], static: list[str], freq: str,
+                            agg: str) -> dict:
+    """The options of ``train skill-demand --series`` (ValueError naming the option when one is wrong)."""
+    from talentloop.cli.train_skill_demand import parse_columns
+
+    for name, value, allowed in (("--fill", fill, ("reject", "zero", "ffill")),
+                                 ("--freq", freq, ("month", "week", "day")), ("--agg", agg, ("mean", "sum"))):
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    if series is None and (fill != "reject" or exog or static or freq != "month"):
+        used = [n for n, v in (("--fill", fill != "reject"), ("--exog", exog), ("--static", static),
+                               ("--freq", freq != "month")) if v]
+        raise ValueError(f"{', '.join(used)} apply to --series only; the feature store's series are "
+                         "monthly, gap-free and have their own columns")
+    return {"fill": fill, "exog_cols": parse_columns(exog), "static_cols": parse_columns(static), "freq": freq,
+            "agg": agg}
 
 
 def _print_attrition(result: dict, json_out: bool) -> None:

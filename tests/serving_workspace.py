@@ -1,5 +1,7 @@
 """A small trained workspace for the serving tests, built once per test run and copied per worker.
 
+The fixtures over it (``workspace``, ``client``, ``keys``) are in ``tests/conftest.py``.
+
 simulate (300 employees × 24 months, seed 1) → ingest → features → Feast apply + materialize → train the
 attrition model → batch-score attrition → train the course ranker → register a small skill-demand
 forecaster (no backtest). Built once under the
@@ -11,13 +13,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from fastapi.testclient import TestClient
 
 from features.settings import Settings
 
@@ -126,21 +126,36 @@ class Workspace:
             con.close()
 
 
-@pytest.fixture(scope="session")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    shared = shared_workspace(tmp_path_factory)
-    mine = tmp_path_factory.mktemp("serving-home")
-    shutil.copytree(shared / "home", mine / "home")
-    return Workspace(Settings(home=mine / "home"), mine)
-
-
-@pytest.fixture(scope="session")
-def client(workspace: Workspace):
-    from serving.app import create_app
-
-    with TestClient(create_app(workspace.settings), raise_server_exceptions=False) as c:
-        yield c
-
-
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def two_units(ws: Workspace) -> tuple[str, str, list[str], list[str]]:
+    """Two sibling divisions A and B (disjoint subtrees) and the employees now in each subtree."""
+    from serving.auth import OrgTree
+
+    units = ws.org_units()
+    tree = OrgTree(units)
+    root = units.loc[units["parent_id"].isna(), "org_unit_id"].iloc[0]
+    emps = ws.employees()
+    found = []
+    for div in sorted(tree.children[root]):
+        sub = tree.subtree(div)
+        members = emps.loc[emps["org_unit_id"].isin(sub), "employee_id"].tolist()
+        if members:
+            found.append((div, members))
+    (a, in_a), (b, in_b) = found[0], found[1]
+    return a, b, in_a, in_b
+
+
+PROBLEM = "application/problem+json"
+
+
+def problem(r, status: int) -> dict:
+    """The body of a problem+json answer with this status (asserted)."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM), r.headers["content-type"]
+    body = r.json()
+    assert {"type", "title", "status", "detail", "instance"} <= set(body)
+    assert body["status"] == status
+    return body
