@@ -21,6 +21,7 @@ from evaluation.compare import CHAMPION, aliases, baseline_check, spec_for
 from evaluation.fairness_audit import audit_potential, min_impact_ratio, render_markdown
 from evaluation.plots import shap_summary
 from evaluation.potential_backtest import backtest, flat_metrics, fold_origins, potential_units, summarise
+from features.feature_repo.services import POTENTIAL_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition.labels import data_end
@@ -28,7 +29,7 @@ from models.potential import LogisticPotentialModel, PotentialModel
 from models.potential.labels import KEYS, potential_labels
 from training_jobs.tracking import configure, experiment, log_and_register, log_json, log_markdown
 
-SERVICE = "potential_v1"
+SERVICE = POTENTIAL_SERVICE
 REGISTERED_NAME = "potential"
 TEST_MONTHS = 2
 

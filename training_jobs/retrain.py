@@ -83,6 +83,10 @@ def _train(settings: Settings, name: str, seed: int) -> str:
         from training_jobs import course_ranker
 
         return str(course_ranker.run(settings, seed=seed)["registered_version"])
+    if name == "potential":
+        from training_jobs import potential
+
+        return str(potential.run(settings, seed=seed)["version"])
     from evaluation.truth import locate
     from training_jobs import skill_demand
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from features.build.talent_pool import load_rules
+from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE, TALENT_POOL_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition.alerts import connect
@@ -110,8 +111,8 @@ def run(settings: Settings, as_of: str | None = None) -> dict:
     rules = load_rules(settings)
     feats = historical_features(settings, snaps, model.feature_service_)
     feats = feats[feats[model.feature_columns_].notna().any(axis=1)].reset_index(drop=True)
-    pool = historical_features(settings, feats[KEYS], "talent_pool_v1")
-    context = historical_features(settings, feats[KEYS], "employee_context_v1")
+    pool = historical_features(settings, feats[KEYS], TALENT_POOL_SERVICE)
+    context = historical_features(settings, feats[KEYS], EMPLOYEE_CONTEXT_SERVICE)
     p = model.predict_proba(feats)
     high = (p >= model.threshold_).astype(int)
     both = model.explain_langs(feats, langs=("en", "zh"))

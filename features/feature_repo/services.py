@@ -12,7 +12,7 @@ COURSE_RANKER_SERVICE = "course_ranker_v1"
 COURSE_RANKER_CONTEXT_SERVICE = "course_ranker_context_v1"  # skill lists the ranker's reasons name
 SKILL_DEMAND_SERVICE = "skill_demand_v1"
 EMPLOYEE_CONTEXT_SERVICE = "employee_context_v1"  # lookup keys (org unit, job) for access checks
-TALENT_POOL_SERVICE = "talent_pool_v1"  # pool membership and next-job readiness (not attrition inputs)
+TALENT_POOL_SERVICE = "talent_pool_v1"  # pool membership and next-job readiness (docs/talent-pool.md)
 POTENTIAL_SERVICE = "potential_v1"  # the high-potential model's inputs
 
 FEATURE_SERVICES = (ATTRITION_SERVICE, COURSE_RANKER_SERVICE, SKILL_DEMAND_SERVICE, EMPLOYEE_CONTEXT_SERVICE,

@@ -13,6 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.feature_repo.services import POTENTIAL_SERVICE
 from models.explanation import Explanation, explain_values, tree_contributions
 from models.wording.potential import DRIVERS
 
@@ -57,7 +58,7 @@ class PotentialModel:
     # Chosen on a differently seeded company (simulate --seed 11, 2,000 × 36 months), never on the demo's seed 7:
     # 4 leaves and 800 rows per leaf kept ROC-AUC (0.717) and halved the ECE of 15 leaves / 200 rows.
     def __init__(self, n_estimators: int = 2000, learning_rate: float = 0.03, num_leaves: int = 4,
-                 min_child_samples: int = 800, calibration_months: int = 3, feature_service: str = "potential_v1",
+                 min_child_samples: int = 800, calibration_months: int = 3, feature_service: str = POTENTIAL_SERVICE,
                  top_share: float = 0.10, random_state: int = 0, num_threads: int = 0, reg_lambda: float = 5.0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -142,7 +143,7 @@ class LogisticPotentialModel:
 
     kind = "logistic"
 
-    def __init__(self, C: float = 0.5, feature_service: str = "potential_v1", top_share: float = 0.10,
+    def __init__(self, C: float = 0.5, feature_service: str = POTENTIAL_SERVICE, top_share: float = 0.10,
                  calibration_months: int = 3):
         self.C = C
         self.feature_service = feature_service

@@ -40,7 +40,8 @@ class SkillGap(BaseModel):
 class NextJobCourse(BaseModel):
     course_id: str
     title: str = Field(description="Course title in the requested language.")
-    skills: list[str] = Field(description="Next-job skills with a gap that the course teaches, largest gap first.")
+    skills: list[str] = Field(description="Names of the next-job skills with a gap that the course teaches, largest "
+                                          "gap first.")
     hours: float | None
     format: str | None
 
@@ -93,6 +94,7 @@ def _row(r: dict, lang: str) -> TalentRow:
     gaps = [SkillGap(skill_id=g["skill_id"], name=g.get("name", {}).get(lang) or g.get("name", {}).get("en")
                      or g["skill_id"], gap=g.get("gap")) for g in d.get("next_job_gaps", [])]
     explanation = d.get("explanation")
+    skill_name = {g.skill_id: g.name for g in gaps}
     return TalentRow(
         employee_id=r["employee_id"], org_unit_id=r.get("org_unit_id"), as_of=r["as_of"],
         talent_pool_member=bool(r.get("talent_pool_member")), pool_unit_id=r.get("pool_unit_id"),
@@ -101,7 +103,8 @@ def _row(r: dict, lang: str) -> TalentRow:
         readiness=Readiness(next_job_id=r.get("next_job_id"), score=r.get("readiness"),
                             mean_gap=d.get("next_job_mean_gap"), gaps=gaps,
                             courses=[NextJobCourse(course_id=c["course_id"], title=c.get("title", {}).get(lang)
-                                                   or c["course_id"], skills=c.get("skills", []), hours=c.get("hours"),
+                                                   or c["course_id"], skills=[skill_name.get(k, k) for k in c.get("skills", [])],
+                                                   hours=c.get("hours"),
                                                    format=c.get("format")) for c in d.get("next_job_courses", [])]),
         risk=r.get("risk"), risk_horizon_months=r.get("risk_horizon") if r.get("risk") is not None else None,
         alert_id=r.get("alert_id"), impact=r.get("impact"), expected_loss=r.get("expected_loss"),

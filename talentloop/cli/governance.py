@@ -10,7 +10,7 @@ import typer
 
 from talentloop.cli._common import console, fail, settings, summary, writes
 
-MODEL_HELP = "attrition, course-ranker or skill-demand."
+MODEL_HELP = "attrition, course-ranker, skill-demand or potential."
 
 
 def _model(name: str) -> str:
