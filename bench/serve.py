@@ -68,7 +68,7 @@ def baseline_app():
         except Exception:  # noqa: BLE001 - no course ranker in this workspace: that phase is skipped
             state["ranker"] = None
         else:
-            from serving.routers.recommendations import load_catalog
+            from serving.catalog import load_catalog
 
             state["catalog"] = load_catalog(settings)
         yield

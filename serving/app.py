@@ -1,7 +1,7 @@
 """The app factory: ``create_app(settings)``; models and stores are loaded in the lifespan, never at import.
 
-Run with ``talentloop serve`` (uvicorn with ``factory=True``). ``reload_seconds`` (or the environment
-variable ``TALENTLOOP_RELOAD_SECONDS``) polls the ``champion`` aliases and swaps in new versions; an admin
+Run with ``talentloop serve`` (uvicorn with ``factory=True``). ``reload_seconds`` (or the setting
+``TALENTLOOP_RELOAD_SECONDS``) polls the ``champion`` aliases and swaps in new versions; an admin
 can also ``POST /v1/admin/models/reload``, which reaches every worker through the workspace's reload signal
 file (``serving.services.reload_signal``, read by each worker about once a second).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,7 +33,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
                registry: ModelRegistry | None = None) -> FastAPI:
     """A new app. ``settings`` default to the environment; ``registry`` lets a caller supply model loading."""
     if reload_seconds is None:
-        reload_seconds = float(os.environ.get("TALENTLOOP_RELOAD_SECONDS", "0") or 0)
+        reload_seconds = (settings or Settings()).reload_seconds
     metrics = Metrics()
 
     @asynccontextmanager

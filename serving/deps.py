@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE
 from features.settings import Settings
 from serving.auth import Principal
 from serving.errors import Problem, forbidden, not_found, unauthorized, unavailable
@@ -132,7 +133,7 @@ def employee_features(svc: Services, store: Any, who: Principal, employee_id: st
     from features.store import online_features
 
     if who.scoped:
-        context = online_features(store, "employee_context_v1", [{"employee_id": employee_id}])
+        context = online_features(store, EMPLOYEE_CONTEXT_SERVICE, [{"employee_id": employee_id}])
         unit = context.values["org_unit_id"][0]
         if context.missing or not who.sees(unit):
             raise not_found(f"employee {employee_id} not found")

@@ -2,8 +2,8 @@
 
 The ranker's feature service (``course_ranker_v1``) joins the employee's snapshot (``employee_monthly``), each
 course's facts (``course_stats``), how peers in the employee's job take it (``job_course_stats``) and the
-pair features of the on-demand view (``employee_course_match``). Reading it online for every candidate cost
-~20 ms a request: Feast decodes every row and runs the on-demand view through its own machinery. Here:
+pair features of the on-demand view (``employee_course_match``). Reading it online for every candidate is
+slow: Feast decodes every row and runs the on-demand view through its own machinery. Here:
 
 - the employee's snapshot is read online per request (one entity row, as any endpoint does);
 - the course-keyed views change only when the online store is written (``talentloop features materialize``),

@@ -11,13 +11,18 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from features.feature_repo.services import ATTRITION_SERVICE, EMPLOYEE_CONTEXT_SERVICE
 from features.settings import Settings
 from serving import audit
 from serving import auth as auth_mod
+from serving.catalog import Catalog, load_catalog, load_demand_history
 from serving.ranker_inputs import RankerInputs
 from serving.registry import ModelRegistry, mlflow_loader, mlflow_resolver
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger("talentloop.serving")
 
@@ -25,10 +30,10 @@ log = logging.getLogger("talentloop.serving")
 class CachedFeatureStore:
     """A FeatureStore whose feature services are resolved once.
 
-    ``FeatureStore.get_feature_service`` re-reads the registry on every call by default (~5 ms) and that
-    refresh also clears Feast's per-service request-context cache (~20 ms per online read in all). Serving
+    ``FeatureStore.get_feature_service`` re-reads the registry on every call by default, and that refresh
+    also clears Feast's per-service request-context cache, which then dominates an online read. Serving
     resolves each service once (definitions change only with ``talentloop features apply`` + a restart or
-    reload), which brings a one-employee read to ~1 ms. Everything else is delegated.
+    reload). Everything else is delegated.
     """
 
     def __init__(self, store: Any):
@@ -63,8 +68,8 @@ class Services:
     db: sqlite3.Connection
     store: CachedFeatureStore | None = None
     store_error: str | None = None
-    catalog: Any = None  # course catalog for candidate generation (see routers.recommendations)
-    demand_history: Any = None  # skill_demand_v1 series history (see routers.skill_demand)
+    catalog: Catalog | None = None  # course catalog for candidate generation
+    demand_history: pd.DataFrame | None = None  # skill-demand series history (see serving.catalog)
     db_lock: threading.Lock = field(default_factory=threading.Lock)
     _ranker_inputs: dict[str, RankerInputs] = field(default_factory=dict, init=False, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -144,7 +149,7 @@ class Services:
             try:
                 from features.store import online_features
 
-                online_features(self.store, "employee_context_v1", [{"employee_id": "__readyz__"}])
+                online_features(self.store, EMPLOYEE_CONTEXT_SERVICE, [{"employee_id": "__readyz__"}])
                 return "ok"
             except Exception as exc:  # noqa: BLE001
                 return f"unreadable: {str(exc).splitlines()[0][:200]}"
@@ -183,7 +188,7 @@ def _feature_store(settings: Settings) -> tuple[CachedFeatureStore | None, str |
                 return None, f"no online store at {online}: run `talentloop features materialize`"
             st = Path(online).stat()
             store.opened_inode = (st.st_dev, st.st_ino)
-        for service in ("attrition_v1", "employee_context_v1"):
+        for service in (ATTRITION_SERVICE, EMPLOYEE_CONTEXT_SERVICE):
             online_features(store, service, [{"employee_id": "__warm_up__"}])  # resolves and caches the service
         return store, None
     except Exception as exc:  # noqa: BLE001 - reported by /readyz
@@ -242,31 +247,9 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     lock = threading.Lock()  # one connection, one lock: alerts, keys and audit share it
     svc = Services(settings=settings, registry=registry, tree=tree, keys=auth_mod.KeyStore(db, tree, lock),
                    audit=audit.AuditLog(db, lock), db=db, store=store, store_error=store_error, db_lock=lock)
-    from serving.routers.recommendations import load_catalog
-
     svc.catalog = load_catalog(settings)
     if store is not None and "course_ranker" in registry.loaded():
         svc.ranker_inputs(registry.get("course_ranker").model.feature_service_)
     if "skill_demand" in registry.loaded():
         svc.demand_history = load_demand_history(settings, registry.get("skill_demand").model)
     return svc
-
-
-def load_demand_history(settings: Settings, model: Any) -> Any:
-    """The monthly history of every org unit × skill series, as the forecaster was trained on it: the
-    ``unit_skill_monthly`` snapshots as entity frame of a point-in-time read of the model's feature service,
-    the month as ``model.time_col`` and the unit's type (a static input). None when never built."""
-    import pandas as pd
-
-    from features.build import feature_path
-    from features.offline import read_clean
-    from features.store import EVENT_TIMESTAMP, historical_features
-
-    path = feature_path(settings.feature_dir, "unit_skill_monthly")
-    if not path.exists():
-        return None
-    entity = pd.read_parquet(path, columns=["org_unit_id", "skill_id", EVENT_TIMESTAMP])
-    frame = historical_features(settings, entity, model.feature_service_)
-    frame[model.time_col] = frame[EVENT_TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
-    units = read_clean(settings, "org_units")[["org_unit_id", "unit_type"]].astype(str)
-    return frame.drop(columns=EVENT_TIMESTAMP).merge(units, on="org_unit_id", how="left")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from features.settings import Settings
+from tests.factories import ensure_champion
 from tests.serving_workspace import Workspace, shared_workspace, two_units
 
 # Two xdist workers on two cores: one OpenMP (LightGBM) thread each, set before anything imports lightgbm.
@@ -92,20 +93,6 @@ def trained_workspace(tmp_path_factory, feature_workspace) -> Settings:
         score_attrition.run(settings)
 
     return Settings(home=_shared_stage(tmp_path_factory, "trained", build))
-
-
-def ensure_champion(settings: Settings, name: str) -> None:
-    """Force ``name``'s first version past the promotion gate when it refused it: tests that serve need a model
-    to serve; the gate's refusal is what tests/test_gate_first_version.py and tests/test_governance.py
-    test."""
-    from evaluation.compare import aliases
-    from training_jobs.promotion import promote
-    from training_jobs.tracking import configure
-
-    current = aliases(configure(settings), name)
-    if "champion" not in current and "challenger" in current:
-        promote(settings, name, current["challenger"], force=True, by="test fixture",
-                reason="the tests need a model to serve; the gate refused this small company's first version")
 
 
 def _rebase_feast(settings: Settings) -> None:

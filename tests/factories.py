@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import CONTRACT
+from features.settings import Settings
 
 # ---------------------------------------------------------------------- ingestion
 EMPLOYEES = ["E1", "E2", "E3", "E4", "E5", "E6"]
@@ -439,3 +440,17 @@ def make_series(n_series: int = 24, n_months: int = 30, seed: int = 0) -> pd.Dat
             "holders_at_required": 10.0, "in_training": 2.0, "vol_attrition_rate_12m": 0.12,
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+def ensure_champion(settings: Settings, name: str) -> None:
+    """Force ``name``'s first version past the promotion gate when it refused it: tests that serve need a model
+    to serve; the gate's refusal is what tests/test_gate_first_version.py and tests/test_governance.py
+    test."""
+    from evaluation.compare import aliases
+    from training_jobs.promotion import promote
+    from training_jobs.tracking import configure
+
+    current = aliases(configure(settings), name)
+    if "champion" not in current and "challenger" in current:
+        promote(settings, name, current["challenger"], force=True, by="test fixture",
+                reason="the tests need a model to serve; the gate refused this small company's first version")

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from features.settings import Settings
-from tests.conftest import ensure_champion
+from tests.factories import ensure_champion
 
 EMPLOYEES, MONTHS, SEED = 300, 24, 1
 

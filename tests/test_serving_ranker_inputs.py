@@ -23,8 +23,8 @@ from tests.serving_workspace import Workspace, shared_workspace
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     from features.store import feature_store
+    from serving.catalog import load_catalog
     from serving.ranker_inputs import RankerInputs
-    from serving.routers.recommendations import load_catalog
     from serving.services import CachedFeatureStore
 
     shared = shared_workspace(tmp_path_factory)

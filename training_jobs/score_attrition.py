@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.risk_bands import band_edges, band_of
-from features.feature_repo.services import ATTRITION_SERVICE
+from features.feature_repo.services import ATTRITION_SERVICE, EMPLOYEE_CONTEXT_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import HORIZONS
@@ -80,7 +80,7 @@ def run(settings: Settings, as_of: str | None = None, rule: str = "risk") -> dic
     model, version = load_champion(settings)
     feats = historical_features(settings, snaps, SERVICE)
     feats = feats[feats[model.feature_columns_].notna().any(axis=1)].reset_index(drop=True)
-    context = historical_features(settings, feats[KEYS], "employee_context_v1")
+    context = historical_features(settings, feats[KEYS], EMPLOYEE_CONTEXT_SERVICE)
     risk = model.predict_risk(feats, HORIZONS)
     h = model.policy_.horizon
     levers = [price_levers(lv, pay, v, h, settings.replacement_cost_multiple) for lv, pay, v in

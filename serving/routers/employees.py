@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE
 from models.attrition import HORIZONS
 from models.attrition.alerts import latest_score
 from models.attrition.costs import price_levers
@@ -57,7 +58,7 @@ def _priced(svc: Svc, store, employee_id: str, frame, levers: list[dict], horizo
         return levers
     from features.store import online_features
 
-    context = online_features(store, "employee_context_v1", [{"employee_id": employee_id}])
+    context = online_features(store, EMPLOYEE_CONTEXT_SERVICE, [{"employee_id": employee_id}])
     pay = None if context.missing else context.values.get("base_pay", [None])[0]
     return price_levers(levers, pay, frame["pay_vs_band_mid"].iloc[0], horizon,
                         svc.settings.replacement_cost_multiple)
@@ -82,7 +83,7 @@ def attrition_risk(
     model = champion.model
     feats = employee_features(svc, store, who, employee_id, model.feature_service_)
     stored = _batch_score(svc, employee_id, champion.version, feats.features_as_of)
-    frame = None  # built only when something is computed for this request (~0.4 ms)
+    frame = None  # built only when something is computed for this request
     if stored is not None:
         curve, risk_source = [stored["risks"][f"h{h}"] for h in HORIZONS], "precomputed"
     else:

@@ -12,15 +12,14 @@ courses shown, with exact TreeSHAP, in one pass over the inputs (``CourseRanker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from features.contract import COURSE_FORMATS
-from features.settings import Settings
 from models.wording.courses import placed_by_text, why_empty
 from serving.audit import Entry
+from serving.catalog import Catalog
 from serving.deps import (
     EmployeeId,
     Predictor,
@@ -47,46 +46,6 @@ from serving.schemas import (
 # every endpoint here needs the feature store (503 when it is not available)
 router = APIRouter(prefix=API_PREFIX, tags=["course recommendations"], dependencies=[Depends(feature_store)])
 MAX_BATCH = 500
-
-
-@dataclass(frozen=True)
-class Catalog:
-    """The course catalog (clean tables): candidates by skill, skills per course, titles, skill names, and the
-    job ids (keys of the job × course features)."""
-
-    index: Any  # models.course_ranker.CandidateIndex over (course_id, skill_id) and the mandatory courses
-    course_skill_ids: dict[str, list[str]] = field(default_factory=dict)
-    course_target_levels: dict[str, list[int]] = field(default_factory=dict)  # same order as course_skill_ids
-    titles: dict[str, dict[str, str]] = field(default_factory=dict)
-    skill_names: dict[str, dict[str, str]] = field(default_factory=dict)
-    job_ids: tuple[str, ...] = ()
-
-    @property
-    def course_ids(self) -> list[str]:
-        """Every course that can be a candidate (it teaches a skill), sorted."""
-        return sorted(self.course_skill_ids)
-
-
-def load_catalog(settings: Settings) -> Catalog:
-    import pandas as pd
-
-    from features.offline import read_clean
-    from models.course_ranker import CandidateIndex
-
-    courses = read_clean(settings, "courses")
-    cs_all = read_clean(settings, "course_skills")
-    cs = cs_all[["course_id", "skill_id"]].astype(str)
-    targets = (cs.assign(t=pd.to_numeric(cs_all["target_level"], errors="coerce").to_numpy())
-               .sort_values(["course_id", "skill_id"]).groupby("course_id")["t"].agg(list).to_dict())
-    skills = read_clean(settings, "skills")
-    jobs = read_clean(settings, "jobs")["job_id"].astype(str)
-    by_course = cs.sort_values(["course_id", "skill_id"]).groupby("course_id")["skill_id"].agg(list).to_dict()
-    mandatory = frozenset(courses.loc[courses["mandatory"].fillna(False).astype(bool), "course_id"].astype(str))
-    titles = {str(c): {"en": str(en), "zh": str(zh)}
-              for c, en, zh in zip(courses["course_id"], courses["title_en"], courses["title_zh"], strict=True)}
-    names = {str(s): {"en": str(en), "zh": str(zh)}
-             for s, en, zh in zip(skills["skill_id"], skills["name_en"], skills["name_zh"], strict=True)}
-    return Catalog(CandidateIndex(cs, mandatory), by_course, targets, titles, names, tuple(sorted(set(jobs))))
 
 
 def _formats(formats: list[str] | None) -> list[str] | None:

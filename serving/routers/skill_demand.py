@@ -3,7 +3,7 @@ org unit × skill, with drivers.
 
 The forecaster is a global model over each series' monthly history (lags, rolling means), which the online
 store (latest snapshot only) does not hold: the ``skill_demand_v1`` history is read once at start-up
-(:func:`serving.services.load_demand_history`, the same point-in-time retrieval the training job uses)
+(:func:`serving.catalog.load_demand_history`, the same point-in-time retrieval the training job uses)
 and each request forecasts the series of the requested subtree and skill.
 """
 
