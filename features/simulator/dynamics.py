@@ -115,7 +115,7 @@ def _initial_events(h: History, manager: np.ndarray, rng: np.random.Generator) -
     log.add(PROMOTION, p, day, a["unit"][p], a["job"][p], manager[p], a["pay"][p])
 
 
-REORG_SHUFFLED = ("pay", "promotion", "engagement", "manager", "team", "review", "training", "tenure")
+REORG_SHUFFLED = ("pay", "promotion", "engagement", "manager", "team", "review", "training", "tenure", "pull")
 
 
 def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
@@ -123,9 +123,9 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     """Simulate ``months`` months of a company that starts with ``n_employees`` people.
 
     ``reorg_at`` (opt-in drift, off by default): in that month every team gets a new lead (so everyone's
-    manager changes), and from then on the observable drivers of voluntary exits (:data:`REORG_SHUFFLED`) are
-    shuffled among the employees each month: the exit rate stays the same, but who leaves after a
-    reorganisation depends on the new structure, which the old features no longer tell.
+    manager changes), and from then on the drivers of voluntary exits (:data:`REORG_SHUFFLED`, the latent
+    engagement and outside pull included) are shuffled among the employees each month: the exit rate stays the
+    same, but who leaves after a reorganisation depends on the new structure, which the old features no longer tell.
     """
     tax = build_taxonomy()
     cal = Calendar(start, months)
@@ -267,7 +267,7 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
                      "involuntary": inv, "voluntary": vol, "logit_observable": observable.astype(np.float64),
                      **by_feed,
                      "engagement_latent": eng_latent.astype(np.float64),
-                     "pull": a["pull"][act].astype(np.float64)})
+                     "pull": (a["pull"][act] if shuffle is None else a["pull"][act][shuffle]).astype(np.float64)})
     reason_v = attrition.voluntary_reason(terms, rng)
     reason_i = np.where(rng.random(len(act)) < 0.8, 0, rng.integers(1, 3, len(act)))
     leaving = vol | inv
