@@ -64,8 +64,9 @@ def training_frame(settings: Settings) -> tuple[pd.DataFrame, pd.Timestamp, list
 def run(settings: Settings, seed: int = 0, n_folds: int = 3, model_params: dict | None = None) -> dict:
     """Backtest LightGBM against the logistic baseline (and the oracle on simulated data), fit, audit, register.
 
-    The version becomes ``challenger``; it also becomes ``champion`` when there is none and it is not worse
-    than the logistic baseline on its own backtest (``evaluation.compare.baseline_check``)."""
+    The version becomes ``challenger``; the first one goes through the same gate as every later one
+    (``training_jobs.promotion.gate_new_version``: not worse than the logistic baseline on its own backtest,
+    fairness audit passed)."""
     started = time.time()
     rows, end, columns = training_frame(settings)
     truth_dir = truth_io.locate(settings)
@@ -119,11 +120,13 @@ def run(settings: Settings, seed: int = 0, n_folds: int = 3, model_params: dict 
         log_markdown(render_markdown(audit), "fairness/audit.md")
         log_markdown(_card(model, summary, columns, end, audit, vs_baseline), "model_card.md")
         version = log_and_register(model, REGISTERED_NAME, rows[columns].head(50).reset_index(drop=True),
-                                   metadata={"data_end": str(end.date()), "run_id": run.info.run_id},
-                                   may_be_champion=vs_baseline["passed"])
+                                   metadata={"data_end": str(end.date()), "run_id": run.info.run_id})
+    from training_jobs.promotion import gate_new_version
+
+    gated = gate_new_version(settings, REGISTERED_NAME, version)  # the first version too goes through the gate
     champion = aliases(configure(settings), REGISTERED_NAME).get(CHAMPION)
     return {"model": REGISTERED_NAME, "version": version, "run_id": run.info.run_id, "champion": champion,
-            "baseline_gate": vs_baseline, "folds": len(origins), "training_rows": len(rows),
+            "gate": gated, "baseline_gate": vs_baseline, "folds": len(origins), "training_rows": len(rows),
             "positive_rate": float(rows["label"].mean()), "threshold": model.threshold_,
             "fairness_passed": audit["passed"], "fairness_min_impact_ratio": min_impact_ratio(audit),
             "fairness": {name: {"passed": fam["passed"], "groups": [

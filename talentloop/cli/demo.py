@@ -282,7 +282,10 @@ def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
     from talentloop.cli import _common
 
     verbose = ["--verbose"] if _common.VERBOSE else []
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TALENTLOOP_HOME": str(settings().home),
+    from features.workspace import INHERITED
+
+    env = {**os.environ, INHERITED: str(os.getpid()), "OMP_NUM_THREADS": str(threads),
+           "TALENTLOOP_HOME": str(settings().home),
            "COLUMNS": str(console.width)}
     return subprocess.Popen([sys.executable, "-m", "talentloop", *verbose, *args], env=env, stdout=log,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

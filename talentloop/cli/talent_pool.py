@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from talentloop.cli._common import console, fail, settings, summary
+from talentloop.cli._common import console, fail, settings, summary, writes
 
 
 def _group(app: typer.Typer, name: str) -> typer.Typer:
@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
     train, score = _group(app, "train"), _group(app, "score")
 
     @train.command("potential")
+    @writes("train potential")
     def train_potential(
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
         seed: int = typer.Option(0, help="Random seed of the model."),
@@ -36,28 +37,18 @@ def register(app: typer.Typer) -> None:
             raise fail("--folds must be at least 1")
         from lightgbm.basic import LightGBMError
 
-        from training_jobs.potential import run, to_json
+        from features import progress
+        from training_jobs.potential import run
 
         try:
-            with console.status("training potential (labels, backtest, fit, fairness audit, register)…"):
+            with progress.step("train potential: labels, backtest, fit, fairness audit, register"):
                 result = run(settings(), seed=seed, n_folds=folds)
         except (ValueError, LightGBMError) as exc:
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-        if json_out:
-            typer.echo(to_json(result))
-            return
-        rows = [[r["method"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}", f"{r['ece']:.4f}",
-                 f"{r['ece_pooled']:.4f}", f"{r['brier']:.4f}",
-                 f"{r['precision_at_top_10pct']:.3f}",
-                 f"{r['roc_auc_vs_oracle']:.3f}" if r.get("roc_auc_vs_oracle") is not None else "-"]
-                for r in result["summary"]]
-        console.print(summary(f"potential v{result['version']} (mean over {result['folds']} folds)",
-                              ["method", "ROC-AUC", "PR-AUC", "ECE", "ECE pooled", "Brier", "P@10%", "AUC/oracle"], rows))
-        console.print(f"fairness audit (four-fifths, sex / age band / sex × age band): "
-                      f"{'passed' if result['fairness_passed'] else 'FAILED'}, lowest impact ratio "
-                      f"{result['fairness_min_impact_ratio']:.3f}; champion: v{result['champion'] or '-'}")
+        _print_potential(result, json_out)
 
     @score.command("potential")
+    @writes("score potential")
     def score_potential(
         as_of: str = typer.Option(None, "--as-of", help="Month to score (YYYY-MM or a date); default: latest."),
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
@@ -75,6 +66,10 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(summary("Talent scoring", ["field", "value"], result.items()))
 
+    _register_talent_pool(app)
+
+
+def _register_talent_pool(app: typer.Typer) -> None:
     @app.command("talent-pool")
     def talent_pool(
         org_unit: str = typer.Option(None, "--org-unit", help="Org unit id: its whole subtree (default: all)."),
@@ -131,3 +126,27 @@ def register(app: typer.Typer) -> None:
         title = (f"talent pool {org_unit or ''} as of {month}: {total} rows" if lang == "en"
                  else f"核心人才库 {org_unit or ''} {month}：共{total}人")
         console.print(summary(title, cols, shown[cols].itertuples(index=False)))
+
+
+def _print_potential(result: dict, json_out: bool) -> None:
+    from training_jobs.potential import to_json
+
+    if json_out:
+        typer.echo(to_json(result))
+        return
+    rows = [[r["method"], f"{r['roc_auc']:.3f}", f"{r['pr_auc']:.3f}", f"{r['ece']:.4f}",
+             f"{r['ece_pooled']:.4f}", f"{r['brier']:.4f}",
+             f"{r['precision_at_top_10pct']:.3f}",
+             f"{r['roc_auc_vs_oracle']:.3f}" if r.get("roc_auc_vs_oracle") is not None else "-"]
+            for r in result["summary"]]
+    console.print(summary(f"potential v{result['version']} (mean over {result['folds']} folds)",
+                          ["method", "ROC-AUC", "PR-AUC", "ECE", "ECE pooled", "Brier", "P@10%", "AUC/oracle"], rows))
+    console.print(f"fairness audit (four-fifths, sex / age band / sex × age band): "
+                  f"{'passed' if result['fairness_passed'] else 'FAILED'}, lowest impact ratio "
+                  f"{result['fairness_min_impact_ratio']:.3f}; champion: "
+                  + (f"v{result['champion']}" if result["champion"] else "none"))
+    gate = result.get("gate")
+    if gate is not None:
+        from talentloop.cli.governance import print_gate
+
+        print_gate("potential", result["version"], gate)
