@@ -23,7 +23,7 @@ import pandas as pd
 PSI_BINS = 10
 PSI_WATCH = 0.1  # conventional: below 0.1 stable, 0.1-0.25 a moderate shift
 PSI_RETRAIN = 0.25  # a major shift: the model needs retraining
-PRECISION_FALL = 0.7  # recent realised precision below this share of the backtest's: the alerts lost their value
+PRECISION_FALL = 0.7  # recent precision over base rate below this share of the reference's: alerts lost their value
 RECENT_MONTHS = 3
 _EPS = 1e-4
 
@@ -85,9 +85,11 @@ def alert_outcomes(labelled: pd.DataFrame) -> pd.DataFrame:
 
 def pooled(outcomes: pd.DataFrame) -> dict[str, float | None]:
     """Precision and recall over every month of :func:`alert_outcomes` pooled."""
-    alerts, leavers, hits = (float(outcomes[c].sum()) for c in ("alerts", "leavers", "hits"))
-    return {"precision": hits / alerts if alerts else None, "recall": hits / leavers if leavers else None,
-            "months": len(outcomes)}
+    alerts, leavers, hits, scored = (float(outcomes[c].sum()) for c in ("alerts", "leavers", "hits", "scored"))
+    precision = hits / alerts if alerts else None
+    base = leavers / scored if scored else None
+    return {"precision": precision, "recall": hits / leavers if leavers else None, "base_rate": base,
+            "lift": precision / base if precision is not None and base else None, "months": len(outcomes)}
 
 
 def bands(min_risk: float) -> dict[str, float]:
@@ -115,13 +117,22 @@ def backtest_precision(units: pd.DataFrame, min_risk: float, horizon: int) -> fl
     return float(at.loc[alerted, "y_true"].mean()) if alerted.any() else None
 
 
-def precision_falling(outcomes: pd.DataFrame, reference: float | None, recent: int = RECENT_MONTHS) -> bool:
-    """True when the pooled precision of the latest ``recent`` evaluable months is below ``PRECISION_FALL`` times
-    ``reference`` (the backtest's precision)."""
-    if reference is None or outcomes.empty:
+def backtest_lift(units: pd.DataFrame, min_risk: float, horizon: int) -> float | None:
+    """Precision of the backtest's alerts over its base rate (the exit rate of everyone scored)."""
+    at = units[units["horizon"] == horizon]
+    precision = backtest_precision(units, min_risk, horizon)
+    base = float(at["y_true"].mean()) if len(at) else 0.0
+    return precision / base if precision is not None and base > 0 else None
+
+
+def precision_falling(outcomes: pd.DataFrame, reference_lift: float | None, recent: int = RECENT_MONTHS) -> bool:
+    """True when the precision of the latest ``recent`` evaluable months, as a multiple of their base rate (the
+    lift: what an alert adds to knowing the exit rate), is below ``PRECISION_FALL`` times ``reference_lift``.
+    Precision alone rises and falls with the exit rate; its lift over the base rate is the alerts' value."""
+    if reference_lift is None or outcomes.empty:
         return False
-    latest = pooled(outcomes.tail(recent))["precision"]
-    return latest is not None and latest < PRECISION_FALL * reference
+    latest = pooled(outcomes.tail(recent))["lift"]
+    return latest is not None and latest < PRECISION_FALL * reference_lift
 
 
 def forecast_outcomes(forecast: pd.DataFrame, actual: pd.DataFrame, keys: Sequence[str],

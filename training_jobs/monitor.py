@@ -49,10 +49,12 @@ def run(settings: Settings, log: bool = True) -> dict[str, Any]:
 
     labelled = _labelled_scores(settings, events, end, h)
     outcomes = mon.alert_outcomes(labelled)
-    backtest = mon.backtest_precision(_units(client, mv.run_id), min_risk, h)
+    units = _units(client, mv.run_id)
+    backtest = mon.backtest_precision(units, min_risk, h)
     earlier = outcomes.iloc[: -mon.RECENT_MONTHS] if len(outcomes) >= 2 * mon.RECENT_MONTHS else outcomes.iloc[:0]
-    reference = mon.pooled(earlier)["precision"] if len(earlier) else backtest
+    reference = mon.pooled(earlier)["lift"] if len(earlier) else mon.backtest_lift(units, min_risk, h)
     falling = mon.precision_falling(outcomes, reference)
+    recent_lift = mon.pooled(outcomes.tail(mon.RECENT_MONTHS))["lift"] if len(outcomes) else None
     calibration = mon.band_calibration(labelled, min_risk) if len(labelled) else pd.DataFrame()
     drift = _drift(settings, model, train_run.data.params.get("data_end"))
     max_psi = float(drift["psi"].max()) if len(drift) else 0.0
@@ -63,7 +65,8 @@ def run(settings: Settings, log: bool = True) -> dict[str, Any]:
         "model": "attrition", "version": version, "horizon": h, "min_risk": min_risk, "data_end": str(end.date()),
         "months_evaluated": len(outcomes), "months_scored": int(labelled["as_of"].nunique()) if len(labelled) else 0,
         "precision": pooled["precision"], "recall": pooled["recall"], "backtest_precision": backtest,
-        "reference_precision": reference, "precision_falling": falling, "max_psi": max_psi,
+        "lift": pooled["lift"], "recent_lift": recent_lift, "reference_lift": reference,
+        "precision_falling": falling, "max_psi": max_psi,
         "drifted_features": drifted, "needs_retraining": bool(drifted) or falling,
         "by_month": outcomes.to_dict(orient="records"), "calibration": calibration.to_dict(orient="records"),
         "drift": drift.to_dict(orient="records"), "skill_demand": forecasts,
@@ -165,12 +168,14 @@ def render_markdown(r: dict[str, Any]) -> str:
              f"Largest feature PSI {r['max_psi']:.3f} (retrain at {mon.PSI_RETRAIN}). "
              f"**{'Needs retraining' if r['needs_retraining'] else 'No retraining needed'}**"
              + (f": drifted {', '.join(r['drifted_features'])}" if r["drifted_features"] else "")
-             + ("; precision is falling" if r["precision_falling"] else "") + ".", "",
-             "| month | scored | alerts | leavers | alerts followed by an exit | precision | recall | base rate |",
-             "|---|---|---|---|---|---|---|---|"]
+             + (f"; precision is falling (latest months {r['recent_lift']:.1f}x the base rate against "
+               f"{r['reference_lift']:.1f}x before)" if r["precision_falling"] else "") + ".", "",
+             "| month | scored | alerts | leavers | alerts followed by an exit | precision | recall | base rate | lift |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for m in r["by_month"]:
         lines.append(f"| {m['as_of']} | {m['scored']} | {m['alerts']} | {m['leavers']} | {m['hits']} | "
-                     f"{pct(m['precision'])} | {pct(m['recall'])} | {pct(m['base_rate'])} |")
+                     f"{pct(m['precision'])} | {pct(m['recall'])} | {pct(m['base_rate'])} | "
+                     + ("–" if m["lift"] is None or m["lift"] != m["lift"] else f"{m['lift']:.1f}x") + " |")
     if r["calibration"]:
         lines += ["", "| risk band | scored | mean predicted risk | observed exit rate |", "|---|---|---|---|"]
         lines += [f"| {c['band']} | {c['n']} | {pct(c['mean_risk'])} | {pct(c['observed_rate'])} |"
