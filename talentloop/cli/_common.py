@@ -27,6 +27,7 @@ def quiet_third_parties() -> None:
     import warnings
 
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")  # read when mlflow is imported, later
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # "Downloading artifacts" bars
     shown = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):

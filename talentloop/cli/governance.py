@@ -177,8 +177,9 @@ def _register_retraining(app: typer.Typer) -> None:
 
 def _print_promotion(name: str, event: dict, refused: bool) -> None:
     colour = "red" if refused else "green"
-    console.print(f"[bold {colour}]{event['action']}[/]: {name} v{event['candidate']} "
-                  f"(champion was v{event['from_version'] or '-'}, now v{event['to_version'] or '-'})")
+    before = f"champion was v{event['from_version']}" if event["from_version"] else "no champion before"
+    after = f"now v{event['to_version']}" if event["to_version"] else "no champion now"
+    console.print(f"[bold {colour}]{event['action']}[/]: {name} v{event['candidate']} ({before}, {after})")
     for line in event["gate"]["reasons"]:
         console.print(f"  - {line}")
 
