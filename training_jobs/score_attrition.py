@@ -66,17 +66,25 @@ def select_alerts(scored: pd.DataFrame, policy, rule: str) -> pd.Series:
     raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
 
 
-def run(settings: Settings, as_of: str | None = None, rule: str = "risk") -> dict:
-    from features.store import historical_features
+def active_snapshots(settings: Settings, as_of: str | None) -> tuple[pd.Timestamp, pd.DataFrame]:
+    """The month to score (``as_of`` or the latest with features) and a snapshot row per employee active in it;
+    ValueError naming ``--as-of`` when nobody is."""
     from training_jobs.attrition import feature_window
 
-    started = time.time()
     events = read_clean(settings, "employment_events")
     employees = read_clean(settings, "employees")
     month = _as_of_month(as_of) if as_of else feature_window(settings)[1]
     snaps = snapshots(employees, events, month, month + pd.DateOffset(months=1))
     if snaps.empty:
         raise ValueError(f"no active employees at {month.date()}; check --as-of against the ingested data")
+    return month, snaps
+
+
+def run(settings: Settings, as_of: str | None = None, rule: str = "risk") -> dict:
+    from features.store import historical_features
+
+    started = time.time()
+    month, snaps = active_snapshots(settings, as_of)
     model, version = load_champion(settings)
     feats = historical_features(settings, snaps, SERVICE)
     feats = feats[feats[model.feature_columns_].notna().any(axis=1)].reset_index(drop=True)

@@ -19,7 +19,7 @@ from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE, TALENT_POOL
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition.alerts import connect
-from models.attrition.labels import KEYS, snapshots
+from models.attrition.labels import KEYS
 from models.potential import store
 from models.potential.impact import impact_of_loss, regrettable, top_share_in_pool
 from training_jobs.score_attrition import load_champion
@@ -97,16 +97,10 @@ def _top_share(frame: pd.DataFrame, by: str, flag: str, share: float = 0.10) -> 
 
 def run(settings: Settings, as_of: str | None = None) -> dict:
     from features.store import historical_features
-    from training_jobs.attrition import feature_window
-    from training_jobs.score_attrition import _as_of_month
+    from training_jobs.score_attrition import active_snapshots
 
     started = time.time()
-    events = read_clean(settings, "employment_events")
-    employees = read_clean(settings, "employees")
-    month = _as_of_month(as_of) if as_of else feature_window(settings)[1]
-    snaps = snapshots(employees, events, month, month + pd.DateOffset(months=1))
-    if snaps.empty:
-        raise ValueError(f"no active employees at {month.date()}; check --as-of against the ingested data")
+    month, snaps = active_snapshots(settings, as_of)
     model, version = load_champion(settings, "potential")
     rules = load_rules(settings)
     feats = historical_features(settings, snaps, model.feature_service_)
