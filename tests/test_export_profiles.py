@@ -93,6 +93,13 @@ def test_leaky_dates_stayers_reviews_after_the_end_and_keeps_only_leavers_last_m
     rev["date"] = pd.to_datetime(rev["review_date"], format="%Y-%m-%d", errors="coerce")
     rev = rev.dropna(subset=["date"])
     rev["exit"] = rev["employee_id"].str.strip().map(exits)
+    # people whose events the dirty-data injection corrupted (an orphaned id, an unreadable date) cannot be
+    # told leaver or stayer from the export alone: the check is on everyone else
+    dirty = pd.read_parquet(out / TRUTH / "dirty_rows.parquet")
+    dirty = dirty[dirty["table"] == "employment_events"]
+    unsure = set(ev.iloc[[r for r in dirty["row"].dropna().astype(int) if r < len(ev)]]["employee_id"].str.strip())
+    unsure |= set(dirty.loc[dirty["column"] == "employee_id", "original_value"].dropna().astype(str).str.strip())
+    rev = rev[~rev["employee_id"].str.strip().isin(unsure)]
     stay, leave = rev[rev["exit"].isna()], rev[rev["exit"].notna()]
     assert len(stay) and len(leave)
     assert (stay["date"] > end).all()

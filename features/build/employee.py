@@ -177,8 +177,6 @@ def employee_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
             {win('transfers', 12)}::BIGINT AS transfers_12m,
             (g.base_pay / nullif(j.pay_band_mid, 0) - 1)::FLOAT AS pay_vs_band_mid,
             ((g.base_pay - j.pay_band_min) / nullif(j.pay_band_max - j.pay_band_min, 0))::FLOAT AS pay_band_position,
-            (g.base_pay / nullif(median(g.base_pay) OVER (PARTITION BY g.job_id, g.T), 0) - 1)::FLOAT
-                AS pay_vs_job_median,
             rv.overall_rating::BIGINT AS last_rating,
             rv.prev_rating::BIGINT AS prev_rating,
             (rv.overall_rating - rv.prev_rating)::BIGINT AS rating_trend,
@@ -203,6 +201,9 @@ def employee_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
             {share('n_online')} AS online_share_12m,
             {share('n_workshop')} AS workshop_share_12m,
             {share('n_mentoring')} AS mentoring_share_12m,
+            -- attrition-only inputs (ATTRITION_NUMERIC), after the shared ones as the view declares them
+            (g.base_pay / nullif(median(g.base_pay) OVER (PARTITION BY g.job_id, g.T), 0) - 1)::FLOAT
+                AS pay_vs_job_median,
             coalesce(js.skill_ids, []::VARCHAR[]) AS skill_ids,
             coalesce(sk.skill_gaps, []::FLOAT[]) AS skill_gaps,
             coalesce(js.skill_required_levels, []::BIGINT[]) AS skill_required_levels,
