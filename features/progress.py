@@ -64,6 +64,11 @@ def step(description: str, total: int | None = None) -> Iterator[Callable[[int],
 
     try:
         yield advance
+    except BaseException:
+        stopped = getattr(reporter, "stopped", None)  # optional: a step that failed is not reported done
+        if stopped is not None:
+            stopped(handle)
+        raise
     finally:
         reporter.finish(handle)
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from features.contract import CONTRACT
 from features.settings import Settings
+from models.attrition.model import HORIZONS, AttritionModel
 
 # ---------------------------------------------------------------------- ingestion
 EMPLOYEES = ["E1", "E2", "E3", "E4", "E5", "E6"]
@@ -454,3 +455,17 @@ def ensure_champion(settings: Settings, name: str) -> None:
     if "champion" not in current and "challenger" in current:
         promote(settings, name, current["challenger"], force=True, by="test fixture",
                 reason="the tests need a model to serve; the gate refused this small company's first version")
+
+
+# governance tests: the gate is under test, not the tuned hyper-parameters
+PARAMS = {"n_estimators": 60, "num_leaves": 15, "learning_rate": 0.06, "min_child_samples": 100,
+          "calibration_months": 4, "extra_trees": False, "max_cat_to_onehot": 4}
+FOLDS = 3
+
+
+class Shuffled(AttritionModel):
+    """The default model's risks assigned to the wrong rows: calibrated on average, no ranking skill."""
+
+    def predict_risk(self, df: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS) -> np.ndarray:
+        risk = super().predict_risk(df, horizons)
+        return risk[np.random.default_rng(len(df)).permutation(len(df))]

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from models.attrition import AttritionModel
 from models.attrition.model import HORIZONS
 from tests.conftest import private_copy
-from tests.test_governance import FOLDS, PARAMS, Shuffled
+from tests.factories import FOLDS, PARAMS, Shuffled
 
 pytestmark = pytest.mark.xdist_group("gate-first")
 

@@ -224,13 +224,17 @@ def _append(settings: Settings, event: dict[str, Any], report: dict) -> int:
 
 
 def deployments(settings: Settings, model: str) -> list[dict]:
-    """Every logged attempt for ``model``, oldest first."""
-    spec = spec_for(model)
+    """Every logged attempt for ``model`` (a CLI or registered name, or a customer forecaster's own name),
+    oldest first."""
+    try:
+        name = spec_for(model).name
+    except ValueError:  # a forecaster of a customer's --series, registered under its own name
+        name = model
     client = configure(settings)
     exp = client.get_experiment_by_name(DEPLOYMENTS_EXPERIMENT)
     if exp is None:
         return []
-    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`talentloop.model` = '{spec.name}'",
+    runs = client.search_runs([exp.experiment_id], filter_string=f"tags.`talentloop.model` = '{name}'",
                               max_results=50_000)
     events = []
     for run in runs:

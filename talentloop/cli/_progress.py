@@ -32,6 +32,7 @@ class _Step:
     started: float = field(default_factory=time.perf_counter)
     done: int = 0
     task: TaskID | None = None
+    failed: bool = False  # the step raised (its error is the line a person reads, not "done")
 
 
 def _current_context():
@@ -89,10 +90,15 @@ class CliReporter:
         if step.mode == "rich" and self._bar is not None and step.task is not None:
             self._bar.advance(step.task, amount)
 
+    def stopped(self, handle: object) -> None:
+        """The step raised: its error says what happened, so no "done" line follows."""
+        step: _Step = handle  # type: ignore[assignment]
+        step.failed = True
+
     def finish(self, handle: object) -> None:
         step: _Step = handle  # type: ignore[assignment]
         seconds = time.perf_counter() - step.started
-        if step.mode == "plain":
+        if step.mode == "plain" and not step.failed:
             count = f"{step.done}/{step.total} " if step.total is not None else ""
             self.console.print(f"{step.description}: {count}done in {seconds:.1f} s", soft_wrap=True,
                                highlight=False)
