@@ -101,9 +101,6 @@ def test_monitoring_flags_drift_after_a_reorganisation(reorganised):
     assert "## Monitoring: attrition" in model_card(reorganised, "attrition")
 
 
-@pytest.mark.xfail(reason="open: on this simulated company the alerts keep their lift after the reorganisation "
-                          "(2.3x the base rate after against 2.0x before, 2026-12-07), although every exit driver is "
-                          "shuffled among employees from then on; the cause is not found yet", strict=False)
 def test_monitoring_flags_falling_precision_after_a_reorganisation(reorganised):
     from training_jobs.monitor import run
 
