@@ -14,6 +14,7 @@ from features.build.talent_pool import ImpactWeights
 from features.settings import Settings
 from models.potential.impact import impact_of_loss, top_share_in_pool
 from models.potential.labels import potential_labels
+from tests.factories import ensure_champion
 
 pytest.importorskip("feast")
 
@@ -69,8 +70,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, dict]
     apply(settings)
     materialize(settings)
     attrition.run(settings, model_params={"n_estimators": 120}, n_folds=2)
+    ensure_champion(settings, "attrition")  # the gate is tested elsewhere; scoring needs a champion
     score_attrition.run(settings)
     result = potential.run(settings, n_folds=2, model_params={"n_estimators": 300})
+    ensure_champion(settings, "potential")
     return settings, result, score_potential.run(settings)
 
 
@@ -89,7 +92,9 @@ def test_training_backtests_against_logistic_and_oracle_and_registers(run) -> No
     assert methods["oracle"]["roc_auc"] >= methods["lightgbm"]["roc_auc"] - 0.05  # it sees the latent trait too
     assert {"sex", "age_band"} <= set(result["fairness"])
     client = MlflowClient(trained.tracking_uri)
-    assert str(client.get_model_version_by_alias("potential", "challenger").version) == result["version"]
+    versions = client.search_model_versions("name = 'potential'")
+    assert [str(v.version) for v in versions] == [str(result["version"])]
+    assert result["gate"]["action"] in ("promoted", "refused")  # the first version went through the gate
     run = client.get_run(result["run_id"])
     assert "model_roc_auc" in run.data.metrics and "fairness_min_impact_ratio" in run.data.metrics
 
