@@ -5,9 +5,11 @@ where known, and a proxy check of the model's features. ``docs/fairness.md`` sta
 Protected attributes (``features.contract.PROTECTED_ATTRIBUTES``, table ``employees``) feed only these
 audits; they are never model features. Groups: one family per attribute present (missing values form a
 ``(missing)`` group), ``age_band`` (under 40 / 40 and over) from ``birth_year`` and ``sex × age_band``.
-A group is gated when it has at least ``MIN_GROUP_SIZE`` people and ``SMALL_GROUP_SHARE`` of them
-(``evaluation.metrics.fairness``); a family where nothing can be gated carries a ``note`` and does not
-fail. Everything returned is JSON-serialisable (NaN becomes ``None``).
+A group is gated (judged) when it has at least ``MIN_GROUP_SIZE`` people, ``SMALL_GROUP_SHARE`` of them and
+``MIN_EXPECTED_SELECTED`` expected selections and non-selections at the overall rate
+(``evaluation.metrics.fairness``); smaller groups are reported with their counts as too small to judge
+(status ``too_small``), and a family where nothing can be gated carries a ``note`` and does not fail. Every
+protected attribute is audited and reported either way. Everything returned is JSON-serialisable (NaN becomes ``None``).
 
 Length (over 450 lines): the two audits share the group building, gating, proxy check and Markdown
 rendering, and are read as one unit against ``docs/fairness.md``.
@@ -26,6 +28,7 @@ from evaluation.metrics.constants import (
     CALIBRATION_RATIO_TOLERANCE,
     DEFAULT_ASSOCIATION_BINS,
     FOUR_FIFTHS_THRESHOLD,
+    MIN_EXPECTED_SELECTED,
     MIN_GROUP_SIZE,
     OUTCOME_RATE_TOLERANCE,
     SIGNIFICANCE_ALPHA,
@@ -57,8 +60,11 @@ _GROUPS_TEXT = (
     f"For each protected attribute (sex, age band under {AGE_BAND_CUTOFF} / {AGE_BAND_CUTOFF} and over from birth "
     f"year, ethnicity, marital status, nationality; missing values form their own group) and for sex x age band, "
     f"a group's impact ratio is its selection rate divided by the highest selection rate among gated groups (the "
-    f"reference). A group is gated when it has at least {MIN_GROUP_SIZE} people and at least "
-    f"{SMALL_GROUP_SHARE:.0%} of them; smaller groups are reported but neither gated nor the reference. The "
+    f"reference). A group is gated (judged) when it has at least {MIN_GROUP_SIZE} people, at least "
+    f"{SMALL_GROUP_SHARE:.0%} of them, and at least {MIN_EXPECTED_SELECTED} people expected selected and as many "
+    f"expected not selected at the overall selection rate (with fewer, one person more or less moves its impact "
+    f"ratio by more than 0.1); smaller groups are reported with their counts as too small to judge, neither "
+    f"gated nor the reference. The "
     f"four-fifths rule: a gated group passes when its impact ratio is at least {FOUR_FIFTHS_THRESHOLD}; when the "
     f"shortfall against every more-selected gated group is not statistically significant (one-sided Fisher exact "
     f"test, p >= {SIGNIFICANCE_ALPHA}); or, when true outcomes are known, when the gap is explained by them: the "
@@ -150,8 +156,11 @@ def _family_table(frame: pd.DataFrame, cols: list[str], labelled: bool) -> tuple
     outcome = selection_rates(frame, cols, "y_true") if labelled else None
     gated = gated_groups(rates)
     note = None
-    if not gated.any():
-        note = f"not gated: no group has at least {MIN_GROUP_SIZE} people and {SMALL_GROUP_SHARE:.0%} of them"
+    if rates["selected"].sum() == 0:
+        note = "nothing to judge: no one was selected"
+    elif not gated.any():
+        note = (f"too small to judge: no group has at least {MIN_GROUP_SIZE} people, {SMALL_GROUP_SHARE:.0%} of them "
+                f"and {MIN_EXPECTED_SELECTED} expected selections and non-selections")
     elif rates.loc[gated, "rate"].max() <= 0:
         note = "not gated: no gated group was selected"
     if note is not None:
@@ -195,6 +204,7 @@ def _gate_families(frame: pd.DataFrame, families: dict[str, list[str]], labelled
 def _rule(text: str, selection: str, proxy_threshold: float) -> dict:
     return {"text": text, "selection": selection, "four_fifths_threshold": FOUR_FIFTHS_THRESHOLD,
             "small_group_share": SMALL_GROUP_SHARE, "min_group_size": MIN_GROUP_SIZE,
+            "min_expected_selected": MIN_EXPECTED_SELECTED,
             "outcome_rate_tolerance": OUTCOME_RATE_TOLERANCE, "age_band_cutoff": AGE_BAND_CUTOFF,
             "proxy_threshold": proxy_threshold}
 
@@ -475,6 +485,10 @@ def to_jsonable(obj):
     raise TypeError(f"cannot make {type(obj).__name__} JSON-serialisable: {obj!r}")
 
 
+_STATUS_TEXT = {"too_small": "too small to judge", "not_significant": "not significant"}
+_FIRST = ("sex", "age_band", "sex_x_age_band")  # the attributes the issue names come first in the summary
+
+
 def _fmt(value, pct: bool = False) -> str:
     if value is None:
         return "–"
@@ -482,7 +496,24 @@ def _fmt(value, pct: bool = False) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.1%}" if pct else f"{value:.3f}"
-    return str(value)
+    return _STATUS_TEXT.get(str(value), str(value))
+
+
+def _summary_lines(families: dict, selected: str) -> list[str]:
+    """One line per attribute (sex and age band first): verdict, the lowest judged impact ratio, and the
+    groups too small to judge with their counts."""
+    lines = []
+    for name in sorted(families, key=lambda f: (_FIRST.index(f) if f in _FIRST else len(_FIRST), f)):
+        fam = families[name]
+        judged = [g["impact_ratio"] for g in fam["groups"] if g.get("gated") and g.get("impact_ratio") is not None]
+        small = [f"{' / '.join(map(str, g['group'].values()))} ({g['n']} people, {g['selected']} {selected})"
+                 for g in fam["groups"] if g.get("status") == "too_small"]
+        text = f"- **{' × '.join(fam['columns'])}**: {'passed' if fam['passed'] else 'FAILED'}"
+        text += f", lowest impact ratio {min(judged):.3f}" if judged else ", no group large enough to judge"
+        if small:
+            text += f"; too small to judge: {', '.join(small)}"
+        lines.append(text)
+    return [*lines, ""]
 
 
 _COLUMNS = (
@@ -536,6 +567,8 @@ def render_markdown(audit: dict) -> str:
                  f"{outcomes}.", ""]
     if audit.get("note"):
         lines += [f"**{audit['note'][0].upper()}{audit['note'][1:]}.**", ""]
+    if audit.get("attributes"):
+        lines += _summary_lines(audit["attributes"], "marked" if audit.get("subject") == POTENTIAL else "alerted")
     lines += ["## The rule", "", audit["rule"]["text"], ""]
     if audit.get("unmatched_employees"):
         lines += [f"{audit['unmatched_employees']} scored employees have no `employees` row: "

@@ -13,6 +13,7 @@ from evaluation.fairness_audit import (
     OVER,
     UNDER,
     audit_attrition,
+    audit_potential,
     audit_recommendations,
     gated_results,
     min_impact_ratio,
@@ -78,7 +79,7 @@ def test_gap_explained_by_true_outcomes_passes_and_small_groups_never_gate():
     assert male["status"] == "explained"
     other = _group(audit, "sex", sex="other")
     assert other["share"] == pytest.approx(3 / 203) and other["impact_ratio"] == 0.0
-    assert other["gated"] is False and other["status"] == "not_gated" and other["passed"] is True
+    assert other["gated"] is False and other["status"] == "too_small" and other["passed"] is True
     assert other["roc_auc"] is None  # one class only: NaN becomes None
     assert audit["passed"] is True
     assert set(audit["attributes"]) == {"sex", "age_band", "sex_x_age_band"}  # only attributes present
@@ -88,7 +89,7 @@ def test_gap_explained_by_true_outcomes_passes_and_small_groups_never_gate():
     assert unlabelled["labelled"] is False and unlabelled["passed"] is False
     assert _group(unlabelled, "sex", sex="male")["outcome_rate"] is None
     page = render_markdown(audit)
-    assert "four-fifths" in page and "explained" in page and "not_gated" in page
+    assert "four-fifths" in page and "explained" in page and "too small to judge" in page
 
 
 def test_a_small_group_is_neither_gated_nor_the_reference():
@@ -102,6 +103,35 @@ def test_a_small_group_is_neither_gated_nor_the_reference():
     assert x["share"] > 0.02 and x["gated"] is False and x["is_reference"] is False
     assert _group(audit, "sex", sex="female")["is_reference"] is True
     assert audit["rule"]["min_group_size"] == 30 and "at least 30 people" in audit["rule"]["text"]
+
+
+def test_potential_audit_reports_small_nationalities_as_too_small_and_names_sex_and_age_band():
+    # 1,000 people, 10% marked high potential: CN 900 at 9.6%; SG 60 at 20% (12 marked), FR 40 at 5% (2 marked)
+    rng = np.random.default_rng(3)
+    nat = np.array(["CN"] * 900 + ["SG"] * 60 + ["FR"] * 40)
+    marked = np.concatenate([np.arange(900) < 86, np.arange(60) < 12, np.arange(40) < 2])
+    ids = [f"E{i:04d}" for i in range(len(nat))]
+    employees = pd.DataFrame({"employee_id": ids, "nationality": nat, "sex": rng.permutation(["female", "male"] * 500),
+                              "birth_year": rng.permutation([1975, 1995] * 500)})
+    scored = pd.DataFrame({"employee_id": ids, "risk": np.where(marked, 0.8, 0.2),
+                           "event_timestamp": pd.Timestamp("2025-06-01", tz="UTC")})
+    audit = audit_potential(scored, employees, 0.7, outcome_col=None)
+    sg, fr = _group(audit, "nationality", nationality="SG"), _group(audit, "nationality", nationality="FR")
+    # six and four expected marks at the overall 10%: too small to judge, with their counts, never the reference
+    assert (sg["status"], sg["n"], sg["selected"], sg["is_reference"]) == ("too_small", 60, 12, False)
+    assert (fr["status"], fr["n"], fr["selected"]) == ("too_small", 40, 2)
+    assert _group(audit, "nationality", nationality="CN")["is_reference"] is True
+    assert audit["attributes"]["nationality"]["passed"] is True and audit["rule"]["min_expected_selected"] == 10
+    assert set(audit["attributes"]) == {"nationality", "sex", "age_band", "sex_x_age_band"}  # every attribute run
+    page = render_markdown(audit)
+    summary = page.split("## The rule")[0]
+    assert summary.index("- **sex**: passed") < summary.index("- **age_band**: passed") < summary.index("nationality")
+    assert "too small to judge: FR (40 people, 2 marked), SG (60 people, 12 marked)" in summary
+    # a large group that falls short is still failed: CN marked at half the rate of a large KR group
+    nat2 = np.array(["CN"] * 500 + ["KR"] * 500)
+    scored2 = scored.assign(risk=np.where(np.concatenate([np.arange(500) < 40, np.arange(500) < 80]), 0.8, 0.2))
+    audit2 = audit_potential(scored2, employees.assign(nationality=nat2), 0.7, outcome_col=None)
+    assert _group(audit2, "nationality", nationality="CN")["status"] == "fail" and audit2["passed"] is False
 
 
 def test_age_band_at_as_of_and_intersections():
@@ -118,8 +148,8 @@ def test_age_band_at_as_of_and_intersections():
     bands = {g["group"]["age_band"]: g["n"] for g in audit["attributes"]["age_band"]["groups"]}
     assert bands == {OVER: 20, UNDER: 10, MISSING: 10}  # 2025-1985 = 40 is over, 2025-1986 = 39 is under
     # no group reaches 30 people: reported, not gated, and the audit cannot fail on them
-    assert all(g["status"] == "not_gated" for g in audit["attributes"]["age_band"]["groups"])
-    assert "not gated" in audit["attributes"]["age_band"]["note"] and audit["passed"] is True
+    assert all(g["status"] == "too_small" for g in audit["attributes"]["age_band"]["groups"])
+    assert "too small to judge" in audit["attributes"]["age_band"]["note"] and audit["passed"] is True
     inter = audit["attributes"]["sex_x_age_band"]
     assert inter["columns"] == ["sex", "age_band"]
     assert {(g["group"]["sex"], g["group"]["age_band"]) for g in inter["groups"]} == {
@@ -218,7 +248,7 @@ def test_a_biased_recommender_fails():
     # nobody is recommended mentoring at k=1: reported, noted, not failed
     mentoring = audit["course_types"]["format=mentoring"]
     assert mentoring["selected"] == 0 and mentoring["passed"] is True
-    assert mentoring["attributes"]["sex"]["note"] == "not gated: no gated group was selected"
+    assert mentoring["attributes"]["sex"]["note"] == "nothing to judge: no one was selected"
     assert audit["passed"] is False and min_impact_ratio(audit) == 0.0
     # here birth year follows sex, so the copy of sex is a proxy of both; the score-like column of neither
     assert {(p["feature"], p["attribute"]) for p in audit["proxies"]["flagged"]} == {
@@ -236,7 +266,7 @@ def test_an_unbiased_recommender_passes_and_a_small_group_cannot_set_the_bar():
     audit = audit_recommendations(recs, employees, COURSES, k=1, as_of=AS_OF, type_columns=("format", "level"))
     assert audit["passed"] is True and audit["labelled"] is False
     x = _block(audit, "format=workshop", "sex", sex="x")
-    assert x["share"] > 0.02 and x["selection_rate"] == 1.0 and x["gated"] is False and x["status"] == "not_gated"
+    assert x["share"] > 0.02 and x["selection_rate"] == 1.0 and x["gated"] is False and x["status"] == "too_small"
     assert _block(audit, "format=workshop", "sex", sex="female")["impact_ratio"] == pytest.approx(1.0)
     assert {"level=1", "level=2", "level=3"} <= set(audit["course_types"])
     assert audit["course_types"]["level=2"]["selected"] == 100 + 12  # c3 is level 2

@@ -67,7 +67,7 @@ def test_selection_rates_errors():
 
 def _ratios(**kw) -> pd.DataFrame:
     """Impact ratios of ``_people`` by sex; its groups are tiny, so the minimum group size is lifted."""
-    return impact_ratios(selection_rates(_people(), "sex", "selected"), **{"min_group_size": 1, **kw})
+    return impact_ratios(selection_rates(_people(), "sex", "selected"), **{"min_group_size": 1, "min_expected": 0, **kw})
 
 
 def test_impact_ratios_gate_small_groups():
@@ -92,7 +92,7 @@ def test_groups_need_a_minimum_size_as_well_as_a_share():
     # C is reported but neither gated nor the reference: A is
     assert table["is_reference"].tolist() == [True, False, False]
     assert table["impact_ratio"].tolist() == pytest.approx([1.0, 0.6, 2.0])
-    assert four_fifths_gate(table)["status"].tolist() == ["pass", "fail", "not_gated"]
+    assert four_fifths_gate(table)["status"].tolist() == ["pass", "fail", "too_small"]
     with pytest.raises(ValueError, match="min_group_size=100"):
         impact_ratios(rates, min_group_size=100)
     with pytest.raises(ValueError, match="min_group_size must be a positive integer"):
@@ -101,9 +101,33 @@ def test_groups_need_a_minimum_size_as_well_as_a_share():
         gated_groups(rates, small_group_share=1.0)
 
 
+def test_groups_need_ten_expected_selections_to_be_judged():
+    # 1,000 people, 10% selected: CN 900 (9.3%), SG 60 (20%: 12 selected), FR 40 (5%: 2 selected)
+    rates = pd.DataFrame({"nat": ["CN", "FR", "SG"], "n": [900, 40, 60], "share": [0.9, 0.04, 0.06],
+                          "selected": [86, 2, 12]})
+    rates["rate"] = rates["selected"] / rates["n"]
+    # SG and FR have 30+ people and 2%+ of them, but only 6 and 4 expected selections at the overall 10%
+    assert gated_groups(rates).tolist() == [True, False, False]
+    assert gated_groups(rates, min_expected=4).tolist() == [True, True, True]
+    gate = four_fifths_gate(impact_ratios(rates)).set_index("nat")
+    # SG is not the reference (its 12 of 60 would make CN's ratio 0.48): CN is, and is judged against itself
+    assert gate.loc["CN", "is_reference"] and gate.loc["CN", "status"] == "pass"
+    assert gate.loc[["FR", "SG"], "status"].tolist() == ["too_small", "too_small"]
+    assert gate["passed"].all()
+    # judged by the same rule as before once they are large enough: SG gated as the reference fails CN
+    loose = four_fifths_gate(impact_ratios(rates, min_expected=4)).set_index("nat")
+    assert loose.loc["SG", "is_reference"] and loose.loc["CN", "status"] == "fail"
+    # a rare selection needs a larger group: at a 1% rate 1,000 people expect only 10
+    rare = pd.DataFrame({"g": ["a", "b"], "n": [999, 5000], "share": [0.17, 0.83], "selected": [10, 50]})
+    assert gated_groups(rare.assign(rate=rare["selected"] / rare["n"])).tolist() == [False, True]
+    with pytest.raises(ValueError, match="min_expected must be >= 0"):
+        gated_groups(rates, min_expected=-1)
+
+
 def test_impact_ratios_errors():
     with pytest.raises(ValueError, match="positive selection rate"):
-        impact_ratios(selection_rates(_people().assign(selected=0), "sex", "selected"), min_group_size=1)
+        impact_ratios(selection_rates(_people().assign(selected=0), "sex", "selected"), min_group_size=1,
+                      min_expected=0)
     with pytest.raises(ValueError, match="selection_rates"):
         impact_ratios(pd.DataFrame({"sex": ["F"], "rate": [0.5]}))
     with pytest.raises(ValueError, match="selection_rates"):
@@ -119,7 +143,7 @@ def test_a_shortfall_fails_only_when_it_is_significant():
                               "selected": [n // 10, 3 * n // 20]})
         return four_fifths_gate(impact_ratios(rates.assign(rate=rates["selected"] / rates["n"])))
 
-    small, large = gate(40), gate(4000)  # impact ratio 0.67 both times
+    small, large = gate(80), gate(4000)  # impact ratio 0.67 both times
     assert small["status"].tolist() == ["not_significant", "pass"] and small["p_value"].iloc[0] > 0.05
     assert large["status"].tolist() == ["fail", "pass"] and large["p_value"].iloc[0] < 1e-6
 
@@ -151,7 +175,7 @@ def test_calibrated_risks_explain_a_gap_and_inflated_ones_do_not():
 def test_four_fifths_gate_without_outcomes():
     table = _ratios(small_group_share=0.15)
     gate = four_fifths_gate(table, alpha=TINY)
-    assert gate["status"].tolist() == ["fail", "pass", "not_gated"]
+    assert gate["status"].tolist() == ["fail", "pass", "too_small"]
     assert gate["passed"].tolist() == [False, True, True]
 
 
@@ -161,10 +185,10 @@ def test_four_fifths_gate_explained_by_outcome_rates():
     outcomes = selection_rates(_people(), "sex", "left")
     gate = four_fifths_gate(table, outcomes, alpha=TINY)
     assert gate["outcome_ratio"].iloc[0] == pytest.approx(0.25 / 0.6)
-    assert gate["status"].tolist() == ["explained", "pass", "not_gated"]
+    assert gate["status"].tolist() == ["explained", "pass", "too_small"]
     # equal true outcome rates do not explain F's low selection rate
     equal = outcomes.assign(rate=0.5)
-    assert four_fifths_gate(table, equal, alpha=TINY)["status"].tolist() == ["fail", "pass", "not_gated"]
+    assert four_fifths_gate(table, equal, alpha=TINY)["status"].tolist() == ["fail", "pass", "too_small"]
     # outcome ratio 0.55 vs impact ratio 0.4167: gap 0.133 is within 0.15, not within 0.1
     near = outcomes.assign(rate=[0.33, 0.6, 1.0])
     assert four_fifths_gate(table, near, alpha=TINY)["status"].iloc[0] == "fail"

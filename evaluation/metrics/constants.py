@@ -32,6 +32,9 @@ DEFAULT_SEASON = 1
 FOUR_FIFTHS_THRESHOLD = 0.8
 SMALL_GROUP_SHARE = 0.02
 MIN_GROUP_SIZE = 30  # fewer people than this: a group's rate is too noisy to gate (or to be the reference)
+# fewer expected selections (or non-selections) than this at the overall selection rate: one person more or less
+# moves the group's impact ratio by more than 0.1, so a four-fifths ratio cannot be told from noise
+MIN_EXPECTED_SELECTED = 10
 OUTCOME_RATE_TOLERANCE = 0.1
 SIGNIFICANCE_ALPHA = 0.05  # a shortfall under four fifths fails only when Fisher's exact test finds it at this level
 CALIBRATION_RATIO_TOLERANCE = 0.2  # observed positives within ±20% of the expected ones count as calibrated

@@ -4,10 +4,15 @@ Protected attributes feed only this audit. Groups may be one column or several (
 a missing attribute form their own group so they stay visible.
 
 Impact ratios (NYC Local Law 144 style): a group's selection rate divided by the highest selection rate
-among *gated* groups. A group is gated when its share of rows is at least ``small_group_share`` (2%) *and*
-it has at least ``min_group_size`` people (30; the ``people`` column when rows repeat people, else rows): a share alone lets a group of a handful of people in a small
-population become the reference or fail the gate on noise. Smaller groups are still reported, with
-``gated=False``, and never block the gate nor serve as the reference.
+among *gated* groups. A group is gated (large enough to judge) when its share of rows is at least
+``small_group_share`` (2%), it has at least ``min_group_size`` people (30; the ``people`` column when rows
+repeat people, else rows) *and*, at the overall selection rate, at least ``min_expected`` (10) of them would be
+expected selected and as many not selected: a share alone lets a group of a handful of people in a small
+population become the reference or fail the gate on noise, and with fewer than 10 expected selections one
+person more or less moves the group's impact ratio by more than 0.1 (the four-fifths line cannot be told from
+noise; the Uniform Guidelines warn that the rule means little on small numbers). Smaller groups are still
+reported with their counts, ``gated=False`` and status ``too_small`` (too small to judge), and never block the
+gate nor serve as the reference.
 
 Four-fifths gate, per gated group:
 1. ``pass`` when the impact ratio is >= ``threshold`` (0.8);
@@ -30,7 +35,7 @@ Four-fifths gate, per gated group:
       gap follows the outcomes (a gap in outcomes is then widened, not created, by the model); a model that
       inflates one group's risk is off in that group;
 4. otherwise ``fail``.
-Ungated groups get ``not_gated``. ``passed`` is False only for ``fail``. Comparisons allow 1e-9 of float
+Ungated groups get ``too_small``. ``passed`` is False only for ``fail``. Comparisons allow 1e-9 of float
 rounding slack. Rows are counted as given (an employee scored in several months counts several times), so
 the test is, if anything, quicker to call a shortfall significant.
 """
@@ -54,6 +59,7 @@ from evaluation.metrics.constants import (
     DEFAULT_ASSOCIATION_BINS,
     DEFAULT_ECE_BINS,
     FOUR_FIFTHS_THRESHOLD,
+    MIN_EXPECTED_SELECTED,
     MIN_GROUP_SIZE,
     OUTCOME_RATE_TOLERANCE,
     SIGNIFICANCE_ALPHA,
@@ -101,10 +107,12 @@ def selection_rates(df: pd.DataFrame, group_cols: str | Sequence[str], selected_
 
 
 def gated_groups(
-    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE
+    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE,
+    min_expected: float = MIN_EXPECTED_SELECTED,
 ) -> pd.Series:
     """True for the groups of ``rates`` (from ``selection_rates``) large enough to gate: share >=
-    ``small_group_share`` and people (or n) >= ``min_group_size``."""
+    ``small_group_share``, people (or n) >= ``min_group_size`` and, when ``rates`` has ``selected`` counts,
+    people (or n) × the overall selection rate and × its complement both >= ``min_expected``."""
     missing = [c for c in ("n", "share") if c not in rates.columns]
     if missing:
         raise ValueError(f"rates is missing column(s) {missing}; build it with selection_rates")
@@ -112,12 +120,19 @@ def gated_groups(
         raise ValueError(f"small_group_share must be in [0, 1), got {small_group_share!r}")
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, int | np.integer) or min_group_size < 1:
         raise ValueError(f"min_group_size must be a positive integer, got {min_group_size!r}")
+    if min_expected < 0:
+        raise ValueError(f"min_expected must be >= 0, got {min_expected!r}")
     size = rates["people"] if "people" in rates.columns else rates["n"]
-    return (rates["share"] >= small_group_share - _EPS) & (size >= min_group_size)
+    gated = (rates["share"] >= small_group_share - _EPS) & (size >= min_group_size)
+    if "selected" in rates.columns and rates["n"].sum() > 0:
+        overall = float(rates["selected"].sum()) / float(rates["n"].sum())
+        gated &= (size * min(overall, 1 - overall) >= min_expected - _EPS)
+    return gated
 
 
 def impact_ratios(
-    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE
+    rates: pd.DataFrame, small_group_share: float = SMALL_GROUP_SHARE, min_group_size: int = MIN_GROUP_SIZE,
+    min_expected: float = MIN_EXPECTED_SELECTED,
 ) -> pd.DataFrame:
     """Add impact_ratio (rate / highest gated rate), gated (``gated_groups``) and is_reference.
 
@@ -126,10 +141,11 @@ def impact_ratios(
     if "rate" not in rates.columns:
         raise ValueError("rates is missing column(s) ['rate']; build it with selection_rates")
     out = rates.reset_index(drop=True).copy()
-    out["gated"] = gated_groups(out, small_group_share, min_group_size)
+    out["gated"] = gated_groups(out, small_group_share, min_group_size, min_expected)
     if not out["gated"].any():
-        raise ValueError(f"no group has a share of at least small_group_share={small_group_share} and at least "
-                         f"min_group_size={min_group_size} rows")
+        raise ValueError(f"no group has a share of at least small_group_share={small_group_share}, at least "
+                         f"min_group_size={min_group_size} rows and min_expected={min_expected} expected "
+                         "selections and non-selections")
     best = out.loc[out["gated"], "rate"].max()
     if best <= 0:
         raise ValueError("no gated group has a positive selection rate; impact ratios are undefined")
@@ -147,7 +163,7 @@ def four_fifths_gate(
     alpha: float = SIGNIFICANCE_ALPHA,
     calibration: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Status (pass / not_significant / explained / fail / not_gated) and passed per group; see the module
+    """Status (pass / not_significant / explained / fail / too_small) and passed per group; see the module
     docstring.
 
     ``outcome_rates`` has the same group columns and a ``rate`` column of true outcome rates, e.g.
@@ -199,7 +215,7 @@ def four_fifths_gate(
         explained = explained | np.array(by_calibration, dtype=bool)
     out["status"] = np.select(
         [~out["gated"], meets, ~np.array(significant, dtype=bool), explained],
-        ["not_gated", "pass", "not_significant", "explained"], default="fail",
+        ["too_small", "pass", "not_significant", "explained"], default="fail",
     )
     out["passed"] = out["status"] != "fail"
     return out
