@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from models.wording.governance import exception_sentence, parse_record
+
 CHAMPION = "champion"  # the serving alias (same name as training_jobs.tracking.CHAMPION)
 MODEL_NAMES = ("attrition", "course_ranker", "skill_demand")
 WATCH_SECONDS = 1.0  # how often every worker reads the reload signal file
@@ -138,9 +140,11 @@ def model_status(loaded: LoadedModel, lang: str = "en") -> dict[str, Any] | None
     joined = {"en": "; ".join(CHECK_TEXT[c]["en"] for c in failed) or "it did not pass the promotion gate",
               "zh": "；".join(CHECK_TEXT[c]["zh"] for c in failed) or "未通过上线检查"}
     who, reason, when = gov.get("gate_by", ""), gov.get("forced_reason", ""), gov.get("gate_at", "")[:10]
-    note = {"en": f"This model version serves by an exception {who} recorded on {when}: {joined['en']}. "
-                  f"Reason given: {reason}",
-            "zh": f"此模型版本按 {who} 于 {when} 记录的例外上线：{joined['zh']}。理由：{reason}"}[
+    record = parse_record(gov.get("exception"))  # a recorded kind of exception is worded in the answer's language
+    why = {"en": exception_sentence(record, "en") if record else f"Reason given: {reason}",
+           "zh": exception_sentence(record, "zh") if record else f"理由：{reason}"}
+    note = {"en": f"This model version serves by an exception {who} recorded on {when}: {joined['en']}. {why['en']}",
+            "zh": f"此模型版本按 {who} 于 {when} 记录的例外上线：{joined['zh']}。{why['zh']}"}[
         "zh" if lang == "zh" else "en"]
     return {"status": "forced", "failed_checks": failed, "forced_by": who, "forced_at": gov.get("gate_at", ""),
             "reason": reason, "note": note}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from typing import Any
 
@@ -141,37 +142,46 @@ def gate_new_version(settings: Settings, model: str, version: str, by: str | Non
     return promote(settings, spec, version, by=by)
 
 
+def _outcome_record(run_id: str | None, metric_passed: bool, fairness: str) -> dict | None:
+    """The outcome-driven exception record (``models.wording.governance.exception_record``) of a version whose
+    only failed check is its fairness audit and whose audit's attribution found every failed group
+    outcome-driven; None otherwise."""
+    from models.wording.governance import OUTCOME_DRIVEN, exception_record
+
+    if not run_id or not metric_passed or fairness != "failed":
+        return None
+    try:
+        audit = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/fairness/audit.json"))
+    except Exception:  # noqa: BLE001 - no audit artifact: no grounds for an exception
+        return None
+    attribution = audit.get("attribution") or {}
+    if attribution.get("verdict") != OUTCOME_DRIVEN or not attribution.get("findings"):
+        return None
+    return exception_record(attribution["findings"])
+
+
 def outcome_exception(settings: Settings, model: str, version: str) -> str | None:
     """The reason for a recorded exception when ``version`` was refused *only* for its fairness audit and the
     audit's attribution (``evaluation.fairness_attribution``) found every failed group outcome-driven (the
     oracles fail the same audit); None otherwise. ``talentloop demo`` forces such a version with this reason,
-    logged under its own name; any other refusal stops the demo."""
-    import json
-
+    logged under its own name; any other refusal stops the demo. The exception's kind and figures are stored
+    on the version when it is forced (tag ``talentloop.exception``) and worded in each answer's language."""
     spec = spec_for(model)
     client = configure(settings)
     mv = client.get_model_version(spec.name, str(version))
     tags = {k.removeprefix("talentloop."): v for k, v in (mv.tags or {}).items()}
-    if (tags.get("gate"), tags.get("metric_passed"), tags.get("fairness")) != (REFUSED, "True", "failed"):
+    if tags.get("gate") != REFUSED:
         return None
-    try:
-        audit = json.loads(mlflow.artifacts.load_text(f"runs:/{mv.run_id}/fairness/audit.json"))
-    except Exception:  # noqa: BLE001 - no audit artifact: no grounds for an exception
+    record = _outcome_record(mv.run_id, tags.get("metric_passed") == "True", tags.get("fairness", ""))
+    if record is None:
         return None
-    attribution = audit.get("attribution") or {}
-    if attribution.get("verdict") != "outcome-driven":
-        return None
-    groups = "; ".join(f"{f['family']} {' x '.join(map(str, f['group'].values()))}: model "
-                       f"{f['impact_ratio']['model']:.2f}, process oracle "
-                       f"{f['impact_ratio'].get('process_oracle') or 0:.2f}, full oracle "
-                       f"{f['impact_ratio'].get('oracle') or 0:.2f}" for f in attribution["findings"])
-    return ("fairness exception: every group the audit fails is failed by the simulator's own oracles too under "
-            f"the same alert rule (impact ratios: {groups}), so the gap comes from the outcome process, not from "
-            "the model; alerts are reviewed by HR partners and the gap is monitored (docs/fairness.md)")
+    return (f"fairness exception: the {len(record['groups'])} group(s) the audit fails are failed by the simulator's "
+            "own oracles too (outcome-driven gap, figures in the version's exception tag); alerts are reviewed by "
+            "HR partners and the gap is monitored (docs/fairness.md)")
 
 
 STATUS_TAGS = ("gate", "gate_passed", "baseline_passed", "metric_passed", "fairness", "fairness_audit_date",
-               "min_impact_ratio", "gate_reasons", "gate_at", "gate_by", "forced_reason")
+               "min_impact_ratio", "gate_reasons", "gate_at", "gate_by", "forced_reason", "exception")
 
 
 def _tag_status(client, spec: ModelSpec, version: str, report: dict, action: str, now: pd.Timestamp, who: str,
@@ -187,6 +197,7 @@ def _tag_status(client, spec: ModelSpec, version: str, report: dict, action: str
     else:
         ratio = None
     fair = report.get("fairness_status") or ("passed" if report["fairness_passed"] else "failed")
+    record = _outcome_record(mv.run_id, bool(report.get("metric_passed")), fair) if action == FORCED else None
     tags = {
         "gate": action, "gate_passed": str(bool(report["passed"])),
         "baseline_passed": str(bool(report.get("baseline_passed", True))),
@@ -195,6 +206,7 @@ def _tag_status(client, spec: ModelSpec, version: str, report: dict, action: str
         "min_impact_ratio": "" if ratio is None else f"{ratio:.4f}",
         "gate_reasons": " | ".join(report["reasons"])[:4900], "gate_at": now.isoformat(timespec="seconds"),
         "gate_by": who, "forced_reason": reason if action == FORCED else "",
+        "exception": "" if record is None else json.dumps(record, ensure_ascii=False),
     }
     for key, value in tags.items():
         client.set_model_version_tag(spec.name, version, f"talentloop.{key}", value)

@@ -213,6 +213,20 @@ def assessment(v: float | None, lang: str) -> str | None:
     return _pick(lang, f"pre-hire assessment {v:.1f}/5", f"入职前测评{v:.1f}/5")
 
 
+def team_attrition(v: float | None, lang: str) -> str | None:
+    """Voluntary exits of the last 6 months over the team's current size: a rate up to 100 %; above it (a team
+    that shrank) the exits outnumber the people left, said as a multiple."""
+    if v is None:
+        return None
+    if v <= 0:
+        return _pick(lang, "no one left the team in the last 6 months", "近6个月团队无人主动离职")
+    if v <= 1:
+        return _pick(lang, f"team attrition of {pct(v)} in the last 6 months", f"近6个月团队离职率{pct(v)}")
+    times = f"{v:.1f}".removesuffix(".0")
+    return _pick(lang, f"more people left the team in the last 6 months than it has now ({times} times its size)",
+                 f"近6个月团队主动离职人数超过现有人数（为现有人数的{times}倍）")
+
+
 def _plain(en: Callable[[float], str], zh: Callable[[float], str]) -> Text:
     return lambda v, lang: None if v is None else (zh(v) if lang == "zh" else en(v))
 
@@ -238,9 +252,7 @@ DRIVERS: dict[str, Driver] = {
     "team_vol_exits_6m": _driver("Teammates who left (6 months)", "近6个月团队主动离职人数", _events(
         "teammate left", "teammates left", "no teammate left", "有{n}名同事主动离职", "无同事主动离职",
         "6 months", "6个月")),
-    "team_vol_attrition_6m": _driver("Team attrition (6 months)", "近6个月团队离职率", _plain(
-        lambda v: f"exits in 6 months equal to {pct(v)} of the current team",
-        lambda v: f"近6个月离职人数相当于现有团队的{pct(v)}")),
+    "team_vol_attrition_6m": _driver("Team attrition (6 months)", "近6个月团队离职率", team_attrition),
     "tenure_months": _driver("Tenure", "司龄", tenure),
     "new_hire": _driver("New hire", "新入职", new_hire),
     "last_rating": _driver("Last review rating", "最近一次绩效评级",
