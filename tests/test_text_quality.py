@@ -167,6 +167,8 @@ def test_every_driver_sentence_states_the_value_the_model_used(workspace):
                 if name in MONTH_FEATURES:
                     said = _months_said(text)
                     assert said is not None and abs(said - v) <= _tolerance(v), (name, v, text)
+                elif name == "team_vol_attrition_6m" and v > 1:  # more exits than people left: a multiple
+                    assert f"{v:.1f}".removesuffix(".0") in text, (name, v, text)
                 elif name in PCT_FEATURES and round(abs(v) * 100) != 0:  # under 0.5%: "at the band midpoint"
                     assert f"{abs(v) * 100:.0f}%" in text, (name, v, text)
                 elif name in COUNT_FEATURES and round(v) != 0:
