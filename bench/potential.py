@@ -4,6 +4,7 @@ calibration and fairness audit, and the talent pool's share of the top decile by
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/potential.py --employees 2000 --seed 7 --home /tmp/bp2k
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/potential.py --employees 20000 --seed 13 --home /tmp/bp20k
     .venv/bin/python bench/potential.py --home /tmp/bp20k            # report on a workspace already scored
+    ... --train --potential-only --home /tmp/bp20k                   # train potential only (no pool shares)
 
 With ``--employees`` it simulates the company (36 months ending 2026-11, as ``talentloop demo`` does), ingests it,
 builds and materialises the features, trains attrition and potential, and scores both for the latest month;
@@ -69,14 +70,18 @@ def _champion_or_forced(settings, name: str, version: str) -> str:
     return "forced for this benchmark (the gate refused it)"
 
 
-def train_and_score(home: Path) -> None:
+def train_and_score(home: Path, with_attrition: bool = True) -> None:
     from features.settings import Settings
     from training_jobs import attrition, potential, score_attrition, score_potential
 
     settings = Settings(home=home)
-    for name, job in (("attrition", attrition), ("potential", potential)):
+    jobs = (("potential", potential), ("attrition", attrition)) if with_attrition else (("potential", potential),)
+    for name, job in jobs:
         result = _timed(f"train {name}", lambda job=job: job.run(settings))
-        print(f"  {name} v{result['version']}: {_champion_or_forced(settings, name, str(result['version']))}")
+        print(f"  {name} v{result['version']}: {_champion_or_forced(settings, name, str(result['version']))}",
+              flush=True)
+    if not with_attrition:
+        return
     _timed("score attrition", lambda: score_attrition.run(settings))
     scored = _timed("score potential", lambda: score_potential.run(settings))
     (home / "bench_potential_scoring.json").write_text(json.dumps(scored, default=str, indent=2), encoding="utf-8")
@@ -196,11 +201,13 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--train", action="store_true", help="train and score on a workspace already built")
+    parser.add_argument("--potential-only", action="store_true",
+                        help="train only the potential model (no attrition, no scoring: no pool shares)")
     args = parser.parse_args()
     if args.employees:
         build(args.home, args.employees, args.months, args.seed)
     if args.employees or args.train:
-        train_and_score(args.home)
+        train_and_score(args.home, with_attrition=not args.potential_only)
     report(args.home)
 
 
