@@ -8,6 +8,14 @@ A snapshot at month ``T`` is labelled 12 months later, so a fold with origin ``O
 with one more input, each person's true latent potential (``_truth/latent.parquet``, which lifts the promotion
 odds and the pace of learning on the job). It sees everything the model sees plus the latent trait no export
 holds, so ``model / oracle`` says how much of the reachable ranking the observable features recover.
+
+This is a *full-information* oracle, not the *observable* oracle issue 20 names (the simulator's promotion
+probability given only what is observable, the latent potential integrated out, as
+``evaluation.attrition_oracle``'s process oracle does for exits). That one is not built: the label is a promotion
+*or* a rating rise within 12 months, so it would need each person's posterior potential given their history and
+a 12-month forward simulation of reviews, promotions and exits. Since this oracle sees strictly more than the
+observable one, its ROC-AUC is, up to the learner's estimation error, at least the observable oracle's, and
+``model / oracle`` here is the conservative ratio: a target met against it is met against the observable oracle.
 """
 
 from __future__ import annotations
