@@ -506,7 +506,8 @@ def _summary_lines(families: dict, selected: str) -> list[str]:
     for name in sorted(families, key=lambda f: (_FIRST.index(f) if f in _FIRST else len(_FIRST), f)):
         fam = families[name]
         judged = [g["impact_ratio"] for g in fam["groups"] if g.get("gated") and g.get("impact_ratio") is not None]
-        small = [f"{' / '.join(map(str, g['group'].values()))} ({g['n']} people, {g['selected']} {selected})"
+        small = [f"{' / '.join(map(str, g['group'].values()))} ({g.get('people') or g['n']} people, {g['selected']} "
+                 f"{selected})"
                  for g in fam["groups"] if g.get("status") == "too_small"]
         text = f"- **{' × '.join(fam['columns'])}**: {'passed' if fam['passed'] else 'FAILED'}"
         text += f", lowest impact ratio {min(judged):.3f}" if judged else ", no group large enough to judge"
@@ -568,7 +569,7 @@ def render_markdown(audit: dict) -> str:
     if audit.get("note"):
         lines += [f"**{audit['note'][0].upper()}{audit['note'][1:]}.**", ""]
     if audit.get("attributes"):
-        lines += _summary_lines(audit["attributes"], "marked" if audit.get("subject") == POTENTIAL else "alerted")
+        lines += _summary_lines(audit["attributes"], "marked" if audit.get("subject") == POTENTIAL else "alerts")
     lines += ["## The rule", "", audit["rule"]["text"], ""]
     if audit.get("unmatched_employees"):
         lines += [f"{audit['unmatched_employees']} scored employees have no `employees` row: "
