@@ -5,7 +5,7 @@
 
 Per company ``EMPLOYEES:SEED``: ``talentloop simulate`` (Parquet, default dirty rate) and ``talentloop ingest``
 into ``HOME/<employees>x<seed>/`` (skipped when already there), then the report's estimator on the clean tables
-(no feature build) and :mod:`evaluation.training_effect_truth`. One row per company: the (course, skill) pairs
+(no feature build) and :mod:`evaluation.training_effect_oracle`. One row per company: the (course, skill) pairs
 with at least ``--min-takers`` takers, the share whose 95 % interval covers the true effect on the rating
 (target ≥ 85 %), the same against the true skill gain and against the raw effect parameter (which ignores that
 takers at the target level gain only 30 %: not the estimand), Spearman estimate vs truth (and of the naive
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from evaluation import training_effect_truth
+from evaluation import training_effect_oracle, truth
 from features.offline import read_clean
 from features.settings import Settings
 from models.training_effect import report
@@ -33,7 +33,7 @@ def prepare(home: Path, employees: int, seed: int, months: int, end: str) -> Pat
     """Simulated and ingested workspace; returns the feeds folder (truth under ``_truth``)."""
     feeds = home / "feeds"
     env = {**os.environ, "TALENTLOOP_HOME": str(home / "ws")}
-    if not (feeds / "_truth" / "manifest.json").exists():
+    if not (feeds / truth.TRUTH_DIR / "manifest.json").exists():
         subprocess.run([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed",
                         str(seed), "--end", end, "--format", "parquet", "--out", str(feeds)], check=True, env=env,
                        stdout=subprocess.DEVNULL)
@@ -48,9 +48,9 @@ def measure(home: Path, feeds: Path, min_takers: int) -> dict[str, float]:
     tables = {name: read_clean(s, name) for name in report.TABLES}
     rep = report.build(tables, min_takers=10)
     seconds = time.perf_counter() - t0
-    compared = training_effect_truth.compare(rep.skills, rep.takers_rows, feeds / "_truth", tables["course_skills"],
+    compared = training_effect_oracle.compare(rep.skills, rep.takers_rows, feeds / truth.TRUTH_DIR, tables["course_skills"],
                                              tables["reviews"])
-    out = training_effect_truth.summary(compared, min_takers)
+    out = training_effect_oracle.summary(compared, min_takers)
     out["seconds"] = seconds
     out["review_courses"] = float(len(rep.courses))
     return out

@@ -92,7 +92,7 @@ def training_effect_forest(skills: pd.DataFrame, out_path: Path, top: int = 30) 
     return out_path
 
 
-def training_effect_truth_scatter(compared: pd.DataFrame, out_path: Path) -> Path:
+def training_effect_oracle_scatter(compared: pd.DataFrame, out_path: Path) -> Path:
     """Estimated against true effect (rating points) per (course, skill), intervals as bars."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 5))

@@ -117,15 +117,15 @@ def test_the_job_stores_logs_and_compares_with_the_truth(small_report):
     assert run.data.metrics["course_skill_pairs"] == len(rep.skills)
     assert "truth_pairs" in run.data.metrics  # the simulator's truth was found next to the feeds
     names = {a.path for a in mlflow.MlflowClient(settings.tracking_uri).list_artifacts(result["run_id"], "plots")}
-    assert {"plots/forest.png", "plots/vs_truth.png"} <= names
+    assert {"plots/forest.png", "plots/vs_oracle.png"} <= names
 
 
 def test_the_truth_is_the_takers_rating_change_not_the_raw_parameter(small_report, sim_feeds):
-    from evaluation import training_effect_truth
+    from evaluation import training_effect_oracle
     from features.offline import read_clean
 
     settings, rep, _ = small_report
-    rows = training_effect_truth.true_row_effects(rep.takers_rows, sim_feeds / "_truth",
+    rows = training_effect_oracle.true_row_effects(rep.takers_rows, sim_feeds / "_truth",
                                                   read_clean(settings, "course_skills"), read_clean(settings, "reviews"))
     assert rows["true_gain"].notna().all()
     assert (rows["true_gain"] <= rows["effect"] + 1e-9).all()  # diminished at the target, capped at 5

@@ -12,7 +12,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 
-from evaluation import training_effect_truth, truth
+from evaluation import training_effect_oracle, truth
 from features.offline import read_clean
 from features.settings import Settings
 from models.training_effect import export, report, stored
@@ -55,7 +55,7 @@ def write(rep: report.Report, out: Path, lang: str) -> list[Path]:
 
 
 def _log(settings: Settings, rep: report.Report, compared: pd.DataFrame | None, summary: dict[str, float]) -> str:
-    from evaluation.plots import training_effect_forest, training_effect_truth_scatter
+    from evaluation.plots import training_effect_forest, training_effect_oracle_scatter
 
     tracking.experiment(settings, EXPERIMENT)
     with mlflow.start_run(run_name=f"training-effect-{rep.org_unit or COMPANY}") as run:
@@ -68,7 +68,7 @@ def _log(settings: Settings, rep: report.Report, compared: pd.DataFrame | None, 
             mlflow.log_artifact(str(training_effect_forest(rep.skills, Path(tmp) / "forest.png")), "plots")
             if compared is not None:
                 mlflow.log_text(compared.to_csv(index=False), "truth_comparison.csv")
-                mlflow.log_artifact(str(training_effect_truth_scatter(compared, Path(tmp) / "vs_truth.png")), "plots")
+                mlflow.log_artifact(str(training_effect_oracle_scatter(compared, Path(tmp) / "vs_oracle.png")), "plots")
         return run.info.run_id
 
 
@@ -88,10 +88,10 @@ def run(settings: Settings, org_unit: str | None = None, min_takers: int = 10, l
     truth_dir = truth_dir if truth_dir is not None else truth.locate(settings)
     compared = None
     if truth_dir is not None and len(rep.skills):
-        compared = training_effect_truth.compare(rep.skills, rep.takers_rows, truth_dir, tables["course_skills"],
+        compared = training_effect_oracle.compare(rep.skills, rep.takers_rows, truth_dir, tables["course_skills"],
                                                  tables["reviews"])
         try:
-            summary.update({f"truth_{k}": v for k, v in training_effect_truth.summary(compared, 30).items()})
+            summary.update({f"truth_{k}": v for k, v in training_effect_oracle.summary(compared, 30).items()})
         except ValueError:
             summary["truth_pairs"] = float((compared["takers"] >= 30).sum())
     store(settings, rep, as_of)
