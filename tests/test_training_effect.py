@@ -191,6 +191,13 @@ def test_the_api_serves_the_stored_report_within_the_callers_scope(workspace, cl
     data = got.json()
     assert data["org_unit"] is None and data["skills"]
     assert {r["verdict"] for r in data["skills"]} <= {"提升评分", "降低评分", "未见可测效果"}
+    from models.wording.rules import violations
+
+    for lang in ("en", "zh"):
+        body = client.get(url, params={"lang": lang}, headers=auth(keys["hr_system"])).json()
+        texts = [r[k] for r in body["skills"] for k in ("title", "skill", "verdict")]
+        texts += [r[k] for r in body["courses"] for k in ("title", "verdict")]
+        assert texts and not [(t, violations(t, lang)) for t in texts if violations(t, lang)]
     course = data["skills"][0]["course_id"]
     one = client.get(url, params={"course_id": course}, headers=auth(keys["data_scientist"])).json()
     assert {r["course_id"] for r in one["skills"] + one["courses"]} == {course}

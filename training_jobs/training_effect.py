@@ -79,7 +79,8 @@ def run(settings: Settings, org_unit: str | None = None, min_takers: int = 10, l
     if tables["competency_ratings"].empty or tables["enrollments"].empty:
         raise ValueError("the training-effect report needs competency_ratings and enrollments; ingest the "
                          "performance and learning feeds first")
-    rep = report.build(tables, org_unit, min_takers, settings.rating_point_value)
+    rep = report.build(tables, org_unit, min_takers, settings.rating_point_value,
+                       settings.replacement_cost_multiple)
     as_of = str(tables["competency_ratings"]["review_date"].max().date())
     summary: dict[str, Any] = {
         "course_skill_pairs": float(len(rep.skills)), "courses_next_review": float(len(rep.courses)),

@@ -72,8 +72,10 @@ def _odds(x_t: np.ndarray, x_c: np.ndarray, rng: np.random.Generator) -> np.ndar
 
 
 def att(y_t: np.ndarray, x_t: np.ndarray, id_t: np.ndarray, y_c: np.ndarray, x_c: np.ndarray, id_c: np.ndarray,
-        beta: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
-    """Doubly robust ATT, its standard error (clustered by id) and the naive difference."""
+        beta: np.ndarray, rng: np.random.Generator, pooled_floor: bool = False) -> tuple[float, float, float]:
+    """Doubly robust ATT, its standard error (clustered by id) and the naive difference. ``pooled_floor``: the
+    takers' residual variance is at least the controls' (for a rare binary outcome, a few takers with no event
+    would otherwise give a zero variance and an interval far too narrow)."""
     r_t = y_t - _predict(beta, x_t)
     r_c = y_c - _predict(beta, x_c)
     w = _odds(x_t, x_c, rng)
@@ -83,10 +85,14 @@ def att(y_t: np.ndarray, x_t: np.ndarray, id_t: np.ndarray, y_c: np.ndarray, x_c
     ids = np.r_[id_t, id_c]
     _, inv = np.unique(ids, return_inverse=True)
     se = float(np.sqrt(np.sum(np.bincount(inv, infl) ** 2)))
+    if pooled_floor:
+        floor = float(np.sum(w * (r_c - m_c) ** 2) / np.sum(w)) / len(r_t)
+        se = float(np.sqrt(max(se**2, floor + se**2 - np.var(r_t) / len(r_t))))
     return tau, se, float(y_t.mean() - y_c.mean())
 
 
-def estimate(panel: pd.DataFrame, x: np.ndarray, min_takers: int = 10, seed: int = 0) -> list[Effect]:
+def estimate(panel: pd.DataFrame, x: np.ndarray, min_takers: int = 10, seed: int = 0,
+             pooled_floor: bool = False) -> list[Effect]:
     """The effect of every course with at least ``min_takers`` takers in each group of ``panel`` (rows with
     ``course_id`` empty are the controls; ``x`` is the covariate matrix, row for row)."""
     rng = np.random.default_rng(seed)
@@ -106,7 +112,7 @@ def estimate(panel: pd.DataFrame, x: np.ndarray, min_takers: int = 10, seed: int
             t = took[pos]
             if len(t) < min_takers:
                 continue
-            tau, se, naive = att(y[t], x[t], ids[t], y[ctrl], x[ctrl], ids[ctrl], beta, rng)
+            tau, se, naive = att(y[t], x[t], ids[t], y[ctrl], x[ctrl], ids[ctrl], beta, rng, pooled_floor)
             out.append(Effect(str(c), str(group), tau, tau - Z95 * se, tau + Z95 * se, se, len(t), len(ctrl),
                               naive))
     return out

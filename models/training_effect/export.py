@@ -31,6 +31,10 @@ COURSE_HEADERS = {
     "ci_low": ("95% interval, low", "95%区间下限"), "ci_high": ("95% interval, high", "95%区间上限"),
     "takers": ("takers", "完成人数"), "controls": ("comparable non-takers", "可比未培训人数"),
     "verdict": ("verdict", "结论"), "cost": ("cost per participant", "人均成本"),
+    "exit_low": ("exit effect interval, low", "离职影响区间下限"),
+    "exit_effect": ("effect on leaving within a year (probability)", "对一年内离职概率的影响"),
+    "exit_high": ("exit effect interval, high", "离职影响区间上限"),
+    "retention_value": ("retention value per taker", "每人留任价值"),
     "value_per_taker": ("yearly value per taker", "每人年度价值"),
     "roi": ("return on investment", "投资回报率"), "roi_low": ("ROI, interval low", "投资回报率区间下限"),
     "roi_high": ("ROI, interval high", "投资回报率区间上限"),
@@ -48,6 +52,8 @@ def verdict(ci_low: float, ci_high: float) -> str:
 
 def _localise(frame: pd.DataFrame, lang: str, skills: bool) -> pd.DataFrame:
     f = frame.copy()
+    if not skills:
+        f = f.rename(columns={"exit_ci_low": "exit_low", "exit_ci_high": "exit_high"})
     f["title"] = f[f"title_{lang}"].fillna(f["course_id"])
     if skills:
         f["skill"] = f[f"skill_{lang}"].fillna(f["skill_id"])
@@ -65,7 +71,7 @@ def table(frame: pd.DataFrame, lang: str, skills: bool) -> pd.DataFrame:
     if skills:
         col = headers["cost_per_point"][lang == "zh"]
         out[col] = out[col].astype(object).where(out[col].notna(), NOT_MEASURED[lang])
-    return out
+    return out.astype(object).where(out.notna(), "")  # an empty cell, never "nan"
 
 
 def _num(v: object) -> float | None:

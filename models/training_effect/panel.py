@@ -13,6 +13,9 @@ teaching that skill; for the review panel, any course but the mandatory ones, wh
 every year so that no comparable non-taker exists); a row is a **control** when none counts toward it; rows
 with two or more relevant completions are left out (their effects cannot be told apart).
 
+The review panel also carries ``left_within_year`` (a voluntary exit within a year of the later review; empty when
+the data end too soon to know), the outcome that prices retention in the return on investment.
+
 Covariates are what was known at t0 (the t0 rating and its distance to the job's required level, the rating
 before that, the overall rating and KPI attainment at t0, tenure, job level, months between the reviews):
 people are assigned courses after a weak rating, so the t0 rating must be adjusted for or regression to the
@@ -25,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 MAX_PAIR_DAYS = 200  # consecutive reviews further apart than this are not paired (a gap in the reviews)
-MISSING = -1
+EXIT_DAYS = 365  # the review panel's retention outcome: left voluntarily within a year of the later review
 
 
 def _month_index(dates: pd.Series) -> np.ndarray:
@@ -131,7 +134,21 @@ def review_panel(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     p = _assign(p, comp[~comp["course_id"].isin(set(mandatory.astype(str)))], ["employee_id"])
     p["y"] = p["value1"] - p["value0"]
     p["group"] = "all"
+    p["left_within_year"] = _left_within_year(tables["employment_events"], p)
     return p
+
+
+def _left_within_year(events: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """1.0 when the person left voluntarily within EXIT_DAYS after the later review, 0.0 when not, NaN when the
+    data end before the year is over (not yet known)."""
+    ev = events[(events["event_type"] == "termination")]
+    ev = ev[ev["termination_type"].fillna("voluntary") == "voluntary"]
+    first = ev.astype({"employee_id": str}).groupby("employee_id")["effective_date"].min()
+    left = rows["employee_id"].map(first)
+    end = events["effective_date"].max()
+    days = (left - rows["date1"]).dt.days
+    out = ((days >= 0) & (days <= EXIT_DAYS)).astype(float).to_numpy()
+    return np.where((rows["date1"] + pd.Timedelta(days=EXIT_DAYS) > end).to_numpy(), np.nan, out)
 
 
 def design(panel: pd.DataFrame) -> np.ndarray:

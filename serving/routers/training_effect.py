@@ -53,7 +53,14 @@ class CourseEffect(BaseModel):
     controls: int
     verdict: str
     cost: float | None
-    value_per_taker: float | None = Field(description="effect × rating_point_value × takers' mean yearly base pay.")
+    exit_low: float | None = Field(description="95% interval of exit_effect, low end.")
+    exit_effect: float | None = Field(description="Effect of the course on leaving voluntarily within a year of the "
+                                                  "next review (change in probability); null when too few takers' "
+                                                  "next year is known yet.")
+    exit_high: float | None = Field(description="95% interval of exit_effect, high end.")
+    retention_value: float | None = Field(description="−exit_effect × replacement_cost_multiple × takers' mean pay.")
+    value_per_taker: float | None = Field(description="effect × rating_point_value × takers' mean yearly base pay "
+                                                      "+ retention_value.")
     roi: float | None = Field(description="(value − cost) / cost; null for a course with no cost.")
     roi_low: float | None
     roi_high: float | None
