@@ -73,3 +73,36 @@ def shap_summary(contrib: np.ndarray, X: pd.DataFrame, out_path: Path, max_displ
     fig.savefig(out_path, dpi=80)
     plt.close(fig)
     return Path(out_path)
+
+
+def training_effect_forest(skills: pd.DataFrame, out_path: Path, top: int = 30) -> Path:
+    """The (course, skill) effects with the most takers, each with its 95 % interval."""
+    plt = _plt()
+    f = skills.nlargest(top, "takers").sort_values("effect")
+    fig, ax = plt.subplots(figsize=(7, 0.25 * len(f) + 1.5))
+    y = np.arange(len(f))
+    ax.errorbar(f["effect"], y, xerr=[f["effect"] - f["ci_low"], f["ci_high"] - f["effect"]], fmt="o", ms=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, [f"{c} · {s} (n={n})" for c, s, n in zip(f["course_id"], f["skill_id"], f["takers"],
+                                                               strict=True)], fontsize=7)
+    ax.set_xlabel("effect on the next competency rating (points, 95% interval)")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path
+
+
+def training_effect_oracle_scatter(compared: pd.DataFrame, out_path: Path) -> Path:
+    """Estimated against true effect (rating points) per (course, skill), intervals as bars."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    t, e = compared["true_rating_effect"], compared["effect"]
+    ax.errorbar(t, e, yerr=[e - compared["ci_low"], compared["ci_high"] - e], fmt="o", ms=3, alpha=0.6)
+    lim = [min(t.min(), compared["ci_low"].min()), max(t.max(), compared["ci_high"].max())]
+    ax.plot(lim, lim, color="grey", lw=0.8)
+    ax.set_xlabel("true effect on the rating (simulator)")
+    ax.set_ylabel("estimated effect (95% interval)")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+    return out_path

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     replacement_cost_multiple: float = Field(
         0.5, gt=0, le=5, description="Cost of replacing a leaver as a multiple of annual pay; prices the pay lever "
                                      "against the expected exit cost it avoids (docs/wording.md).")
+    rating_point_value: float = Field(
+        0.05, ge=0, le=5, description="Yearly value of one point of overall rating, as a share of the person's base pay; "
+                                      "prices the training-effect report's return on investment "
+                                      "(docs/training-effect.md).")
     reload_seconds: float = Field(
         0.0, ge=0, description="Serving polls the models' champion aliases every this many seconds and swaps in new "
                                "versions (0: only when an admin asks for a reload).")

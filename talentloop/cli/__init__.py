@@ -17,6 +17,7 @@ from talentloop.cli import (
     governance,
     ingest,
     monitor,
+    report,
     serve,
     simulate,
     talent_pool,
@@ -64,3 +65,4 @@ erase.register(app)
 serve.register(app)
 demo.register(app)
 backup.register(app)
+report.register(app)
