@@ -110,7 +110,7 @@ def balances(tables: dict[str, pd.DataFrame], rules: PointsRules, as_of: object)
         spendable["employee_id"].astype(str))["points"].sum()
 
     hire = people["hire_date"].fillna(start)
-    months_left = round((end - month).days / DAYS_PER_MONTH, 2)
+    months_left = (end - month).days / DAYS_PER_MONTH
     employed_in_year = ((end - hire.clip(lower=start)).dt.days / DAYS_PER_MONTH).clip(0, 12)
     employed_12 = ((month - hire.clip(lower=month - pd.DateOffset(months=12))).dt.days / DAYS_PER_MONTH).clip(1, 12)
     full = people["job_level"].map(rules.yearly_target.for_level).astype(float)
@@ -130,7 +130,7 @@ def balances(tables: dict[str, pd.DataFrame], rules: PointsRules, as_of: object)
     out["projected_attainment"] = (out["projected"] / out["target"]).round(4)
     out["met"] = out["earned"] >= out["target"]
     out["on_track"] = out["projected"] >= out["target"]
-    out["months_left"] = months_left
+    out["months_left"] = round(months_left, 2)
     return out
 
 

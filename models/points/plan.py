@@ -27,10 +27,10 @@ class PointsPlan:
 
 
 def _prune(labels: list[tuple[float, float, float, tuple[int, ...]]]) -> list:
-    labels.sort(key=lambda x: (x[0], x[2], x[1]))
+    labels.sort(key=lambda x: (x[0], x[2], x[1], len(x[3])))
     kept: list = []
     for lab in labels:
-        if any(k[0] <= lab[0] and k[1] <= lab[1] and k[2] <= lab[2] for k in kept):
+        if any(k[0] <= lab[0] and k[1] <= lab[1] and k[2] <= lab[2] and len(k[3]) <= len(lab[3]) for k in kept):
             continue
         kept.append(lab)
         if len(kept) >= FRONT:
@@ -39,8 +39,9 @@ def _prune(labels: list[tuple[float, float, float, tuple[int, ...]]]) -> list:
 
 
 def plan(points: list[float], hours: list[float], cost: list[float], score: list[float], remaining: float,
-         max_hours: float | None = None, budget: float | None = None) -> PointsPlan:
-    """Pick candidates (see the module docstring). Lists are parallel, best-ranked candidate first."""
+         max_hours: float | None = None, budget: float | None = None, max_courses: int | None = None) -> PointsPlan:
+    """Pick candidates (see the module docstring), at most ``max_courses`` of them. Lists are parallel,
+    best-ranked candidate first."""
     n = min(len(points), MAX_CANDIDATES)
     cap = max(0, math.ceil(remaining - 1e-9))
     if cap == 0:
@@ -57,7 +58,7 @@ def plan(points: list[float], hours: list[float], cost: list[float], score: list
         for key, labels in states.items():
             to = min(cap, key + gain)
             for h, c, neg_s, chosen in labels:
-                if h + h_i <= h_lim and c + c_i <= c_lim:
+                if h + h_i <= h_lim and c + c_i <= c_lim and (max_courses is None or len(chosen) < max_courses):
                     new.setdefault(to, []).append((h + h_i, c + c_i, neg_s - s_i, (*chosen, i)))
         states = {k: _prune(v) for k, v in new.items()}
     best_key = cap if cap in states else max(states)
