@@ -179,8 +179,7 @@ def _register_webhook(app: typer.Typer) -> None:
         path = webhook.save_config(s.home, config)
         console.print(f"webhook set in {path}: {config.url}", soft_wrap=True)
         if fresh:
-            console.print(f"signing secret (shown once; also in {s.home / webhook.SECRET_FILE}): {key}",
-                          soft_wrap=True)
+            typer.echo(f"signing secret (shown once; also in {s.home / webhook.SECRET_FILE}):\n{key}")
 
     @hook.command("show")
     def show(limit: int = typer.Option(20, help="Attempts to list.")) -> None:
