@@ -186,8 +186,6 @@ def test_bad_webhook_url_is_refused(tmp_path):
 # ---------------------------------------------------------------------- CLI and API on the serving workspace
 def test_score_points_diagnoses_sends_and_serves(client, keys, workspace, tmp_path):
     import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     from models.training_needs import webhook
