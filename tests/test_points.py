@@ -129,7 +129,11 @@ def test_employee_points_scoped_and_audited(client, keys, workspace, scored):
     body = r.json()
     assert body["as_of"] == scored["as_of"] and body["target"] > 0
     assert body["projected"] >= body["earned"] and "积分" in body["text"]
-    assert _audited(workspace, "points") == before + 1
+    from models.wording.rules import violations
+
+    english = client.get(f"/v1/employees/{person}/points", headers=auth(keys["hr_system"])).json()["text"]
+    assert not violations(body["text"], "zh") and not violations(english, "en")
+    assert _audited(workspace, "points") == before + 2
     problem(client.get(f"/v1/employees/{keys['in_b'][0]}/points", headers=auth(keys["partner_a"])), 404)
     problem(client.get("/v1/employees/E9999999/points", headers=auth(keys["hr_system"])), 404)
     problem(client.get(f"/v1/employees/{person}/points?lang=fr", headers=auth(keys["hr_system"])), 422)

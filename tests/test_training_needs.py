@@ -231,6 +231,11 @@ def _score_send_and_serve(client, keys, workspace, root, env):
     body = r.json()
     assert body["total"] == result["findings"] and body["as_of"] == result["as_of"]
     assert all(f["delivered_at"] for f in body["items"]) and all("低于" in f["text"] for f in body["items"])
+    from models.wording.rules import violations
+
+    english = client.get("/v1/training-needs", headers=auth(keys["hr_system"])).json()["items"]
+    assert not [t for lang, items in (("zh", body["items"]), ("en", english)) for f in items
+                for t in (f["text"], f["unit_name"], *[c["title"] for c in f["courses"]]) if violations(t, lang)]
     a, b = keys["units"]
     mine = client.get(f"/v1/training-needs?org_unit={a}", headers=auth(keys["partner_a"])).json()
     from serving.auth import OrgTree
