@@ -51,7 +51,7 @@ def test_balances_point_in_time_with_projection_and_prorated_target():
     a = rows.loc["A"]
     # this year before July: K2 (80, priced by hours) + the March exam bonus (20); K3 completes on 30 June → 25
     assert a["earned"] == 80 + 20 + 25
-    assert a["target"] == 100 and a["met"] and a["remaining"] == 0
+    assert a["target"] == 100 and a["met"] and a["remaining"] == 0  # a whole year employed: the whole target
     # pace: the 12 months before July (K1 40 + 125) / 12; half a year left (184 days)
     assert a["pace_per_month"] == pytest.approx((40 + 125) / 12)
     assert a["projected"] == pytest.approx(125 + (165 / 12) * 184 / 30.4375, abs=0.05)
@@ -59,7 +59,7 @@ def test_balances_point_in_time_with_projection_and_prorated_target():
 
     later = balances(_tables(), rules, "2024-09-01").set_index("employee_id")
     b = later.loc["B"]  # hired 1 July into a level-5 job: 120 a year, prorated to the 6 months employed
-    assert b["target"] == pytest.approx(120 * (184 / 30.4375) / 12, abs=0.05)
+    assert b["target"] == pytest.approx(120 * 184 / 366, abs=0.05)  # 184 of the leap year's 366 days
     assert b["earned"] == 40 and not b["met"]
     assert b["pace_per_month"] == pytest.approx(40 / (62 / 30.4375))
 

@@ -111,10 +111,10 @@ def balances(tables: dict[str, pd.DataFrame], rules: PointsRules, as_of: object)
 
     hire = people["hire_date"].fillna(start)
     months_left = (end - month).days / DAYS_PER_MONTH
-    employed_in_year = ((end - hire.clip(lower=start)).dt.days / DAYS_PER_MONTH).clip(0, 12)
+    share_employed = ((end - hire.clip(lower=start)).dt.days / (end - start).days).clip(0, 1)  # of the year's days
     employed_12 = ((month - hire.clip(lower=month - pd.DateOffset(months=12))).dt.days / DAYS_PER_MONTH).clip(1, 12)
     full = people["job_level"].map(rules.yearly_target.for_level).astype(float)
-    target = full * (employed_in_year / 12 if rules.prorate_new_hires else 1.0)
+    target = full * (share_employed if rules.prorate_new_hires else 1.0)
     target = target.clip(lower=full * 1 / 12)  # someone hired in the last month still owes a month's share
     out = pd.DataFrame({
         "as_of": str(month.date()), "employee_id": people["employee_id"], "org_unit_id": people["org_unit_id"],
