@@ -216,7 +216,23 @@ class CourseOut(BaseModel):
         "score", description="score: no course below it scores higher; diversity: placed in the top 3 so the "
                              "first courses cover distinct skills; mandatory: mandatory courses first.")
     placed_by_text: str | None = Field(None, description="Why it sits above a higher-scored course, when it does.")
+    points: float | None = Field(None, description="Training points the course earns (target=points only).")
     explanation: ExplanationOut
+
+
+class PointsPlanOut(BaseModel):
+    """The points plan of ``target=points``: ranked courses that reach the remaining yearly target within the
+    hours and budget given (docs/points.md)."""
+
+    as_of: str = Field(description="Month of the points balance used.")
+    target: float
+    earned: float
+    remaining: float = Field(description="Points still needed this points year.")
+    points: float = Field(description="Points the chosen courses earn.")
+    hours: float
+    cost: float
+    reaches_target: bool
+    text: str = Field(description="The plan as a sentence in the requested language.")
 
 
 class Recommendations(BaseModel):
@@ -224,6 +240,7 @@ class Recommendations(BaseModel):
     courses: list[CourseOut]
     candidates: int = Field(description="Candidate courses ranked before constraints.")
     why_empty: str | None = Field(None, description="Why no course is recommended (only when courses is empty).")
+    points_plan: PointsPlanOut | None = Field(None, description="Only with target=points.")
     model: ModelRef
     features_as_of: datetime | None
     stale: bool

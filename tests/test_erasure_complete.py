@@ -56,6 +56,9 @@ def test_erase_leaves_no_trace_in_any_file(tmp_path, trained_workspace, sim_feed
                                       "LIMIT 1").fetchone()
         con.execute("INSERT INTO alert_reviews (alert_id, status, reviewer, action_taken, note, reviewed_at) "
                     "VALUES (?, 'acknowledged', 'partner', 'talk', ?, '2026-01-01')", (alert, NOTE))
+    from training_jobs.score_points import run as score_points
+
+    score_points(s, send=False)  # per-person points balances in the application database
     con = audit_connect(s.app_db)
     AuditLog(con).append([Entry("k_1", "hr_system", employee, "attrition-risk", "attrition", "1", 0.42,
                                 ["pay_vs_band_mid", "tenure_months"])] * 3)
@@ -79,7 +82,7 @@ def test_erase_leaves_no_trace_in_any_file(tmp_path, trained_workspace, sim_feed
     assert done.returncode == 0, done.stderr
     removed = json.loads(done.stdout)["removed"]
     for place in ("raw_rows", "clean_rows", "offline:employee_monthly", "online:employee_monthly",
-                  "app:attrition_alerts", "app:audit_log (tombstoned)", "mlflow artifacts",
+                  "app:attrition_alerts", "app:points_balances", "app:audit_log (tombstoned)", "mlflow artifacts",
                   "workspace_feed_rows", "demo-company (other files)"):
         assert removed[place] > 0, (place, removed)
 

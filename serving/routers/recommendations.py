@@ -12,7 +12,7 @@ courses shown, with exact TreeSHAP, in one pass over the inputs (``CourseRanker.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -122,10 +122,19 @@ def course_recommendations(
                                                              + ", ".join(COURSE_FORMATS))] = None,
     max_hours: Annotated[float | None, Query(ge=0, le=10_000, description="Total hours of the list.")] = None,
     budget: Annotated[float | None, Query(ge=0, le=10_000_000, description="Total cost of the list.")] = None,
+    target: Annotated[Literal["gaps", "points"], Query(
+        description="gaps: the top k by expected improvement; points: at most k of the ranked courses that reach "
+                    "the person's remaining yearly points target within max_hours and budget (docs/points.md).")
+                      ] = "gaps",
 ) -> Recommendations:
     formats = _formats(formats)
     champion = model_dependency("course_ranker")(svc)  # after validation: bad input is 422 whatever the model
-    result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
+    if target == "points":
+        from serving.routers.points import points_target
+
+        result, entries = points_target(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
+    else:
+        result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
     svc.audit.append(entries)
     return result
 

@@ -17,6 +17,7 @@ from talentloop.cli import (
     governance,
     ingest,
     monitor,
+    points,
     report,
     serve,
     simulate,
@@ -59,6 +60,7 @@ features.register(app)
 contract.register(app)
 train.register(app)
 talent_pool.register(app)  # after train: adds `train potential` and `score potential` to its groups
+points.register(app)  # after train: adds `score points`; and diagnose, points, training-needs, webhook
 governance.register(app)
 monitor.register(app)
 erase.register(app)

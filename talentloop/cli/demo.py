@@ -1,6 +1,6 @@
 """``talentloop demo``: the demo pipeline in one process, then where to go: URLs, a key and requests to try.
 
-simulate → ingest → features build / apply / materialize → train attrition → score attrition → train
+simulate → ingest → features build / apply / materialize → train attrition → score attrition → score points → train
 course-ranker and train skill-demand (at the same time when there are two cores or more) → an admin API key.
 Each step is the very command a person would type (run in this process, so feast, mlflow and lightgbm are
 imported once instead of once per step, which saves about 8 s a step).
@@ -139,6 +139,11 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         model = Stamps(s.home).data.get("train attrition", {}).get("digest")
         return digest(model, files_fingerprint(feature_files()), code_digest(MODEL_CODE)), s.app_db.exists()
 
+    def pointed() -> tuple[str, bool]:  # points balances and team diagnosis: rules, clean tables, code
+        rules = files_fingerprint([s.home / n for n in ("points.yaml", "training_needs.yaml", "webhook.yaml")])
+        return digest(clean_version(), files_fingerprint(feature_files()), rules,
+                      code_digest(("models", "training_jobs"))), s.app_db.exists()
+
     return [
         Step("simulate", ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
                           "--out", str(folder), *(["--end", end] if end else [])], simulated),
@@ -148,6 +153,7 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         Step("features materialize", ["features", "materialize"], materialized),
         Step("train attrition", ["train", "attrition"], trained("train attrition")),
         Step("score attrition", ["score", "attrition"], scored),
+        Step("score points", ["score", "points"], pointed),
         Step("train course-ranker", ["train", "course-ranker"], trained("train course-ranker")),
         Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
     ]
