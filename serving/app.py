@@ -81,12 +81,14 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
     from serving.console import context as console_context
     from serving.console import web as console_web
     from serving.routers import admin, alerts, employees, health, models, recommendations, skill_demand
+    from serving.routers.learning_plans import router as learning_plans_router
     from serving.routers.talent_pool import router as talent_pool_router
 
     app.include_router(health.router)
     for module in (employees, alerts, recommendations, skill_demand, models, admin):
         app.include_router(module.router)
     app.include_router(talent_pool_router)
+    app.include_router(learning_plans_router)
     app.include_router(console_web.router)  # the HR partner console (HTML) under /console
     app.mount("/console/static", StaticFiles(directory=console_context.STATIC), name="console-static")
     return app

@@ -47,6 +47,7 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
     from features.store import erase_employee_features
     from models.attrition.alerts import connect
     from models.attrition.alerts import erase_employee as erase_app
+    from models.learning_plans.store import erase_employee as erase_plans
     from models.potential.store import erase_employee as erase_talent
     from serving.audit import tombstone
 
@@ -56,6 +57,7 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
         with closing(connect(s.app_db)) as con:
             removed.update(erase_app(con, employee_id))
             removed.update(erase_talent(con, employee_id))
+            removed.update(erase_plans(con, employee_id))
             removed["app:audit_log (tombstoned)"] = tombstone(con, employee_id)
     removed["mlflow artifacts"] = sum(scrub_files(s.artifacts_dir, employee_id).values())
     for folder in feed_folders(s):  # e.g. the simulator's truth next to the demo feeds
