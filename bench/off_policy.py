@@ -2,7 +2,7 @@
 its interval of the gain the simulator measures when employees are actually shown that ranker's lists?
 
     OMP_NUM_THREADS=1 .venv/bin/python -m bench.off_policy [--employees 2000 --months 36 --seed 7]
-        [--k 5 --pool 20 --shares 0.1,0.3,1.0 --logs 5 --follow 0.5 --replays 20 --home /tmp/offpolicy]
+        [--k 5 --pool 20 --shares 0.1,0.3,1.0 --logs 5 --follow 0.5 --replays 100 --home /tmp/offpolicy]
 
 1. The demo company: simulate → ingest → features → Feast; train the course ranker twice (job defaults:
    the champion; ``CANDIDATE`` parameters: the candidate). Built once under ``--home`` and reused.
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--shares", default="0.1,0.3,1.0")
     parser.add_argument("--logs", type=int, default=5, help="independent logs per share")
     parser.add_argument("--follow", type=float, default=0.5)
-    parser.add_argument("--replays", type=int, default=20)
+    parser.add_argument("--replays", type=int, default=100)
     parser.add_argument("--home", type=Path, default=Path("/tmp/talentloop-offpolicy"))
     args = parser.parse_args()
 
