@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     max_shrink: float = Field(
         0.5, ge=0, le=1, description="An ingest fails a feed when one of its tables would lose more than this share "
                                      "of the previous clean version's rows (unless `--allow-shrink TABLE`).")
+    exploration_share: float = Field(
+        0.0, ge=0, le=1, description="Share of recommendation lists randomised among the ranker's top "
+                                     "exploration_pool courses, with the propensity logged (docs/learning-plans.md); "
+                                     "0 shows the ranker's own top k.")
+    exploration_pool: int = Field(
+        20, ge=1, le=200, description="How many of the ranker's top courses a randomised list draws from.")
     future_tolerance_days: int = Field(
         31, ge=0, le=3660, description="Dates later than the ingest time plus this many days are quarantined as "
                                        "future_date (plan months excepted).")

@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
     from serving.console import web as console_web
     from serving.routers import admin, alerts, employees, health, models, recommendations, skill_demand
     from serving.routers.points import router as points_router
+    from serving.routers.learning_plans import router as learning_plans_router
     from serving.routers.talent_pool import router as talent_pool_router
     from serving.routers.training_effect import router as training_effect_router
     from serving.routers.training_needs import router as training_needs_router
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
     app.include_router(training_effect_router)
     app.include_router(points_router)
     app.include_router(training_needs_router)
+    app.include_router(learning_plans_router)
     app.include_router(console_web.router)  # the HR partner console (HTML) under /console
     app.mount("/console/static", StaticFiles(directory=console_context.STATIC), name="console-static")
     return app

@@ -212,9 +212,11 @@ class CourseOut(BaseModel):
     cost: float | None = None
     mandatory: bool = False
     skills_addressed: list[str] = []
-    placed_by: Literal["score", "diversity", "mandatory"] = Field(
+    placed_by: Literal["score", "diversity", "mandatory", "exploration"] = Field(
         "score", description="score: no course below it scores higher; diversity: placed in the top 3 so the "
-                             "first courses cover distinct skills; mandatory: mandatory courses first.")
+                             "first courses cover distinct skills; mandatory: mandatory courses first; "
+                             "exploration: the list was drawn at random from the ranker's top courses "
+                             "(docs/learning-plans.md).")
     placed_by_text: str | None = Field(None, description="Why it sits above a higher-scored course, when it does.")
     points: float | None = Field(None, description="Training points the course earns (target=points only).")
     explanation: ExplanationOut
@@ -244,6 +246,8 @@ class Recommendations(BaseModel):
     model: ModelRef
     features_as_of: datetime | None
     stale: bool
+    request_id: str | None = Field(None, description="Id of this list in the recommendation log; send it back "
+                                                     "with a learning plan (POST .../learning-plan).")
 
 
 class BatchRequest(Strict):

@@ -231,6 +231,7 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     from features.offline import read_clean
     from features.workspace import make_private_file, relocate
     from models.attrition.alerts import connect as alerts_connect
+    from models.learning_plans import store as learning_plans
 
     relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
     db = alerts_connect(settings.app_db)
@@ -238,6 +239,7 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     db.execute("PRAGMA synchronous=NORMAL")
     auth_mod.ensure_schema(db)
     db.executescript(audit.SCHEMA)
+    learning_plans.ensure(db)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
     store, store_error = _feature_store(settings)
     if registry is None:

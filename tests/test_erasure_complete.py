@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features.offline import current_version_dir, read_clean
+from models.learning_plans import store as plans_store
 from serving.audit import AuditLog, Entry
 from serving.audit import connect as audit_connect
 from tests.conftest import private_copy
@@ -59,6 +61,14 @@ def test_erase_leaves_no_trace_in_any_file(tmp_path, trained_workspace, sim_feed
     from training_jobs.score_points import run as score_points
 
     score_points(s, send=False)  # per-person points balances in the application database
+    plan_note = "erasure-probe-plan-3c1d"
+    with closing(sqlite3.connect(s.app_db)) as con:  # a logged recommendation and the plan answering it
+        plans_store.ensure(con)
+        plans_store.log_shown(con, [plans_store.Logged("req-erase-probe", employee, None, "C-0001", 1, 0.5,
+                                                       "course_ranker", "1", 1.0, False, 0.0, "2026-01-01")])
+        plans_store.record_plan(con, caller_key_id="k_1", idempotency_key="erase-probe-key", employee_id=employee,
+                                org_unit_id=None, course_id="C-0001", status="accepted", note=plan_note,
+                                shown=plans_store.last_shown(con, employee, "C-0001"), recorded_by="partner")
     con = audit_connect(s.app_db)
     AuditLog(con).append([Entry("k_1", "hr_system", employee, "attrition-risk", "attrition", "1", 0.42,
                                 ["pay_vs_band_mid", "tenure_months"])] * 3)
@@ -67,7 +77,7 @@ def test_erase_leaves_no_trace_in_any_file(tmp_path, trained_workspace, sim_feed
     current = current_version_dir(s)  # an older clean version, kept on purpose, holds the person too
     shutil.copytree(current, current.with_name("v-20000101T000000-older"))
     events = read_clean(s, "employment_events")
-    distinctive = [employee, alert, NOTE,
+    distinctive = [employee, alert, NOTE, plan_note,
                    *events.loc[events["employee_id"] == employee, "event_id"].head(3).tolist(),
                    *read_clean(s, "enrollments").query("employee_id == @employee")["enrollment_id"].head(3).tolist(),
                    *read_clean(s, "points_ledger").query("employee_id == @employee")["entry_id"].head(3).tolist()]
@@ -83,6 +93,7 @@ def test_erase_leaves_no_trace_in_any_file(tmp_path, trained_workspace, sim_feed
     removed = json.loads(done.stdout)["removed"]
     for place in ("raw_rows", "clean_rows", "offline:employee_monthly", "online:employee_monthly",
                   "app:attrition_alerts", "app:points_balances", "app:audit_log (tombstoned)", "mlflow artifacts",
+                  "app:recommendation_log", "app:learning_plans",
                   "workspace_feed_rows", "demo-company (other files)"):
         assert removed[place] > 0, (place, removed)
 

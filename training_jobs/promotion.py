@@ -59,6 +59,13 @@ def compare_versions(settings: Settings, model: str, versions: list[str] | None 
     chosen = versions_to_compare(client, spec.name, versions)
     result = compare(spec, chosen, n_boot=n_boot)
     result["markdown"] = render_markdown(result)
+    if spec.name == "course_ranker":  # when recommendations were logged: IPS / DR gains on the log
+        from training_jobs import off_policy
+
+        section = off_policy.for_compare(settings, spec.name, [v.version for v in chosen])
+        if section is not None:
+            result["off_policy"] = section
+            result["markdown"] += "\n\n" + off_policy.render(section)
     if log:
         experiment(settings, spec.name)
         names = " vs ".join(f"v{v.version}" for v in chosen)

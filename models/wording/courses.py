@@ -26,6 +26,10 @@ def placed_by_text(placed_by: str, skill: str | None, lang: str) -> str | None:
                 else "placed in the top 3 so the first courses cover different skills")
     if placed_by == "mandatory":
         return "必修课程排在前面" if lang == "zh" else "mandatory courses are listed first"
+    if placed_by == "exploration":
+        return ("本列表从模型排名靠前的课程中随机抽取，用于无偏地衡量推荐效果" if lang == "zh" else
+                "this list was drawn at random from the model's top courses, to measure the effect of "
+                "recommendations without bias")
     return None
 
 

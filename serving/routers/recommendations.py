@@ -66,9 +66,15 @@ def _skill(catalog: Catalog, skills: list[str], lang: str) -> str | None:
 
 
 def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k: int, lang: str,
-                  formats: list[str] | None, max_hours: float | None, budget: float | None
+                  formats: list[str] | None, max_hours: float | None, budget: float | None, *, logged: bool = False
                   ) -> tuple[Recommendations, list[Entry]]:
-    """Look up features, rank, explain, shape; raises 404 Problem for an unknown / out-of-scope employee."""
+    """Look up features, rank, explain, shape; raises 404 Problem for an unknown / out-of-scope employee.
+
+    ``logged``: a list shown to an HR system or a person (the API endpoints): randomised with the configured
+    exploration share (never under an hours or budget limit) and written to the recommendation log with its
+    propensities (``serving.plan_log``).
+    """
+    from serving import plan_log
     from serving.ranker_inputs import column, repeat
 
     model, catalog = champion.model, svc.catalog
@@ -81,14 +87,18 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
     candidates = catalog.index.candidates(lacking, employee.values["completed_course_ids"] or [])
     read = inputs.frame(employee, candidates)
     courses: list[CourseOut] = []
+    shown = None
     if candidates:
         n = len(candidates)
         frame = {**read.columns, "skill_ids": repeat(skills, n), "skill_gaps": repeat(gaps, n),
                  "skill_required_levels": repeat(employee.values["skill_required_levels"] or [], n),
                  "course_skill_ids": column([catalog.course_skill_ids.get(c, []) for c in candidates]),
                  "course_target_levels": column([catalog.course_target_levels.get(c, []) for c in candidates])}
-        recs, explained = model.recommend_explained(frame, k=k, formats=formats, max_hours=max_hours,
+        share = svc.settings.exploration_share if logged and max_hours is None and budget is None else 0.0
+        depth = max(k, svc.settings.exploration_pool) if share > 0 else k
+        recs, explained = model.recommend_explained(frame, k=depth, formats=formats, max_hours=max_hours,
                                                     budget=budget, lang=lang, skill_names=catalog.skill_names)
+        recs, explained, shown = plan_log.choose(recs, explained, k, share, svc.settings.exploration_pool)
         for r, e in zip(recs, explained, strict=True):
             courses.append(CourseOut(
                 course_id=r["course_id"], rank=r["rank"], score=r["score"],
@@ -105,9 +115,13 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
         reason = ("filtered" if candidates else "no_course" if lacking else "no_gap" if known or not skills
                   else "no_level")
         why = why_empty(reason, lang, len(candidates))
-    return Recommendations(employee_id=employee_id, courses=courses, candidates=len(candidates), why_empty=why,
-                           model=ModelRef(name=champion.name, version=champion.version),
-                           features_as_of=read.features_as_of, stale=read.stale), entries
+    result = Recommendations(employee_id=employee_id, courses=courses, candidates=len(candidates), why_empty=why,
+                             model=ModelRef(name=champion.name, version=champion.version),
+                             features_as_of=read.features_as_of, stale=read.stale)
+    if logged and courses:
+        result.request_id = plan_log.log(svc, champion, employee_id, employee.values["org_unit_id"], result, shown,
+                                         share)
+    return result, entries
 
 
 @router.get("/employees/{employee_id}/course-recommendations", response_model=Recommendations,
@@ -134,7 +148,8 @@ def course_recommendations(
 
         result, entries = points_target(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
     else:
-        result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
+        result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget,
+                                         logged=True)
     svc.audit.append(entries)
     return result
 
@@ -151,7 +166,7 @@ def course_recommendations_batch(body: BatchRequest, who: Predictor, svc: Svc,
     for employee_id in body.employee_ids:
         try:
             result, audit_rows = recommend_one(svc, who, champion, employee_id, body.k, body.lang, formats,
-                                               body.max_hours, body.budget)
+                                               body.max_hours, body.budget, logged=True)
         except Problem as exc:
             if exc.status != 404:
                 raise

@@ -48,6 +48,7 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
     from models.attrition.alerts import connect
     from models.attrition.alerts import erase_employee as erase_app
     from models.points.store import erase_employee as erase_points
+    from models.learning_plans.store import erase_employee as erase_plans
     from models.potential.store import erase_employee as erase_talent
     from serving.audit import tombstone
 
@@ -58,6 +59,7 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
             removed.update(erase_app(con, employee_id))
             removed.update(erase_talent(con, employee_id))
             removed.update(erase_points(con, employee_id))
+            removed.update(erase_plans(con, employee_id))
             removed["app:audit_log (tombstoned)"] = tombstone(con, employee_id)
     removed["mlflow artifacts"] = sum(scrub_files(s.artifacts_dir, employee_id).values())
     for folder in feed_folders(s):  # e.g. the simulator's truth next to the demo feeds
