@@ -268,3 +268,20 @@ def test_simulator_truth_keeps_the_review_and_learning_parts_of_the_logit(sim_tr
     recent = pair[(pair["review_date"] < pair["month"])
                   & (pair["review_date"] >= pair["month"] - pd.DateOffset(months=8))]
     assert recent[["employee_id", "month"]].drop_duplicates().shape[0] == len(weak)
+
+
+def test_simulator_truth_splits_the_annual_cycle_from_the_other_reviews(sim_truth: Path) -> None:
+    """``logit_reviews_offcycle`` (what `annual-reviews` hides) is the part of ``logit_reviews`` that a Q4 review
+    does not explain: between 0 and the whole, and the rest is on only after a weak Q4 review."""
+    hz = pd.read_parquet(sim_truth / "attrition_hazard.parquet")
+    reviews = pd.read_csv(sim_truth.parent / "performance" / "reviews.csv", parse_dates=["review_date"])
+    off, whole = hz["logit_reviews_offcycle"], hz["logit_reviews"]
+    assert (off >= -1e-12).all() and (off <= whole + 1e-12).all()
+    assert (off >= 0.7).any() and (whole - off >= 0.7).any()  # both parts carry a weak-review term somewhere
+    annual = hz[whole - off >= 0.7]  # the weak-review term turned on by a Q4 review
+    low = reviews[(reviews["overall_rating"] <= 2) & reviews["cycle_id"].astype(str).str.endswith("Q4")]
+    pair = annual[["employee_id", "month"]].astype({"employee_id": str}).merge(
+        low[["employee_id", "review_date"]].astype({"employee_id": str}), on="employee_id")
+    recent = pair[(pair["review_date"] < pair["month"])
+                  & (pair["review_date"] >= pair["month"] - pd.DateOffset(months=8))]
+    assert recent[["employee_id", "month"]].drop_duplicates().shape[0] == len(annual)
