@@ -245,6 +245,38 @@ def test_the_profile_oracle_integrates_out_what_the_export_does_not_hold(tmp_pat
     assert thin.mean() == pytest.approx(seen.mean(), rel=0.05)  # integrated out, not dropped
 
 
+def test_the_profile_oracle_draws_hidden_parts_from_the_hire_cohort(tmp_path: Path) -> None:
+    """Veterans carry a hidden training credit (−1 on the logit), people hired at month 4 none yet: a newcomer's
+    hidden part comes from other newcomers (as the process oracle, which sees it), not from the company's mix."""
+    veterans, newcomers = 200, 200
+    ids = [f"E{i:05d}" for i in range(veterans + newcomers)]
+    parts = [pd.DataFrame({"employee_id": e, "month": MONTHS[(0 if i < veterans else 4):],
+                           "logit_learning": -1.0 if i < veterans else 0.0}) for i, e in enumerate(ids)]
+    df = pd.concat(parts, ignore_index=True)
+    df["logit_observable"] = -3.0 + df["logit_learning"]
+    df = df.assign(hazard=1 / (1 + np.exp(-df["logit_observable"])), involuntary=False, exited_voluntarily=False,
+                   engagement_latent=0.0, outside_pull=0.0)
+    truth = _write(tmp_path / "_truth", df, ZERO, hidden=("logit_learning",))
+    rows = pd.DataFrame({"employee_id": ids[veterans:], "event_timestamp": pd.Timestamp(MONTHS[5], tz="UTC")})
+    seen = process_oracle_risk(truth, rows, (1,), draws=64)[:, 0]
+    cohort = profile_oracle_risk(truth, rows, (1,), draws=64)[:, 0]
+    marginal = profile_oracle_risk(truth, rows, (1,), draws=64, cohort=None)[:, 0]
+    np.testing.assert_allclose(cohort, seen, rtol=1e-5)
+    assert marginal.mean() < seen.mean() - 0.005  # the company-wide law would credit newcomers with training
+
+
+def test_cohort_pools_are_the_nearest_hire_months_never_the_person() -> None:
+    from evaluation.attrition_oracle import cohort_pools
+
+    first = np.array([0] * 50 + list(range(1, 31)) + [40] * 3)
+    pools = cohort_pools(first, 6, np.random.default_rng(0))
+    assert pools.shape == (len(first), 6)
+    assert not (pools == np.arange(len(first))[:, None]).any()
+    assert (np.abs(first[pools] - first[:, None]).max(axis=1)[50:80] <= 6).all()
+    assert (first[pools[:50]] <= 3).all()  # people hired before the grid draw from each other
+    assert cohort_pools(first, None, np.random.default_rng(0)).shape == (len(first), len(first) - 1)
+
+
 def test_without_a_hidden_part_there_is_no_profile_oracle(tmp_path: Path) -> None:
     df, _ = _simulate(50, LAW)
     truth = _write(tmp_path / "_truth", df, LAW)
@@ -268,3 +300,20 @@ def test_simulator_truth_keeps_the_review_and_learning_parts_of_the_logit(sim_tr
     recent = pair[(pair["review_date"] < pair["month"])
                   & (pair["review_date"] >= pair["month"] - pd.DateOffset(months=8))]
     assert recent[["employee_id", "month"]].drop_duplicates().shape[0] == len(weak)
+
+
+def test_simulator_truth_splits_the_annual_cycle_from_the_other_reviews(sim_truth: Path) -> None:
+    """``logit_reviews_offcycle`` (what `annual-reviews` hides) is the part of ``logit_reviews`` that a Q4 review
+    does not explain: between 0 and the whole, and the rest is on only after a weak Q4 review."""
+    hz = pd.read_parquet(sim_truth / "attrition_hazard.parquet")
+    reviews = pd.read_csv(sim_truth.parent / "performance" / "reviews.csv", parse_dates=["review_date"])
+    off, whole = hz["logit_reviews_offcycle"], hz["logit_reviews"]
+    assert (off >= -1e-12).all() and (off <= whole + 1e-12).all()
+    assert (off >= 0.7).any() and (whole - off >= 0.7).any()  # both parts carry a weak-review term somewhere
+    annual = hz[whole - off >= 0.7]  # the weak-review term turned on by a Q4 review
+    low = reviews[(reviews["overall_rating"] <= 2) & reviews["cycle_id"].astype(str).str.endswith("Q4")]
+    pair = annual[["employee_id", "month"]].astype({"employee_id": str}).merge(
+        low[["employee_id", "review_date"]].astype({"employee_id": str}), on="employee_id")
+    recent = pair[(pair["review_date"] < pair["month"])
+                  & (pair["review_date"] >= pair["month"] - pd.DateOffset(months=8))]
+    assert recent[["employee_id", "month"]].drop_duplicates().shape[0] == len(annual)

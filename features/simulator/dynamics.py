@@ -34,6 +34,7 @@ Progress = Callable[[str, int, int], None]
 ENGAGEMENT_RHO, ENGAGEMENT_SD = 0.98, 0.18
 PULL_RHO, PULL_SD = 0.85, 0.2
 LEARNING_BY_DOING = 0.01  # monthly drift of true skill on the job's required skills
+ANNUAL_REVIEW_MONTH = 12  # the review cycle an export keeping one review a year keeps (Q4)
 POTENTIAL_LEARNING = 0.6  # learning on the job runs at LEARNING_BY_DOING × max(0, 1 + this × potential)
 SUPPLY_LEVEL = 3.0
 
@@ -61,7 +62,12 @@ class History:
     # truth only: the engagement shifts made by the review and learning processes (weak reviews, completions),
     # decaying like engagement; with the review and training terms they are the part of the observable logit an
     # export without those feeds cannot see (``attrition_hazard.logit_reviews`` / ``logit_learning``)
-    eng_shift: dict[str, np.ndarray] = field(default_factory=lambda: {"reviews": np.zeros(0), "learning": np.zeros(0)})
+    eng_shift: dict[str, np.ndarray] = field(default_factory=lambda: {"reviews": np.zeros(0), "learning": np.zeros(0),
+                                                                      "reviews_annual": np.zeros(0)})
+    # truth only: the last month of a weak review in the annual (Q4) cycle; with ``eng_shift["reviews_annual"]``
+    # the part of ``logit_reviews`` an export keeping only the Q4 cycle still shows (the rest is
+    # ``attrition_hazard.logit_reviews_offcycle``)
+    weak_annual_m: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     # each person's latent potential ~ N(0, 1), drawn from its own stream (spawned from the simulation's seed
     # without drawing from it), so adding it moved no other random number
     pot_rng: np.random.Generator | None = None
@@ -163,7 +169,12 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         manager = _fit(manager, wf.cap)
         _welcome(h, m, new, manager, day_of_unit)
         _feed_shift(h, "learning", h.learn.month, wf, tax, cal, m, rng, weak_emp, weak_skill)
-        weak_emp, weak_skill = _feed_shift(h, "reviews", h.rev.month, org, wf, tax, cal, m, rng)
+        annual = cal.calendar_month(m) == ANNUAL_REVIEW_MONTH
+        weak_emp, weak_skill = _feed_shift(h, ("reviews", "reviews_annual") if annual else ("reviews",), h.rev.month,
+                                           org, wf, tax, cal, m, rng)
+        if annual:
+            weak = np.flatnonzero(wf.arrays["last_weak_m"][: min(wf.n, len(h.weak_annual_m))] == m)
+            h.weak_annual_m[weak] = m
         _record_demand(h, m)
         if progress is not None:
             progress("months", m + 1, months)
@@ -186,20 +197,24 @@ def _track_new_hires(h: History) -> None:
     wf = h.wf
     if len(h.eng_noise) < wf.cap:
         h.eng_noise = np.r_[h.eng_noise, np.zeros(wf.cap - len(h.eng_noise))]
+    if len(h.weak_annual_m) < wf.cap:
+        h.weak_annual_m = np.r_[h.weak_annual_m, np.full(wf.cap - len(h.weak_annual_m), -999, np.int64)]
     new = np.arange(h.eng_tracked, wf.n)
     h.eng_noise[new] = wf.arrays["engagement0"][new]
     _draw_potential(h)
     h.eng_tracked = wf.n
 
 
-def _feed_shift(h: History, feed: str, step: Callable[..., object], *args: object) -> object:
-    """Truth: run ``step(*args)`` and add the engagement shifts it made to those of ``feed`` (draws no random number)."""
+def _feed_shift(h: History, feeds: str | tuple[str, ...], step: Callable[..., object], *args: object) -> object:
+    """Truth: run ``step(*args)`` and add the engagement shifts it made to those of each of ``feeds`` (draws no
+    random number)."""
     before = h.wf.arrays["engagement"][: h.wf.n].copy()
     out = step(*args)
-    shift = h.eng_shift[feed]
-    if len(shift) < h.wf.cap:
-        shift = h.eng_shift[feed] = np.r_[shift, np.zeros(h.wf.cap - len(shift))]
-    shift[: len(before)] += h.wf.arrays["engagement"][: len(before)] - before
+    for feed in (feeds,) if isinstance(feeds, str) else feeds:
+        shift = h.eng_shift[feed]
+        if len(shift) < h.wf.cap:
+            shift = h.eng_shift[feed] = np.r_[shift, np.zeros(h.wf.cap - len(shift))]
+        shift[: len(before)] += h.wf.arrays["engagement"][: len(before)] - before
     return out
 
 
@@ -256,13 +271,18 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
         eng_latent, eng_now = eng_latent[shuffle], eng_now[shuffle]
     observable = sum(v for k, v in terms.items() if k not in ("engagement", "pull"))
     observable = observable + attrition.COEF["engagement"] * (eng_now - eng_latent)
+    weak_annual = (m - h.weak_annual_m[np.minimum(act, len(h.weak_annual_m) - 1)] <= 6) & (act < len(h.weak_annual_m))
+    annual_term = attrition.COEF["weak_review_6m"] * weak_annual
     by_feed = {}
-    for feed, term in (("reviews", "review"), ("learning", "training")):
+    for feed, term in (("reviews", terms["review"]), ("learning", terms["training"]), ("reviews_annual", annual_term)):
         shift = h.eng_shift[feed]
         shift = shift[np.minimum(act, len(shift) - 1)] * (act < len(shift)) if len(shift) else np.zeros(len(act))
         if shuffle is not None:  # follows the shuffled engagement term
             shift = shift[shuffle]
-        by_feed[f"logit_{feed}"] = (terms[term] + attrition.COEF["engagement"] * shift).astype(np.float64)
+            term = term if feed != "reviews_annual" else term[shuffle]
+        by_feed[f"logit_{feed}"] = (term + attrition.COEF["engagement"] * shift).astype(np.float64)
+    # the part of the review logit from the cycles other than the annual one (what `annual-reviews` cannot show)
+    by_feed["logit_reviews_offcycle"] = by_feed["logit_reviews"] - by_feed.pop("logit_reviews_annual")
     h.hazard.append({"emp": act, "m": np.full(len(act), m, np.int32), "hazard": hz.astype(np.float64),
                      "involuntary": inv, "voluntary": vol, "logit_observable": observable.astype(np.float64),
                      **by_feed,

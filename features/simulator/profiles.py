@@ -152,7 +152,7 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("hris-minimal", "the HR feed only, as an HRIS exports it", _hris_minimal,
             hides=("logit_reviews", "logit_learning")),
     Profile("no-learning", "no learning system", _no_learning, hides=("logit_learning",)),
-    Profile("annual-reviews", "one review a year, no KPI", _annual_reviews),
+    Profile("annual-reviews", "one review a year, no KPI", _annual_reviews, hides=("logit_reviews_offcycle",)),
     Profile("small", "a small company (150-400 people)", _small, employees=(150, 400), default_employees=300),
     Profile("leaky", "a documented leak in the performance feed", _leaky),
 )}

@@ -201,7 +201,8 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
     emp_ids = employee_ids(np.arange(n)).astype(object)
     months = cal.month_start[:-1].astype("datetime64[D]").astype("datetime64[us]")
     z = _concat(h.hazard, ("emp", "m", "hazard", "involuntary", "voluntary", "logit_observable",
-                           "engagement_latent", "pull", "logit_reviews", "logit_learning"))
+                           "engagement_latent", "pull", "logit_reviews", "logit_learning",
+                           "logit_reviews_offcycle"))
     hazard = pd.DataFrame({"employee_id": _cat_unique(z["emp"], emp_ids), "month": months[z["m"]],
                            "hazard": z["hazard"], "involuntary": z["involuntary"].astype(bool),
                            "exited_voluntarily": z["voluntary"].astype(bool),
@@ -210,7 +211,10 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
                            "outside_pull": z["pull"],
                            # the parts of logit_observable that come from the review and the learning processes
                            # (their terms and engagement shifts): what an export without those feeds cannot see
-                           "logit_reviews": z["logit_reviews"], "logit_learning": z["logit_learning"]})
+                           "logit_reviews": z["logit_reviews"], "logit_learning": z["logit_learning"],
+                           # the part of logit_reviews from the review cycles other than Q4 (the weak-review term
+                           # beyond what a Q4 review shows, and the shifts after weak off-cycle reviews)
+                           "logit_reviews_offcycle": z["logit_reviews_offcycle"]})
     hazard.attrs["latent_process"] = latent_process()
     d = _concat(h.demand, ("unit", "skill", "m", "demand", "supply"))
     demand = pd.DataFrame({"org_unit_id": _cat(h.org.units["org_unit_id"].to_numpy(dtype=object), d["unit"]),
