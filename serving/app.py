@@ -81,8 +81,8 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
     from serving.console import context as console_context
     from serving.console import web as console_web
     from serving.routers import admin, alerts, employees, health, models, recommendations, skill_demand
-    from serving.routers.points import router as points_router
     from serving.routers.learning_plans import router as learning_plans_router
+    from serving.routers.points import router as points_router
     from serving.routers.talent_pool import router as talent_pool_router
     from serving.routers.training_effect import router as training_effect_router
     from serving.routers.training_needs import router as training_needs_router

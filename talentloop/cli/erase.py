@@ -47,8 +47,8 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
     from features.store import erase_employee_features
     from models.attrition.alerts import connect
     from models.attrition.alerts import erase_employee as erase_app
-    from models.points.store import erase_employee as erase_points
     from models.learning_plans.store import erase_employee as erase_plans
+    from models.points.store import erase_employee as erase_points
     from models.potential.store import erase_employee as erase_talent
     from serving.audit import tombstone
 
