@@ -34,12 +34,19 @@ def prepare(home: Path, employees: int, seed: int, months: int, end: str) -> Pat
     feeds = home / "feeds"
     env = {**os.environ, "TALENTLOOP_HOME": str(home / "ws")}
     if not (feeds / truth.TRUTH_DIR / "manifest.json").exists():
-        subprocess.run([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed",
-                        str(seed), "--end", end, "--format", "parquet", "--out", str(feeds)], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        _quiet([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
+                "--end", end, "--format", "parquet", "--out", str(feeds)], env)
     if not (home / "ws" / "offline" / "clean" / "CURRENT").exists():
-        subprocess.run([*TALENTLOOP, "ingest", str(feeds)], check=True, env=env, stdout=subprocess.DEVNULL)
+        _quiet([*TALENTLOOP, "ingest", str(feeds)], env)
     return feeds
+
+
+def _quiet(cmd: list[str], env: dict[str, str]) -> None:
+    """Run a step; its output is shown only when it fails."""
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"{' '.join(cmd[2:4])} failed with exit code {done.returncode}")
 
 
 def measure(home: Path, feeds: Path, min_takers: int) -> dict[str, float]:
