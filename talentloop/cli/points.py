@@ -171,8 +171,14 @@ def _register_webhook(app: typer.Typer) -> None:
                 if value is not None:
                     values[name] = value
             config = webhook.WebhookConfig(**values)
-        except (ValueError, ValidationError) as exc:
-            raise fail(str(exc).splitlines()[-1 if isinstance(exc, ValidationError) else 0]) from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else "url"
+            option = {"url": "URL", "max_attempts": "--max-attempts", "backoff_seconds": "--backoff",
+                      "timeout_seconds": "--timeout"}.get(field, field)
+            raise fail(f"{option}: {err['msg'].removeprefix('Value error, ')}") from exc
+        except ValueError as exc:
+            raise fail(str(exc).splitlines()[0]) from exc
         s.home.mkdir(parents=True, exist_ok=True)
         fresh = rotate_secret or webhook.secret(s.home) is None
         key = webhook.secret(s.home, create=True, rotate=rotate_secret)
