@@ -140,7 +140,8 @@ def _register_views(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(found, ensure_ascii=False))
             return
-        console.print(summary(f"{month}", ["finding", "unit", "delivered"], [
+        header = ["finding", "unit", "sent to the HR suite"] if lang == "en" else ["培训需求", "单位", "已发送至HR系统"]
+        console.print(summary(f"{month}", header, [
             [f["text"][lang], f["unit_name"][lang], f["delivered_at"] or "–"] for f in found]))
 
 
