@@ -9,7 +9,8 @@ into ``HOME/<employees>x<seed>/`` (skipped when already there), then the report'
 with at least ``--min-takers`` takers, the share whose 95 % interval covers the true effect on the rating
 (target ≥ 85 %), the same against the true skill gain and against the raw effect parameter (which ignores that
 takers at the target level gain only 30 %: not the estimand), Spearman estimate vs truth (and of the naive
-takers-minus-others difference), mean error, mean interval width and seconds.
+takers-minus-others difference), then per course (each course once, on the skill with the most takers):
+courses, coverage and Spearman; mean error, mean interval width and seconds.
 """
 
 from __future__ import annotations
@@ -34,12 +35,19 @@ def prepare(home: Path, employees: int, seed: int, months: int, end: str) -> Pat
     feeds = home / "feeds"
     env = {**os.environ, "TALENTLOOP_HOME": str(home / "ws")}
     if not (feeds / truth.TRUTH_DIR / "manifest.json").exists():
-        subprocess.run([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed",
-                        str(seed), "--end", end, "--format", "parquet", "--out", str(feeds)], check=True, env=env,
-                       stdout=subprocess.DEVNULL)
+        _quiet([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
+                "--end", end, "--format", "parquet", "--out", str(feeds)], env)
     if not (home / "ws" / "offline" / "clean" / "CURRENT").exists():
-        subprocess.run([*TALENTLOOP, "ingest", str(feeds)], check=True, env=env, stdout=subprocess.DEVNULL)
+        _quiet([*TALENTLOOP, "ingest", str(feeds)], env)
     return feeds
+
+
+def _quiet(cmd: list[str], env: dict[str, str]) -> None:
+    """Run a step; its output is shown only when it fails."""
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"{' '.join(cmd[2:4])} failed with exit code {done.returncode}")
 
 
 def measure(home: Path, feeds: Path, min_takers: int) -> dict[str, float]:
@@ -65,8 +73,8 @@ def main() -> None:
     ap.add_argument("--min-takers", type=int, default=30)
     args = ap.parse_args()
     companies = args.company or ["2000:7", "20000:11"]
-    header = ("company", "pairs>=n", "courses", "cover rating", "cover gain", "cover param", "spearman",
-              "spearman naive", "mean err", "ci width", "seconds")
+    header = ("company", "pairs>=n", "cover rating", "cover gain", "cover param", "spearman", "spearman naive",
+              "courses", "cover per course", "spearman per course", "mean err", "ci width", "seconds")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for c in companies:
@@ -74,10 +82,11 @@ def main() -> None:
         home = args.home / f"{employees}x{seed}"
         feeds = prepare(home, employees, seed, args.months, args.end)
         m = measure(home, feeds, args.min_takers)
-        print(f"| {employees:,} x {args.months} m, seed {seed} | {m['pairs']:.0f} | {m['courses']:.0f} | "
+        print(f"| {employees:,} x {args.months} m, seed {seed} | {m['pairs']:.0f} | "
               f"{m['coverage_true_rating_effect']:.3f} | {m['coverage_true_gain']:.3f} | "
               f"{m['coverage_effect_parameter']:.3f} | {m['spearman_true_rating_effect']:.3f} | "
-              f"{m['spearman_naive']:.3f} | {m['mean_error']:+.3f} | {m['mean_ci_width']:.3f} | "
+              f"{m['spearman_naive']:.3f} | {m['courses']:.0f} | {m['coverage_per_course']:.3f} | "
+              f"{m['spearman_per_course']:.3f} | {m['mean_error']:+.3f} | {m['mean_ci_width']:.3f} | "
               f"{m['seconds']:.0f} |", flush=True)
 
 

@@ -89,6 +89,11 @@ def summary(compared: pd.DataFrame, min_takers: int = 30) -> dict[str, float]:
         out[f"coverage_{name}"] = float(((m["ci_low"] <= m[name]) & (m[name] <= m["ci_high"])).mean())
         out[f"spearman_{name}"] = float(spearmanr(m["effect"], m[name]).statistic)
     out["spearman_naive"] = float(spearmanr(m["naive"], m["true_rating_effect"]).statistic)
+    # one row per course: the skill with the most takers (a course counted once, however many skills it teaches)
+    one = m.sort_values(["takers", "skill_id"], ascending=[False, True]).drop_duplicates("course_id")
+    t = one["true_rating_effect"]
+    out["coverage_per_course"] = float(((one["ci_low"] <= t) & (t <= one["ci_high"])).mean())
+    out["spearman_per_course"] = float(spearmanr(one["effect"], t).statistic) if len(one) >= 3 else float("nan")
     out["mean_error"] = float((m["effect"] - m["true_rating_effect"]).mean())
     out["mean_ci_width"] = float((m["ci_high"] - m["ci_low"]).mean())
     return out

@@ -41,6 +41,14 @@ def test_the_exception_is_stored_as_its_kind_and_figures_and_worded_short_in_bot
     assert len(en) < 300 and len(zh) < 140
     assert not RAW.search(en) and not RAW.search(zh)
     assert not re.search(r"[A-Za-z]", zh)  # no English left in the Chinese sentence
+    # coded values are named in words: an ethnicity, a nationality code
+    han = exception_record([{"family": "ethnicity", "group": {"ethnicity": "Han"},
+                             "impact_ratio": {"model": 0.63, "process_oracle": 0.73, "oracle": 0.76}},
+                            {"family": "nationality", "group": {"nationality": "CN"},
+                             "impact_ratio": {"model": 0.51, "process_oracle": 0.7, "oracle": None}}])
+    assert "nationality Chinese 0.51 vs 0.70; ethnicity Han 0.63 vs 0.73" in exception_sentence(han, "en")
+    assert "国籍 中国 0.51 对 0.70；民族 汉族 0.63 对 0.73" in exception_sentence(han, "zh")
+    assert not re.search(r"[A-Za-z]", exception_sentence(han, "zh"))
     # a missing value is named in words when it is among the groups shown
     one = exception_record(FINDINGS[:1])
     assert "ethnicity not recorded 0.63 vs 0.65" in exception_sentence(one, "en")

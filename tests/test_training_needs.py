@@ -246,3 +246,28 @@ def _score_send_and_serve(client, keys, workspace, root, env):
     problem(client.get("/v1/training-needs?as_of=2024-13", headers=auth(keys["hr_system"])), 422)
     problem(client.get("/v1/training-needs?as_of=june", headers=auth(keys["hr_system"])), 422)
     assert client.get("/v1/openapi.json").json()["paths"]["/v1/training-needs"]["get"]["security"]
+
+
+def test_webhook_cli_sets_the_url_and_refuses_bad_settings_in_one_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from models.training_needs import webhook
+    from talentloop.cli import _common, app
+
+    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path))
+    _common.settings.cache_clear()
+    try:
+        runner = CliRunner()
+        bad = runner.invoke(app, ["webhook", "set-url", "ftp://x"])
+        assert bad.exit_code == 2 and "URL: webhook url must be an http:// or https://" in bad.output
+        bad = runner.invoke(app, ["webhook", "set-url", f"http://127.0.0.1:{PORT}/h", "--max-attempts", "0"])
+        assert bad.exit_code == 2 and "--max-attempts: Input should be greater than or equal to 1" in bad.output
+        assert not (tmp_path / webhook.CONFIG_FILE).exists()
+        ok = runner.invoke(app, ["webhook", "set-url", f"http://127.0.0.1:{PORT}/h", "--backoff", "0.5"])
+        assert ok.exit_code == 0, ok.output
+        assert webhook.load_config(tmp_path) == webhook.WebhookConfig(url=f"http://127.0.0.1:{PORT}/h",
+                                                                      backoff_seconds=0.5)
+        assert runner.invoke(app, ["webhook", "clear"]).exit_code == 0
+        assert webhook.load_config(tmp_path).url is None and webhook.secret(tmp_path)
+    finally:
+        _common.settings.cache_clear()

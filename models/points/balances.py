@@ -23,7 +23,8 @@ DAYS_PER_MONTH = 30.4375
 
 
 def as_naive(s: pd.Series) -> pd.Series:
-    out = pd.to_datetime(s, errors="coerce")
+    """Dates as tz-naive UTC datetimes (NaT when not a date)."""
+    out = s if pd.api.types.is_datetime64_any_dtype(s) else pd.to_datetime(s, errors="coerce")
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     return out

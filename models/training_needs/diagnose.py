@@ -65,7 +65,9 @@ def _scores(tables: dict[str, pd.DataFrame], rule_kind: str, month: pd.Timestamp
                          "value": pd.to_numeric(r[col], errors="coerce")})
 
 
-def _fired(people: pd.DataFrame, scores: pd.DataFrame, rule: Rule, min_group: int) -> pd.DataFrame:
+def _fired(people: pd.DataFrame, scores: pd.DataFrame, rule: Rule, min_group: int
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the groups (and skills) where the rule fires, every assessed person with group_id and ``below``)."""
     who = people if not rule.job_families else people[people["family"].isin(rule.job_families)]
     s = scores.merge(who[["employee_id", "group_id"]], on="employee_id").dropna(subset=["value"])
     s["below"] = s["value"] < rule.below
@@ -75,33 +77,40 @@ def _fired(people: pd.DataFrame, scores: pd.DataFrame, rule: Rule, min_group: in
     fired = g[(g["n_assessed"] >= min_group) & (g["share_below"] >= rule.share - 1e-12)].copy()
     if "skill_id" not in fired:
         fired["skill_id"] = None
-    return fired
+    return fired, s
 
 
-def _focus(people: pd.DataFrame, competency: pd.DataFrame, group: str, below: float) -> list[str]:
-    c = competency[competency["employee_id"].isin(people.loc[people["group_id"] == group, "employee_id"])]
+def _focus(grouped: pd.DataFrame, group: str, below: float) -> list[str]:
+    """The group's skills most often rated below ``below`` (``grouped``: competency scores with group_id)."""
+    c = grouped[grouped["group_id"] == group]
     share = (c["value"] < below).groupby(c["skill_id"]).mean()
     share = share[share > 0].sort_values(ascending=False, kind="stable")
     return [str(s) for s in share.index[:FOCUS_SKILLS]]
 
 
-def fitting_courses(tables: dict[str, pd.DataFrame], skills: list[str], learners: list[str], month: pd.Timestamp,
-                    limit: int, below: float | None) -> list[dict]:
+def course_frames(tables: dict[str, pd.DataFrame], month: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(courses in the catalog before ``month``, completions before ``month`` as employee_id, course_id)."""
+    courses = tables["courses"].assign(_c=as_naive(tables["courses"]["created_at"]))
+    courses = courses[courses["_c"].isna() | (courses["_c"] < month)]
+    enr = tables["enrollments"]
+    done = enr[(enr["status"] == "completed") & (as_naive(enr["completed_at"]) < month)]
+    return courses, pd.DataFrame({"employee_id": done["employee_id"].astype(str),
+                                  "course_id": done["course_id"].astype(str)})
+
+
+def fitting_courses(course_skills: pd.DataFrame, frames: tuple[pd.DataFrame, pd.DataFrame], skills: list[str],
+                    learners: list[str], limit: int, below: float | None) -> list[dict]:
     """The courses teaching ``skills`` (to at least ``below`` when given) that most of ``learners`` have not
-    completed, with hours, cost for the group and titles."""
+    completed, with hours, cost for the group and titles; ``frames`` from :func:`course_frames`."""
     if not skills or limit == 0:
         return []
-    cs = tables["course_skills"]
-    cs = cs[cs["skill_id"].astype(str).isin(skills)]
+    cs = course_skills[course_skills["skill_id"].astype(str).isin(skills)]
     if below is not None:
         cs = cs[pd.to_numeric(cs["target_level"]) >= below]
-    courses = tables["courses"].assign(_c=as_naive(tables["courses"]["created_at"]))
-    courses = courses[(courses["_c"].isna() | (courses["_c"] < month))
-                      & courses["course_id"].astype(str).isin(cs["course_id"].astype(str))]
-    enr = tables["enrollments"]
-    done = enr[(enr["status"] == "completed") & enr["employee_id"].astype(str).isin(learners)
-               & (as_naive(enr["completed_at"]) < month)]
-    taken = done.groupby(done["course_id"].astype(str))["employee_id"].nunique()
+    courses, done = frames
+    courses = courses[courses["course_id"].astype(str).isin(cs["course_id"].astype(str))]
+    done = done[done["employee_id"].isin(learners)]
+    taken = done.groupby("course_id")["employee_id"].nunique()
     order = {s: i for i, s in enumerate(skills)}
     first = cs.assign(_r=cs["skill_id"].astype(str).map(order)).sort_values("_r").drop_duplicates("course_id")
     skill_of = dict(zip(first["course_id"].astype(str), first["skill_id"].astype(str), strict=True))
@@ -128,18 +137,22 @@ def diagnose(tables: dict[str, pd.DataFrame], rules: NeedRules, as_of: object) -
     skills = tables["skills"].set_index(tables["skills"]["skill_id"].astype(str))
     headcount = people.groupby("group_id").size()
     competency = _scores(tables, "competency", month, rules.max_age_months)
+    frames = course_frames(tables, month)
+    grouped = competency.merge(people[["employee_id", "group_id"]], on="employee_id")
     findings = []
     for rule in rules.rules:
         scores = competency if rule.kind == "competency" else _scores(tables, rule.kind, month, rules.max_age_months)
-        for f in _fired(people, scores, rule, rules.min_group).to_dict(orient="records"):
+        fired, assessed = _fired(people, scores, rule, rules.min_group)
+        for f in fired.to_dict(orient="records"):
             group, skill = str(f["group_id"]), (None if pd.isna(f["skill_id"]) else str(f["skill_id"]))
-            below_ids = scores.merge(people.loc[people["group_id"] == group, ["employee_id"]], on="employee_id")
+            mine = assessed[(assessed["group_id"] == group) & assessed["below"]]
             if skill is not None:
-                below_ids = below_ids[below_ids["skill_id"] == skill]
-            learners = below_ids.loc[below_ids["value"] < rule.below, "employee_id"].astype(str).tolist()
-            focus = [skill] if skill else _focus(people, competency, group, rules.focus_below)
+                mine = mine[mine["skill_id"] == skill]
+            learners = mine["employee_id"].astype(str).tolist()
+            focus = [skill] if skill else _focus(grouped, group, rules.focus_below)
             level = rule.below if rule.kind == "competency" else rules.focus_below
-            courses = fitting_courses(tables, focus, learners, month, rules.courses_per_finding, level)
+            courses = fitting_courses(tables["course_skills"], frames, focus, learners, rules.courses_per_finding,
+                                      level)
             unit_name = _names(units, group, "name")
             skill_names = {s: _names(skills, s, "name") for s in focus}
             findings.append({

@@ -98,6 +98,8 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
         depth = max(k, svc.settings.exploration_pool) if share > 0 else k
         recs, explained = model.recommend_explained(frame, k=depth, formats=formats, max_hours=max_hours,
                                                     budget=budget, lang=lang, skill_names=catalog.skill_names)
+        if any(r["mandatory"] for r in recs[:k]):
+            share = 0.0  # a mandatory course due is never left out by a random draw
         recs, explained, shown = plan_log.choose(recs, explained, k, share, svc.settings.exploration_pool)
         for r, e in zip(recs, explained, strict=True):
             courses.append(CourseOut(

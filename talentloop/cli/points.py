@@ -140,7 +140,8 @@ def _register_views(app: typer.Typer) -> None:
         if json_out:
             typer.echo(json.dumps(found, ensure_ascii=False))
             return
-        console.print(summary(f"{month}", ["finding", "unit", "delivered"], [
+        header = ["finding", "unit", "sent to the HR suite"] if lang == "en" else ["培训需求", "单位", "已发送至HR系统"]
+        console.print(summary(f"{month}", header, [
             [f["text"][lang], f["unit_name"][lang], f["delivered_at"] or "–"] for f in found]))
 
 
@@ -171,8 +172,14 @@ def _register_webhook(app: typer.Typer) -> None:
                 if value is not None:
                     values[name] = value
             config = webhook.WebhookConfig(**values)
-        except (ValueError, ValidationError) as exc:
-            raise fail(str(exc).splitlines()[-1 if isinstance(exc, ValidationError) else 0]) from exc
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else "url"
+            option = {"url": "URL", "max_attempts": "--max-attempts", "backoff_seconds": "--backoff",
+                      "timeout_seconds": "--timeout"}.get(field, field)
+            raise fail(f"{option}: {err['msg'].removeprefix('Value error, ')}") from exc
+        except ValueError as exc:
+            raise fail(str(exc).splitlines()[0]) from exc
         s.home.mkdir(parents=True, exist_ok=True)
         fresh = rotate_secret or webhook.secret(s.home) is None
         key = webhook.secret(s.home, create=True, rotate=rotate_secret)
