@@ -6,7 +6,8 @@ and so do the explanation and the what-if levers at the scored horizon (``explan
 ``levers_source``: ``precomputed``); otherwise the model predicts, and exact TreeSHAP and the levers are
 computed, for the request (``live``). The inputs are the same, so the numbers are the same either way; only
 the cost differs. ``contributions=all`` always computes live and returns every input, so
-``base_value + sum(contributions) == raw_score`` can be checked.
+``base_value + sum(contributions) == raw_score`` can be checked. The choice is made in one call,
+:func:`models.attrition.answer.answer`; the handler reads the inputs and shapes its typed result.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ org unit × skill, with drivers.
 The forecaster is a global model over each series' monthly history (lags, rolling means), which the online
 store (latest snapshot only) does not hold: the ``skill_demand_v1`` history is read once at start-up
 (:func:`serving.catalog.load_demand_history`, the same point-in-time retrieval the training job uses)
-and each request forecasts the series of the requested subtree and skill.
+and each request forecasts and explains the series of the requested subtree and skill in one call
+(:func:`models.skill_demand.answer.forecast`); the handler shapes its typed result.
 """
 
 from __future__ import annotations
