@@ -59,10 +59,11 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from fastapi.testclient import TestClient
 
+    from features.app_db import connect
     from features.offline import read_clean
     from features.settings import Settings
     from serving.app import create_app
-    from serving.auth import connect, create_key
+    from serving.auth import create_key
 
     settings = Settings(home=args.home)
     total = _ensure_alerts(settings, args.alerts)

@@ -27,9 +27,10 @@ PAGES = ("queue", "detail", "unit", "model")
 def _partner_key(home: Path) -> tuple[str, str, str]:
     """A new hr_partner key for the division with the most alerts, the division, and its riskiest alert of the
     latest month."""
+    from features.app_db import connect
     from features.offline import read_clean
     from features.settings import Settings
-    from serving.auth import OrgTree, connect, create_key
+    from serving.auth import OrgTree, create_key
 
     settings = Settings(home=home)
     tree = OrgTree(read_clean(settings, "org_units"))

@@ -281,9 +281,10 @@ def main() -> None:
 
     import pandas as pd
 
+    from features.app_db import connect
     from features.build import feature_path
     from features.settings import Settings
-    from serving.auth import connect, create_key
+    from serving.auth import create_key
 
     settings = Settings(home=home)
     con = connect(settings.app_db)

@@ -91,9 +91,10 @@ def alert_violations(item: dict) -> Counter:
 def run(home: Path, k: int, limit: int | None) -> dict:
     from fastapi.testclient import TestClient
 
+    from features.app_db import connect
     from features.settings import Settings
     from serving.app import create_app
-    from serving.auth import connect, create_key
+    from serving.auth import create_key
 
     settings = Settings(home=home)
     con = connect(settings.app_db)
@@ -179,9 +180,10 @@ def show(home: Path, n: int) -> str:
     """``n`` alerts and ``n`` course lists of a workspace in both languages, rendered."""
     from fastapi.testclient import TestClient
 
+    from features.app_db import connect
     from features.settings import Settings
     from serving.app import create_app
-    from serving.auth import connect, create_key
+    from serving.auth import create_key
 
     settings = Settings(home=home)
     con = connect(settings.app_db)

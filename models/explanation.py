@@ -51,6 +51,53 @@ class Explanation:
 
 
 @dataclass(frozen=True)
+class StoredExplanation:
+    """An explanation as batch scoring stores it (JSON in the application database): the top contributions
+    once, the reasons in every language, so a later request in either language is answered without the model.
+    ``raw_score`` is not kept (only the top contributions are), so it is unknown when read back."""
+
+    base_value: float
+    contributions: tuple[Contribution, ...]
+    reasons: Mapping[str, tuple[str, ...]]  # language -> sentences, strongest driver first
+
+    @classmethod
+    def of(cls, by_lang: Mapping[str, Explanation]) -> StoredExplanation:
+        """From one row's explanation in several languages (same contributions, reasons per language)."""
+        first = next(iter(by_lang.values()))
+        return cls(first.base_value, tuple(first.contributions),
+                   {lang: tuple(e.reasons) for lang, e in by_lang.items()})
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> StoredExplanation:
+        """From the stored JSON. Rows stored before reasons were kept per language hold one English list."""
+        reasons = d.get("reasons") or {}
+        if not isinstance(reasons, Mapping):
+            reasons = {"en": reasons}
+        return cls(float(d["base_value"]),
+                   tuple(Contribution(c["feature"], c["display_name"], c.get("value"), float(c["contribution"]))
+                         for c in d.get("contributions", ())),
+                   {lang: tuple(texts) for lang, texts in reasons.items()})
+
+    def to_dict(self) -> dict:
+        return {"base_value": self.base_value, "contributions": [c.__dict__ for c in self.contributions],
+                "reasons": {lang: list(texts) for lang, texts in self.reasons.items()}}
+
+    def reasons_in(self, lang: str) -> list[str]:
+        """The reasons in ``lang``, in English when that language was not stored."""
+        return list(self.reasons.get(lang) or self.reasons.get("en") or ())
+
+    def in_lang(self, lang: str, drivers: Mapping[str, Driver] | None = None) -> Explanation:
+        """As an :class:`Explanation` in ``lang`` (driver names from ``drivers`` when the feature has one)."""
+        def name(c: Contribution) -> str:
+            driver = (drivers or {}).get(c.feature)
+            return driver.name(lang) if driver is not None else c.display_name
+
+        return Explanation(self.base_value, [Contribution(c.feature, name(c), c.value, c.contribution)
+                                             for c in self.contributions], self.reasons_in(lang),
+                           total=float("nan"))
+
+
+@dataclass(frozen=True)
 class Driver:
     """How one feature is named and worded for people.
 

@@ -1,4 +1,4 @@
-"""The append-only audit log of every prediction served (in ``settings.app_db``).
+"""The append-only audit log of every prediction served (table ``audit_log`` of :mod:`features.app_db`).
 
 One row per prediction: when, which key (id and role), about whom (employee or org unit × skill), through
 which endpoint, with which model version, the score, and the top drivers. Triggers abort any UPDATE or
@@ -18,19 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from features.app_db import connect as connect  # re-exported: the application database, with the audit log
+from features.app_db import unguarded
 from features.settings import Settings
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    audit_id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key_id TEXT NOT NULL, role TEXT NOT NULL,
-    subject TEXT NOT NULL, endpoint TEXT NOT NULL, model_name TEXT NOT NULL, model_version TEXT NOT NULL,
-    score REAL, drivers TEXT NOT NULL, explanation_source TEXT);
-CREATE INDEX IF NOT EXISTS audit_at ON audit_log (at);
-CREATE TRIGGER IF NOT EXISTS audit_append_only_u BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_append_only_d BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-"""
 COLUMNS = ("audit_id", "at", "key_id", "role", "subject", "endpoint", "model_name", "model_version", "score",
            "drivers", "explanation_source")
 
@@ -46,18 +37,6 @@ class Entry:
     score: float | None
     drivers: Sequence[str]
     explanation_source: str | None = None
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.executescript(SCHEMA)
-    from features.workspace import make_private_file
-
-    make_private_file(path)
-    return con
 
 
 class AuditLog:
@@ -148,11 +127,8 @@ def tombstone(con: sqlite3.Connection, employee_id: str) -> int:
     reviews of their alerts) keep their time, caller, endpoint and model, so counts still add up, but lose
     the subject, score, drivers and explanation. The one sanctioned exception to append-only: the update
     guard is dropped and re-created in the same transaction."""
-    with con:
-        con.execute("DROP TRIGGER IF EXISTS audit_append_only_u")
+    with con, unguarded(con, "audit_append_only_u"):
         n = con.execute(f"UPDATE audit_log SET subject = '{ERASED}', score = NULL, drivers = '[]', "
                         "explanation_source = NULL WHERE subject = ? OR subject LIKE ?",
                         (employee_id, f"att-%-{employee_id}")).rowcount
-        con.execute("CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit_log "
-                    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
     return n

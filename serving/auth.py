@@ -1,7 +1,7 @@
 """API keys, roles and org-unit scope.
 
 A key is ``tl_`` + 32 random bytes (URL-safe base64); only its SHA-256 is stored (in ``settings.app_db``),
-so a leaked database does not leak keys. A key can carry an expiry, be revoked (``keys revoke``) or rotated
+so a leaked database does not leak keys (tables ``api_keys`` and ``key_denials``, :mod:`features.app_db`). A key can carry an expiry, be revoked (``keys revoke``) or rotated
 (``keys rotate``: a new key with the same role and scope, the old one revoked at once or after a grace period).
 Every worker re-reads a key's row at most :data:`RECHECK_SECONDS` after it last did, so a revocation or an
 expiry takes effect on every worker within a second; attempts with a revoked or expired key are recorded in
@@ -27,45 +27,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
+
+from features.app_db import connect as connect  # re-exported: the application database, with the key tables
 
 ROLES = ("hr_system", "hr_partner", "data_scientist", "admin")
 KEY_PREFIX = "tl_"
 RECHECK_SECONDS = 0.5  # a worker re-reads a key's row this long after it last did (revocation reaches it)
 log = logging.getLogger("talentloop.serving")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, org_units TEXT NOT NULL,
-    key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT, expires_at TEXT);
-CREATE TABLE IF NOT EXISTS key_denials (
-    at TEXT NOT NULL, key_id TEXT NOT NULL, reason TEXT NOT NULL, path TEXT NOT NULL);
-"""
-
-
-def ensure_schema(con: sqlite3.Connection) -> None:
-    """Create the key tables; add ``expires_at`` to a database made before keys could expire."""
-    con.executescript(SCHEMA)
-    columns = {r[1] for r in con.execute("PRAGMA table_info(api_keys)")}
-    if "expires_at" not in columns:
-        with con:
-            con.execute("ALTER TABLE api_keys ADD COLUMN expires_at TEXT")
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """The application database with the keys table (created when missing, user-only)."""
-    from features.workspace import make_private_file
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    ensure_schema(con)
-    make_private_file(path)
-    return con
-
 
 def _now() -> datetime:
     return datetime.now(UTC)

@@ -6,6 +6,7 @@ version), ``features_as_of`` and ``stale``, and one explanation schema shared by
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Literal
 
@@ -364,12 +365,14 @@ class ReloadResponse(BaseModel):
 
 # ---------------------------------------------------------------------- shaping helpers
 def explanation_out(e, complete: bool = False, source: str = "live") -> ExplanationOut:
-    """From a ``models.explanation.Explanation``."""
+    """From a ``models.explanation.Explanation`` (``raw_score`` null when it is not known: a stored explanation
+    keeps only the top contributions)."""
+    raw = e.raw_score
     return ExplanationOut(
         base_value=e.base_value,
         contributions=[ContributionOut(feature=c.feature, display_name=c.display_name, value=_scalar(c.value),
                                        contribution=c.contribution) for c in e.contributions],
-        reasons=list(e.reasons), raw_score=e.raw_score, complete=complete, source=source)
+        reasons=list(e.reasons), raw_score=raw if math.isfinite(raw) else None, complete=complete, source=source)
 
 
 def levers_out(levers: list[dict], lang: str, horizon: int) -> list[Lever]:
@@ -384,22 +387,9 @@ def levers_out(levers: list[dict], lang: str, horizon: int) -> list[Lever]:
             for r in levers]
 
 
-def stored_explanation_out(stored: dict, lang: str, drivers: dict | None = None) -> ExplanationOut:
-    """From an explanation stored by batch scoring (reasons kept per language; names from ``drivers``)."""
-    reasons = stored.get("reasons", [])
-    if isinstance(reasons, dict):
-        reasons = reasons.get(lang) or reasons.get("en") or []
-    return ExplanationOut(
-        base_value=stored["base_value"],
-        contributions=[ContributionOut(feature=c["feature"], display_name=_name(c, lang, drivers),
-                                       value=_scalar(c.get("value")), contribution=c["contribution"])
-                       for c in stored.get("contributions", [])],
-        reasons=list(reasons), raw_score=None, complete=False, source="precomputed")
-
-
-def _name(c: dict, lang: str, drivers: dict | None) -> str:
-    driver = (drivers or {}).get(c["feature"])
-    return driver.name(lang) if driver is not None else c["display_name"]
+def stored_explanation_out(stored, lang: str, drivers: dict | None = None) -> ExplanationOut:
+    """From a ``models.explanation.StoredExplanation`` (batch scoring's, both languages) in ``lang``."""
+    return explanation_out(stored.in_lang(lang, drivers), source="precomputed")
 
 
 def _scalar(v: object) -> Scalar:

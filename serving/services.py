@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from features import app_db
 from features.feature_repo.services import ATTRITION_SERVICE, EMPLOYEE_CONTEXT_SERVICE
 from features.settings import Settings
 from serving import audit
@@ -229,16 +230,11 @@ def reload_signal(settings: Settings) -> Path:
 def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegistry | None = None) -> Services:
     """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
     from features.offline import read_clean
-    from features.workspace import make_private_file, relocate
-    from models.attrition.alerts import connect as alerts_connect
+    from features.workspace import relocate
     from models.learning_plans import store as learning_plans
 
     relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
-    db = alerts_connect(settings.app_db)
-    make_private_file(settings.app_db)  # scores, notes, key hashes, audit log: user-only
-    db.execute("PRAGMA synchronous=NORMAL")
-    auth_mod.ensure_schema(db)
-    db.executescript(audit.SCHEMA)
+    db = app_db.connect(settings.app_db)  # scores, notes, key hashes, audit log: every table, user-only
     learning_plans.ensure(db)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
     store, store_error = _feature_store(settings)

@@ -58,8 +58,9 @@ def _scored_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def build(tmp_path_factory: pytest.TempPathFactory, name: str = "console-home") -> ConsoleWorkspace:
     """A private copy of the scored base (tests write reviews, sessions and audit rows) with fresh keys."""
+    from features.app_db import connect
     from features.offline import read_clean
-    from serving.auth import OrgTree, connect, create_key
+    from serving.auth import OrgTree, create_key
 
     home = tmp_path_factory.mktemp(name) / "home"
     shutil.copytree(_scored_base(tmp_path_factory), home)

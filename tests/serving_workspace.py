@@ -121,7 +121,8 @@ class Workspace:
         return df[df["event_timestamp"] == df["event_timestamp"].max()].reset_index(drop=True)
 
     def key(self, role: str, org_units: tuple[str, ...] = (), name: str = "") -> str:
-        from serving.auth import connect, create_key
+        from features.app_db import connect
+        from serving.auth import create_key
 
         con = connect(self.settings.app_db)
         try:

@@ -2,11 +2,12 @@
 
 import sqlite3
 
-import pandas as pd
 import pytest
 
+from features.app_db import connect
 from models.attrition.alerts import (
-    connect,
+    Explained,
+    StoredScore,
     get_alert,
     history,
     latest_score,
@@ -14,13 +15,12 @@ from models.attrition.alerts import (
     review,
     write_scores,
 )
+from models.explanation import StoredExplanation
 
 
-def _scored(as_of: str, risks: dict[str, float], units: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "as_of": as_of, "employee_id": e, "org_unit_id": units[e], "model_version": "1", "horizon": 3, "risk": r,
-        "risks": {"h3": r}, "explanation": {"base_value": -3.0, "contributions": [], "reasons": {"en": ["x"], "zh": ["甲"]}},
-    } for e, r in risks.items()])
+def _scored(as_of: str, risks: dict[str, float], units: dict[str, str]) -> list[StoredScore]:
+    explained = Explained(3, StoredExplanation(-3.0, (), {"en": ("x",), "zh": ("甲",)}), (), None)
+    return [StoredScore(as_of, e, units[e], "1", {3: r}, explained) for e, r in risks.items()]
 
 
 @pytest.fixture()
@@ -33,12 +33,12 @@ def con(tmp_path):
 def test_rescoring_the_same_month_does_not_duplicate_alerts(con):
     units = {"E1": "T1", "E2": "T1", "E3": "T2"}
     scored = _scored("2025-06-01", {"E1": 0.4, "E2": 0.1, "E3": 0.3}, units)
-    alerts = scored[scored["risk"] >= 0.25]
+    alerts = [s for s in scored if s.risk(3) >= 0.25]
     assert write_scores(con, scored, alerts) == (3, 2)
     assert write_scores(con, scored, alerts) == (3, 0)
     listed, total = list_alerts(con)
     assert total == 2 and [a.employee_id for a in listed] == ["E1", "E3"]
-    assert latest_score(con, "E2")["risks"] == {"h3": 0.1}
+    assert latest_score(con, "E2") == scored[1]  # read back as written
 
 
 def test_review_workflow_keeps_history_and_is_append_only(con):

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.attrition.alerts import connect, list_alerts
+from features.app_db import connect
+from models.attrition.alerts import list_alerts
 from models.attrition.labels import KEYS
 from tests.conftest import private_copy
 
@@ -55,7 +56,7 @@ def test_scoring_filled_the_alert_store_and_rescoring_adds_nothing(trained_works
         alerts, total = list_alerts(con, page_size=500)
         n_scores = con.execute("SELECT COUNT(*) FROM attrition_scores").fetchone()[0]
     assert n_scores > 100 and 0 < total < n_scores
-    assert all(a.explanation["reasons"]["zh"] for a in alerts)
+    assert all(a.explanation.reasons["zh"] for a in alerts)
     copy = private_copy(trained_workspace, tmp_path / "ws")
     again = score_attrition.run(copy)
     assert again["new_alerts"] == 0 and again["alerts"] == total

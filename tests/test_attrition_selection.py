@@ -37,7 +37,8 @@ def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_sc
     from contextlib import closing
 
     from evaluation.model_selection import SIMPLEST_FIRST, TIE
-    from models.attrition.alerts import connect, list_alerts
+    from features.app_db import connect
+    from models.attrition.alerts import list_alerts
     from models.attrition.simple import LogisticAttritionModel
     from training_jobs.score_attrition import load_champion
 
@@ -68,7 +69,7 @@ def test_a_small_company_trains_from_the_cli_registers_the_best_candidate_and_sc
     assert json.loads(scored.stdout)["alerts"] > 0
     with closing(connect(settings.app_db)) as con:
         alerts, _ = list_alerts(con, page_size=5)
-    assert alerts and all(a.explanation["reasons"]["zh"] and "levers" in a.explanation for a in alerts)
+    assert alerts and all(a.explanation.reasons["zh"] and a.explained.levers is not None for a in alerts)
 
 
 def test_a_first_version_worse_than_its_baseline_is_not_champion(feature_workspace, tmp_path):

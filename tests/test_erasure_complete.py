@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from features.app_db import connect as audit_connect
 from features.offline import current_version_dir, read_clean
 from models.learning_plans import store as plans_store
 from serving.audit import AuditLog, Entry
-from serving.audit import connect as audit_connect
 from tests.conftest import private_copy
 
 ROOT = Path(__file__).resolve().parents[1]

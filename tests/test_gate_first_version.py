@@ -76,8 +76,9 @@ def test_first_versions_are_refused_forced_and_shown(ungoverned, monkeypatch):
         "Ana Li", FORCED, "test: audit under review", False)
     score_attrition.run(ungoverned)
 
+    from features.app_db import connect
     from serving.app import create_app
-    from serving.auth import connect, create_key
+    from serving.auth import create_key
 
     con = connect(ungoverned.app_db)
     key = create_key(con, "admin", (), "gate-test").key

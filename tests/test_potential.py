@@ -102,7 +102,7 @@ def test_training_backtests_against_logistic_and_oracle_and_registers(run) -> No
 def test_talent_scores_carry_pool_potential_readiness_and_impact(run) -> None:
     from contextlib import closing
 
-    from models.attrition.alerts import connect
+    from features.app_db import connect
     from models.potential import store
 
     trained, _, scored = run
@@ -121,9 +121,10 @@ def test_talent_scores_carry_pool_potential_readiness_and_impact(run) -> None:
 def test_api_lists_the_pool_and_one_potential_within_scope(trained: Settings, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
+    from features.app_db import connect
     from features.offline import read_clean
     from serving.app import create_app
-    from serving.auth import OrgTree, connect, create_key
+    from serving.auth import OrgTree, create_key
 
     home = tmp_path / "home"
     shutil.copytree(trained.home, home)

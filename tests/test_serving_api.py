@@ -274,6 +274,7 @@ def test_partner_can_review_own_units_alert(client, keys, workspace):
 
 # ---------------------------------------------------------------------- audit
 def test_every_prediction_is_audited_and_the_log_is_append_only(client, workspace, tmp_path):
+    from features import app_db
     from serving import audit
 
     key = workspace.key("hr_system", name="audit-test")
@@ -281,7 +282,7 @@ def test_every_prediction_is_audited_and_the_log_is_append_only(client, workspac
     for e in emps:
         assert client.get(f"/v1/employees/{e}/attrition-risk", headers=auth(key)).status_code == 200
     client.get("/v1/employees/E9999999/attrition-risk", headers=auth(key))  # no prediction, no row
-    con = audit.connect(workspace.settings.app_db)
+    con = app_db.connect(workspace.settings.app_db)
     try:
         key_id = con.execute("SELECT key_id FROM api_keys WHERE name = 'audit-test'").fetchone()[0]
         rows = [r for r in audit.read(con) if r["key_id"] == key_id]

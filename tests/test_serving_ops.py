@@ -185,9 +185,10 @@ def test_cli_keys_and_audit_export(own_workspace, monkeypatch, tmp_path):
         assert made.exit_code == 0, made.output
         key = made.stdout.strip().splitlines()[-1]
         assert key.startswith("tl_")
+        from features import app_db
         from serving import auth as auth_mod
 
-        con = auth_mod.connect(ws.settings.app_db)
+        con = app_db.connect(ws.settings.app_db)
         try:
             stored = con.execute("SELECT key_hash FROM api_keys WHERE name = 'partner'").fetchone()[0]
             assert stored == auth_mod.hash_key(key) and key not in stored

@@ -39,6 +39,7 @@ def test_course_recommendations(client, keys):
 def test_course_recommendation_batch_scope_limits_and_audit(client, keys, workspace):
     if not _ranker_loaded(client, keys):
         pytest.skip("course ranker not trained in this workspace")
+    from features import app_db
     from serving import audit
 
     partner = auth(keys["partner_a"])
@@ -56,7 +57,7 @@ def test_course_recommendation_batch_scope_limits_and_audit(client, keys, worksp
     problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": []}, headers=partner), 422)
     problem(client.post("/v1/course-recommendations:batch", json={"employee_ids": ids, "top": 3}, headers=partner),
              422)
-    con = audit.connect(workspace.settings.app_db)
+    con = app_db.connect(workspace.settings.app_db)
     try:
         rows = [x for x in audit.read(con) if x["endpoint"] == "course-recommendations" and x["role"] == "hr_partner"]
     finally:

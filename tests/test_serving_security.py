@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from features.app_db import connect
 from features.settings import Settings
-from serving.auth import connect, create_key, revoke_key, rotate_key
+from serving.auth import create_key, revoke_key, rotate_key
 from tests.serving_workspace import Workspace, auth, shared_workspace
 
 TALENTLOOP = Path(sys.executable).with_name("talentloop")

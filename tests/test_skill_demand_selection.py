@@ -177,3 +177,15 @@ def test_served_backtest_is_never_worse_than_the_best_baseline_chosen_without_it
     mase = table.pivot(index="horizon", columns="model", values="mase")
     best = mase[[m for m in ("naive", "seasonal_naive", "drift") if m in mase]].min(axis=1)
     assert (mase[SERVED] <= 1.05 * best).all(), (mase[SERVED] / best).to_dict()
+
+
+def test_explain_series_names_the_series_each_explanation_belongs_to(real):
+    """The API explains the rows it shows from one call: each explanation's series is named, and is the one a
+    call on that series alone explains."""
+    model = DemandForecaster(horizons=(1,), n_estimators=10, min_child_samples=10).fit(real)
+    keys, explained = model.explain_series(real, horizon=1)
+    assert len(keys) == len(explained) == real["series_id"].nunique()
+    for i in (0, len(keys) - 1):
+        alone = model.explain(real[real["series_id"] == keys["series_id"].iloc[i]], horizon=1)[0]
+        assert [c.feature for c in explained[i].contributions] == [c.feature for c in alone.contributions]
+        assert explained[i].raw_score == pytest.approx(alone.raw_score, rel=1e-9)

@@ -15,7 +15,6 @@ and ``monitoring/latest.md`` in the version's training run (``talentloop model-c
 
 from __future__ import annotations
 
-import json
 import tempfile
 from contextlib import closing
 from typing import Any
@@ -24,9 +23,10 @@ import mlflow
 import pandas as pd
 
 from evaluation import monitoring as mon
+from features.app_db import connect
 from features.offline import read_clean
 from features.settings import Settings
-from models.attrition.alerts import connect
+from models.attrition.alerts import risks_at
 from models.attrition.labels import KEYS, data_end, horizon_labels
 from training_jobs.tracking import CHAMPION, configure, experiment, log_json, log_markdown
 
@@ -80,13 +80,10 @@ def run(settings: Settings, log: bool = True) -> dict[str, Any]:
 def _labelled_scores(settings: Settings, events: pd.DataFrame, end: pd.Timestamp, h: int) -> pd.DataFrame:
     """Stored scores of months whose horizon has passed: ``as_of, employee_id, risk, alerted, label``."""
     with closing(connect(settings.app_db)) as con:
-        scores = pd.read_sql("SELECT as_of, employee_id, model_version, risks FROM attrition_scores", con)
-        alerts = pd.read_sql("SELECT as_of, employee_id FROM attrition_alerts", con)
+        scores = risks_at(con, h)
     if scores.empty:
         return pd.DataFrame(columns=["as_of", "employee_id", "risk", "alerted", "label"])
-    scores["risk"] = [json.loads(r).get(f"h{h}") for r in scores["risks"]]
-    alerted = set(zip(alerts["as_of"], alerts["employee_id"], strict=True))
-    scores["alerted"] = [int((a, e) in alerted) for a, e in zip(scores["as_of"], scores["employee_id"], strict=True)]
+    scores["alerted"] = scores["alert_id"].notna().astype(int)
     snaps = pd.DataFrame({"employee_id": scores["employee_id"].astype(str),
                           "event_timestamp": pd.to_datetime(scores["as_of"]).dt.tz_localize("UTC")})
     labels = horizon_labels(snaps, events, end, h)

@@ -16,14 +16,16 @@ import numpy as np
 import pandas as pd
 
 from evaluation.risk_bands import band_edges, band_of
+from features.app_db import connect
 from features.feature_repo.services import ATTRITION_SERVICE, EMPLOYEE_CONTEXT_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import HORIZONS
-from models.attrition.alerts import connect, write_scores
+from models.attrition.alerts import Explained, StoredScore, write_scores
 from models.attrition.costs import price_levers
 from models.attrition.labels import KEYS, snapshots
 from models.attrition.reasons import DRIVERS
+from models.explanation import StoredExplanation
 from models.wording.alerts import alert_context
 from models.wording.units import value_of
 from training_jobs.tracking import CHAMPION, configure
@@ -46,12 +48,10 @@ def load_champion(settings: Settings, name: str = "attrition"):
     return loaded.unwrap_python_model().model, str(version)
 
 
-def explanations(model, frame: pd.DataFrame, horizon: int) -> list[dict]:
+def explanations(model, frame: pd.DataFrame, horizon: int) -> list[StoredExplanation]:
     """Per row: base value, top contributions and reasons in both languages."""
     both = model.explain_langs(frame, horizon=horizon, langs=("en", "zh"))
-    en, zh = both["en"], both["zh"]
-    return [{"horizon": horizon, **e.to_dict(), "reasons": {"en": e.reasons, "zh": z.reasons}}
-            for e, z in zip(en, zh, strict=True)]
+    return [StoredExplanation.of({"en": e, "zh": z}) for e, z in zip(both["en"], both["zh"], strict=True)]
 
 
 def select_alerts(scored: pd.DataFrame, policy, rule: str) -> pd.Series:
@@ -95,19 +95,19 @@ def run(settings: Settings, as_of: str | None = None, rule: str = "risk") -> dic
               zip(model.levers(feats, h), _column(context, "base_pay"), feats["pay_vs_band_mid"], strict=True)]
     contexts = alert_contexts(settings, model, feats, context, risk[:, HORIZONS.index(h)], month, h)
     scored = pd.DataFrame({
-        "as_of": str(month.date()), "employee_id": feats["employee_id"].astype(str).to_numpy(),
-        "org_unit_id": context["org_unit_id"].astype("string").to_numpy(),
-        "model_version": version, "horizon": h, "alert_risk": risk[:, HORIZONS.index(h)],
+        "employee_id": feats["employee_id"].astype(str).to_numpy(),
+        "org_unit_id": context["org_unit_id"].astype("string").to_numpy(), "alert_risk": risk[:, HORIZONS.index(h)],
     })
-    scored["risks"] = [{f"h{hh}": float(r[i]) for i, hh in enumerate(HORIZONS)} for r in risk]
     # the what-if levers at the policy horizon are stored with the explanation, so the API answers the
     # default request (that horizon, levers on) without re-scoring
-    scored["explanation"] = [{**e, "levers": lv, "context": c} for e, lv, c in
-                             zip(explanations(model, feats, h), levers, contexts, strict=True)]
+    scores = [StoredScore(str(month.date()), e, None if pd.isna(u) else str(u), version,
+                          {hh: float(r[i]) for i, hh in enumerate(HORIZONS)},
+                          Explained(h, ex, tuple(lv), c))
+              for e, u, r, ex, lv, c in zip(scored["employee_id"], scored["org_unit_id"], risk,
+                                            explanations(model, feats, h), levers, contexts, strict=True)]
     mask = select_alerts(scored, model.policy_, rule)
-    alerts = scored[mask].rename(columns={"alert_risk": "risk"})
     with closing(connect(settings.app_db)) as con:
-        n_scores, n_new = write_scores(con, scored, alerts)
+        n_scores, n_new = write_scores(con, scores, [s for s, m in zip(scores, mask, strict=True) if m])
     seconds = time.time() - started
     return {"as_of": str(month.date()), "model_version": version, "scored": n_scores, "alerts": int(mask.sum()),
             "new_alerts": n_new, "rule": rule, "min_risk": model.policy_.min_risk, "seconds": round(seconds, 2)}

@@ -14,11 +14,11 @@ from contextlib import closing
 import numpy as np
 import pandas as pd
 
+from features.app_db import connect
 from features.build.talent_pool import load_rules
 from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE, TALENT_POOL_SERVICE
 from features.offline import read_clean
 from features.settings import Settings
-from models.attrition.alerts import connect
 from models.attrition.labels import KEYS
 from models.potential import store
 from models.potential.impact import impact_of_loss, regrettable, top_share_in_pool

@@ -1,4 +1,4 @@
-"""The talent score store (table ``talent_scores`` of the workspace's application database), written by
+"""The talent score store (table ``talent_scores`` of the application database, :mod:`features.app_db`), written by
 ``talentloop score potential`` and read by the talent-pool API and CLI.
 
 One row per (as_of month, employee): pool membership, potential with its explanation (en / zh), readiness for
@@ -13,24 +13,12 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS talent_scores (
-    as_of TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, pool_unit_id TEXT,
-    talent_pool_member INTEGER NOT NULL, pool_rank INTEGER, potential REAL, high_potential INTEGER,
-    next_job_id TEXT, readiness REAL, risk REAL, risk_horizon INTEGER, alert_id TEXT, impact REAL,
-    expected_loss REAL, regrettable INTEGER, model_version TEXT, detail TEXT NOT NULL,
-    PRIMARY KEY (as_of, employee_id));
-CREATE INDEX IF NOT EXISTS talent_scores_unit ON talent_scores (org_unit_id, as_of);
-CREATE INDEX IF NOT EXISTS talent_scores_employee ON talent_scores (employee_id, as_of);
-"""
+from models.attrition.alerts import risks_at
+
 COLUMNS = ("as_of", "employee_id", "org_unit_id", "pool_unit_id", "talent_pool_member", "pool_rank", "potential",
            "high_potential", "next_job_id", "readiness", "risk", "risk_horizon", "alert_id", "impact",
            "expected_loss", "regrettable", "model_version", "detail")
 SORTS = {"expected_loss": "expected_loss", "risk": "risk", "potential": "potential", "readiness": "readiness"}
-
-
-def ensure(con: sqlite3.Connection) -> None:
-    con.executescript(SCHEMA)
 
 
 def _plain(v: object) -> object:
@@ -45,7 +33,6 @@ def _plain(v: object) -> object:
 
 def write(con: sqlite3.Connection, rows: pd.DataFrame) -> int:
     """Replace the rows of the months in ``rows`` (re-scoring a month is idempotent)."""
-    ensure(con)
     with con:
         for month in rows["as_of"].unique():
             con.execute("DELETE FROM talent_scores WHERE as_of = ?", (str(month),))
@@ -57,7 +44,6 @@ def write(con: sqlite3.Connection, rows: pd.DataFrame) -> int:
 
 
 def latest_month(con: sqlite3.Connection) -> str | None:
-    ensure(con)
     row = con.execute("SELECT max(as_of) FROM talent_scores").fetchone()
     return row[0] if row else None
 
@@ -101,7 +87,6 @@ def list_scores(con: sqlite3.Connection, org_units: Iterable[str] | None = None,
 
 
 def employee_score(con: sqlite3.Connection, employee_id: str) -> dict | None:
-    ensure(con)
     cur = con.execute("SELECT * FROM talent_scores WHERE employee_id = ? ORDER BY as_of DESC LIMIT 1", (employee_id,))
     rows = _rows(cur)
     return rows[0] if rows else None
@@ -110,19 +95,11 @@ def employee_score(con: sqlite3.Connection, employee_id: str) -> dict | None:
 def attrition_month(con: sqlite3.Connection, as_of: str, horizon: int) -> pd.DataFrame:
     """Risk at ``horizon`` and the alert id per employee from the attrition store for month ``as_of`` (empty
     frame when attrition was not scored that month)."""
-    try:
-        scores = con.execute("SELECT employee_id, risks FROM attrition_scores WHERE as_of = ?", (as_of,)).fetchall()
-        alerts = dict(con.execute("SELECT employee_id, alert_id FROM attrition_alerts WHERE as_of = ?",
-                                  (as_of,)).fetchall())
-    except sqlite3.OperationalError:  # the attrition store does not exist yet
-        return pd.DataFrame(columns=["employee_id", "risk", "alert_id"])
-    return pd.DataFrame([{"employee_id": e, "risk": json.loads(r).get(f"h{horizon}"), "alert_id": alerts.get(e)}
-                         for e, r in scores], columns=["employee_id", "risk", "alert_id"])
+    return risks_at(con, horizon, as_of)[["employee_id", "risk", "alert_id"]]
 
 
 def erase_employee(con: sqlite3.Connection, employee_id: str) -> dict[str, int]:
     """Right to erasure: remove the person's talent scores."""
-    ensure(con)
     with con:
         n = con.execute("DELETE FROM talent_scores WHERE employee_id = ?", (employee_id,)).rowcount
     return {"app:talent_scores": int(n)}

@@ -22,6 +22,11 @@ series volatility (Mondrian conformal), are added to the final model's point for
 history is too short for a purged split, the calibration window is cross-fitted over two halves of
 the series instead (``calibration_`` records which). Quantiles are sorted, and clipped at 0 when the
 training target is non-negative.
+
+Length (over 450 lines): one estimator class whose fit, conformal calibration, prediction, per-horizon method
+selection and explanation share its fitted state (the panel features, per-horizon boosters and residual tables);
+split across modules, each part would reach into the others' private attributes. Baselines, series handling,
+selection and supply already live in their own modules.
 """
 
 from __future__ import annotations
@@ -445,6 +450,11 @@ class DemandForecaster(BaseEstimator):
         ``predict``), in demand units: ``base_value`` is the last value plus the model's base change and
         the calibrated median offset; ``base_value + total`` equals P50 before clipping at 0 (a forecast held
         to the largest move the series made in ``horizon`` months has that adjustment as a driver)."""
+        return self.explain_series(df, horizon, lang, top)[1]
+
+    def explain_series(self, df: pd.DataFrame, horizon: int = 3, lang: str = "en", top: int = 5
+                       ) -> tuple[pd.DataFrame, list[Explanation]]:
+        """:meth:`explain` with the id columns of the series each explanation belongs to (same order)."""
         self._check_fitted()
         (h,) = self._horizons(horizon)
         choice = getattr(self, "selection_", {}).get(h)
@@ -467,18 +477,22 @@ class DemandForecaster(BaseEstimator):
         last = baselines.naive(panel.values, o, [h])[:, 0]
         bound = baselines.change_bound(panel.values, o, h)
         bounded = np.clip(raw, last - bound, last + bound)
-        return [_with_bound(_without_missing(e, set(self.exog_cols)), b - r, m, h, lang)
-                for e, r, b, m in zip(out, raw, bounded, bound, strict=True)]
+        keys = panel.static.iloc[s][self.id_cols_].reset_index(drop=True)
+        return keys, [_with_bound(_without_missing(e, set(self.exog_cols)), b - r, m, h, lang)
+                      for e, r, b, m in zip(out, raw, bounded, bound, strict=True)]
 
-    def _explain_method(self, df: pd.DataFrame, h: int, choice: Mapping[str, Any], lang: str) -> list[Explanation]:
+    def _explain_method(self, df: pd.DataFrame, h: int, choice: Mapping[str, Any], lang: str
+                        ) -> tuple[pd.DataFrame, list[Explanation]]:
         """At a horizon served by a baseline or an ensemble: the served P50 and, as the reason, the method
         and its backtest score (no tree contributions: the value is not the tree model's)."""
-        p50 = self.predict(df, h)["p50"].to_numpy()
+        served = self.predict(df, h)
+        p50 = served["p50"].to_numpy()
         score = choice["scores"][choice["method"]]
         text = (f"forecast by {selection.describe(choice, 'en')}, the most accurate method at {h} months ahead "
                 f"on the backtest (scaled error {score:.2f})" if lang == "en" else
                 f"由{selection.describe(choice, 'zh')}预测：回测中提前{h}个月最准确的方法（标度误差{score:.2f}）")
-        return [Explanation(base_value=float(v), contributions=[], reasons=[text], total=0.0) for v in p50]
+        return (served[self.id_cols_].reset_index(drop=True),
+                [Explanation(base_value=float(v), contributions=[], reasons=[text], total=0.0) for v in p50])
 
     def select(self, backtest: pd.DataFrame) -> DemandForecaster:
         """Choose the served method per horizon from backtest rows (``model``, ``horizon``, ``p50``, ``y``,

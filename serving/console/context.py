@@ -55,10 +55,6 @@ def build_or_report(svc: Any) -> Console | None:
 
 def build(svc: Any) -> Console:
     """Read the people lookup and the champion's facts (slow: a second or two on the demo company)."""
-    from serving.console.queue import INDEX
-
-    with svc.db_lock, svc.db:
-        svc.db.execute(INDEX)
     console = Console(SessionStore(svc.db, svc.tree, svc.db_lock), people_mod.load(svc.settings),
                       FactsCache(svc.settings.tracking_uri), environment())
     console.model_facts(svc)  # warm: reads the champion's run and backtest units once

@@ -4,7 +4,6 @@ exit rate and the review history."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,14 +52,14 @@ def find(svc: Any, who: Principal, alert_id: str) -> store.Alert | None:
     return alert
 
 
-def _score(svc: Any, alert: store.Alert) -> tuple[dict | None, float | None]:
+def _score(svc: Any, alert: store.Alert) -> tuple[store.StoredScore | None, float | None]:
+    """The alert's stored score and the person's risk at the alert horizon the month before (None: not scored)."""
     with svc.db_lock:
-        row = svc.db.execute("SELECT risks FROM attrition_scores WHERE as_of = ? AND employee_id = ?",
-                             (alert.as_of, alert.employee_id)).fetchone()
+        score = store.score_of(svc.db, alert.as_of, alert.employee_id)
         prev = svc.db.execute("SELECT json_extract(risks, '$.h' || ?) FROM attrition_scores "
                               "WHERE as_of = date(?, '-1 month') AND employee_id = ?",
                               (alert.horizon, alert.as_of, alert.employee_id)).fetchone()
-    return (json.loads(row[0]) if row else None), (float(prev[0]) if prev and prev[0] is not None else None)
+    return score, (float(prev[0]) if prev and prev[0] is not None else None)
 
 
 def _courses(svc: Any, who: Principal, employee_id: str, lang: str) -> tuple[list | None, str | None, list[Entry]]:
@@ -84,25 +83,24 @@ def _courses(svc: Any, who: Principal, employee_id: str, lang: str) -> tuple[lis
 
 def assemble(svc: Any, who: Principal, alert: store.Alert, person: Person, facts: ModelFacts | None,
              lang: str) -> Detail:
-    risks, previous = _score(svc, alert)
-    curve = [(h, float(risks[f"h{h}"])) for h in range(1, 13) if f"h{h}" in risks] if risks else []
+    score, previous = _score(svc, alert)
+    curve = sorted(score.risks.items()) if score is not None else []
     ex = alert.explanation
-    reasons = ex.get("reasons", {})
-    reasons = reasons.get(lang) or reasons.get("en") or [] if isinstance(reasons, dict) else list(reasons)
+    reasons = ex.reasons_in(lang)
     drivers = []
-    for i, c in enumerate(ex.get("contributions", [])):
-        d = DRIVERS.get(c["feature"])
-        drivers.append(Driver(d.name(lang) if d is not None else c["display_name"], float(c["contribution"]),
+    for i, c in enumerate(ex.contributions):
+        d = DRIVERS.get(c.feature)
+        drivers.append(Driver(d.name(lang) if d is not None else c.display_name, float(c.contribution),
                               reasons[i] if i < len(reasons) else None))
     levers = [{"description": lv["description"].get(lang) or lv["description"]["en"], "before": lv["risk_before"],
                "after": lv["risk_after"], "change": lv["change"], "cost": lv.get("cost")}
-              for lv in ex.get("levers", [])]
+              for lv in alert.explained.levers or ()]
     with svc.db_lock:
         history = store.history(svc.db, alert.alert_id)
     courses, why, entries = _courses(svc, who, alert.employee_id, lang)
     band = facts.bands.of(alert.risk) if facts is not None else "high"
     rate = facts.band_rates.get(band) if facts is not None else None
     audit = [Entry(who.key_id, who.role, alert.employee_id, "console/alert", "attrition", alert.model_version,
-                   alert.risk, [c["feature"] for c in ex.get("contributions", [])], "precomputed"), *entries]
-    return Detail(alert, person, band, curve, float(ex.get("base_value", 0.0)), drivers, levers, courses, why, rate,
+                   alert.risk, [c.feature for c in ex.contributions], "precomputed"), *entries]
+    return Detail(alert, person, band, curve, float(ex.base_value), drivers, levers, courses, why, rate,
                   history, previous, audit)

@@ -19,10 +19,6 @@ from serving.console import i18n
 from serving.console.modelinfo import BANDS, Bands
 from serving.console.people import People, Person
 
-# the queue reads these columns of every alert in scope: a covering index keeps the scan off the rows' large
-# stored explanations (3x faster on the demo company)
-INDEX = ("CREATE INDEX IF NOT EXISTS console_alert_rows ON attrition_alerts "
-         "(org_unit_id, as_of, status, risk, employee_id, horizon, model_version, alert_id)")
 SORTS = ("risk", "change", "month", "tenure", "rating", "unit", "job", "status", "employee")
 PAGE_SIZES = (25, 50, 100, 500)
 

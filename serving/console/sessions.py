@@ -26,13 +26,6 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=8)
 CONSOLE_ROLES = ("hr_partner", "hr_system", "admin")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS console_sessions (
-    session_hash TEXT PRIMARY KEY, key_id TEXT NOT NULL, csrf TEXT NOT NULL, created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL, ends_at TEXT NOT NULL, ended_at TEXT);
-"""
-
-
 @dataclass(frozen=True)
 class Session:
     principal: Principal
@@ -54,9 +47,7 @@ class SessionStore:
     def __init__(self, con: sqlite3.Connection, tree: OrgTree, lock: threading.Lock):
         self.con = con
         self.tree = tree
-        self.lock = lock
-        with lock, con:
-            con.executescript(SCHEMA)
+        self.lock = lock  # the table console_sessions is created with the database (features.app_db)
 
     def principal(self, key_id: str) -> Principal | None:
         """The key's principal as the API sees it (None when unknown or revoked)."""

@@ -8,6 +8,7 @@ note (history is append-only).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -38,13 +39,13 @@ AlertId = Annotated[str, Path(min_length=1, max_length=100, description="Alert i
 
 
 def _alert_out(a: store.Alert, lang: str, svc: Svc | None = None, who: HRCaller | None = None) -> AlertOut:
-    levers = a.explanation.get("levers", [])
+    levers = list(a.explained.levers or ())
     if svc is not None:
         levers = name_course(levers, svc, who, a.employee_id)
     return AlertOut(alert_id=a.alert_id, as_of=a.as_of, employee_id=a.employee_id, org_unit_id=a.org_unit_id,
                     horizon_months=a.horizon, risk=a.risk, model_version=a.model_version, status=a.status,
                     explanation=stored_explanation_out(a.explanation, lang, DRIVERS),
-                    levers=levers_out(levers, lang, a.horizon), context=_context(a.explanation.get("context"), lang),
+                    levers=levers_out(levers, lang, a.horizon), context=_context(a.explained.context, lang),
                     created_at=a.created_at, updated_at=a.updated_at, model_status=_status(svc, a.model_version, lang))
 
 
@@ -59,7 +60,7 @@ def _status(svc: Svc | None, version: str, lang: str) -> dict | None:
     return model_status(loaded, lang) if str(loaded.version) == str(version) else None
 
 
-def _context(stored: dict | None, lang: str) -> AlertContext | None:
+def _context(stored: Mapping | None, lang: str) -> AlertContext | None:
     """The stored context (numbers and both languages' texts) in ``lang``."""
     if not stored or lang not in stored:
         return None

@@ -6,20 +6,21 @@ and so do the explanation and the what-if levers at the scored horizon (``explan
 ``levers_source``: ``precomputed``); otherwise the model predicts, and exact TreeSHAP and the levers are
 computed, for the request (``live``). The inputs are the same, so the numbers are the same either way; only
 the cost differs. ``contributions=all`` always computes live and returns every input, so
-``base_value + sum(contributions) == raw_score`` can be checked.
+``base_value + sum(contributions) == raw_score`` can be checked. The choice is made in one call,
+:func:`models.attrition.answer.answer`; the handler reads the inputs and shapes its typed result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE
 from models.attrition import HORIZONS
-from models.attrition.alerts import latest_score
-from models.attrition.costs import price_levers
-from models.attrition.reasons import DRIVERS
+from models.attrition.alerts import StoredScore, latest_score
+from models.attrition.answer import answer
 from serving.audit import Entry
 from serving.deps import AttritionChampion, EmployeeId, Predictor, Store, Svc, employee_features
 from serving.lever_course import name_course
@@ -33,35 +34,29 @@ from serving.schemas import (
     RiskPoint,
     explanation_out,
     levers_out,
-    stored_explanation_out,
 )
 
 router = APIRouter(prefix=API_PREFIX, tags=["attrition"])
 TOP = 5
 
 
-def _batch_score(svc: Svc, employee_id: str, version: str, features_as_of) -> dict | None:
+def _stored_score(svc: Svc, employee_id: str, version: str, features_as_of) -> StoredScore | None:
     """The batch score of this employee when it was made from these very inputs (same model version, same
     feature month), else None."""
     with svc.db_lock:
         stored = latest_score(svc.db, employee_id)
-    if stored is None or features_as_of is None or stored["model_version"] != version:
-        return None
-    if str(stored["as_of"])[:10] != features_as_of.date().isoformat():
-        return None
-    return stored
+    return stored if stored is not None and stored.made_from(version, features_as_of) else None
 
 
-def _priced(svc: Svc, store, employee_id: str, frame, levers: list[dict], horizon: int) -> list[dict]:
-    """Live levers with the pay lever priced (base pay is read from the employee's context features)."""
-    if not any(lv["lever"] == "pay_to_band_midpoint" for lv in levers):
-        return levers
-    from features.store import online_features
+def _base_pay(store, employee_id: str) -> Callable[[], object]:
+    """Reads the employee's base pay from their context features (only when a pay lever is priced)."""
+    def read() -> object:
+        from features.store import online_features
 
-    context = online_features(store, EMPLOYEE_CONTEXT_SERVICE, [{"employee_id": employee_id}])
-    pay = None if context.missing else context.values.get("base_pay", [None])[0]
-    return price_levers(levers, pay, frame["pay_vs_band_mid"].iloc[0], horizon,
-                        svc.settings.replacement_cost_multiple)
+        context = online_features(store, EMPLOYEE_CONTEXT_SERVICE, [{"employee_id": employee_id}])
+        return None if context.missing else context.values.get("base_pay", [None])[0]
+
+    return read
 
 
 @router.get(
@@ -82,44 +77,25 @@ def attrition_risk(
 ) -> AttritionRisk:
     model = champion.model
     feats = employee_features(svc, store, who, employee_id, model.feature_service_)
-    stored = _batch_score(svc, employee_id, champion.version, feats.features_as_of)
-    frame = None  # built only when something is computed for this request
-    if stored is not None:
-        curve, risk_source = [stored["risks"][f"h{h}"] for h in HORIZONS], "precomputed"
-    else:
-        frame = feats.frame()
-        curve, risk_source = model.predict_risk(frame, HORIZONS)[0], "live"
-    at_scored_horizon = stored is not None and stored["explanation"].get("horizon") == horizon_months
-    explanation = None
-    if at_scored_horizon and contributions == "top":
-        explanation = stored_explanation_out(stored["explanation"], lang, DRIVERS)
-    if explanation is None:
-        frame = feats.frame() if frame is None else frame
-        top = TOP if contributions == "top" else len(model.feature_columns_)
-        live = model.explain(frame, horizon=horizon_months, lang=lang, top=top)[0]
-        explanation = explanation_out(live, complete=contributions == "all", source="live")
-    what_if, levers_source = [], None
-    if levers and at_scored_horizon and "levers" in stored["explanation"]:
-        what_if, levers_source = stored["explanation"]["levers"], "precomputed"
-    elif levers:
-        frame = feats.frame() if frame is None else frame
-        what_if, levers_source = _priced(svc, store, employee_id, frame, model.levers(frame, horizon_months)[0],
-                                         horizon_months), "live"
-    if what_if:
-        what_if = name_course(what_if, svc, who, employee_id)
-    risk = float(curve[horizon_months - 1])
+    got = answer(model, feats.frame, _stored_score(svc, employee_id, champion.version, feats.features_as_of),
+                 horizon_months, lang, top=TOP if contributions == "top" else None, levers=levers,
+                 base_pay=_base_pay(store, employee_id),
+                 replacement_cost_multiple=svc.settings.replacement_cost_multiple)
+    explanation = explanation_out(got.explanation, complete=got.complete, source=got.explanation_source)
+    what_if = name_course(got.levers, svc, who, employee_id) if got.levers else []
+    curve, risk = got.curve, got.risk(horizon_months)
     policy = getattr(model, "policy_", None)
     svc.audit.append([Entry(who.key_id, who.role, employee_id, "attrition-risk", champion.name, champion.version,
                             risk, [c.feature for c in explanation.contributions[:TOP]], explanation.source)])
     return AttritionRisk(
-        employee_id=employee_id, horizon_months=horizon_months, risk=risk, risk_source=risk_source,
+        employee_id=employee_id, horizon_months=horizon_months, risk=risk, risk_source=got.risk_source,
         risk_curve=[RiskPoint(horizon_months=h, risk=float(r)) for h, r in zip(HORIZONS, curve, strict=True)],
         above_alert_threshold=None if policy is None else bool(curve[policy.horizon - 1] >= policy.min_risk),
         alert_policy=None if policy is None else AlertPolicy(horizon_months=policy.horizon, min_risk=policy.min_risk,
                                                              top_share=policy.top_share),
         explanation=explanation,
         levers=levers_out(what_if, lang, horizon_months),
-        levers_source=levers_source,
+        levers_source=got.levers_source,
         model=ModelRef(name=champion.name, version=champion.version),
         model_status=model_status(champion, lang),
         features_as_of=feats.features_as_of, stale=feats.stale,

@@ -4,7 +4,8 @@ org unit × skill, with drivers.
 The forecaster is a global model over each series' monthly history (lags, rolling means), which the online
 store (latest snapshot only) does not hold: the ``skill_demand_v1`` history is read once at start-up
 (:func:`serving.catalog.load_demand_history`, the same point-in-time retrieval the training job uses)
-and each request forecasts the series of the requested subtree and skill.
+and each request forecasts and explains the series of the requested subtree and skill in one call
+(:func:`models.skill_demand.answer.forecast`); the handler shapes its typed result.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from features.feature_repo.definitions import MONTHLY_TTL
+from models.skill_demand.answer import Interval as DemandInterval
+from models.skill_demand.answer import forecast
 from serving.audit import Entry
 from serving.deps import Predictor, Svc, bad_request, model_dependency, unit_in_scope
 from serving.errors import not_found, unavailable
@@ -45,12 +48,8 @@ def _scope(
     return units
 
 
-def _num(v: object) -> float | None:
-    try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if f != f else f
+def _interval(i: DemandInterval) -> Interval:
+    return Interval(p10=i.p10, p50=i.p50, p90=i.p90)
 
 
 @router.get("/skill-demand", response_model=SkillDemand, responses=PROBLEMS,
@@ -77,36 +76,17 @@ def skill_demand(
         rows = rows[rows["org_unit_id"].isin(units)]
     if skill is not None:
         rows = rows[rows["skill_id"] == skill]
-    items: list[SkillDemandRow] = []
-    as_of = None
-    if not rows.empty:
-        forecast = model.predict_frame(rows, horizons=[horizon_months]).reset_index(drop=True)
-        gap_col = "gap_p50" if "gap_p50" in forecast else "p50"
-        forecast = forecast.sort_values(gap_col, ascending=False, kind="mergesort").head(limit)
-        shown = rows.merge(forecast[["org_unit_id", "skill_id"]], on=["org_unit_id", "skill_id"])  # explain these
-        explained = model.explain(shown, horizon=horizon_months, lang=lang)
-        order = model.predict(shown, horizons=[horizon_months])[["org_unit_id", "skill_id"]]
-        by_series = {(str(u), str(k)): e for u, k, e in zip(order["org_unit_id"], order["skill_id"], explained,
-                                                             strict=True)}
-        forecast["_explanation"] = [by_series[(str(u), str(k))]
-                                    for u, k in zip(forecast["org_unit_id"], forecast["skill_id"], strict=True)]
-        names = svc.catalog.skill_names if svc.catalog is not None else {}
-        for r in forecast.to_dict(orient="records"):
-            items.append(SkillDemandRow(
-                org_unit_id=str(r["org_unit_id"]), skill_id=str(r["skill_id"]),
-                skill_name=names.get(str(r["skill_id"]), {}).get(lang), horizon_months=horizon_months,
-                month=str(r.get(model.time_col))[:10] if r.get(model.time_col) is not None else None,
-                demand=Interval(p10=_num(r.get("p10")), p50=_num(r.get("p50")), p90=_num(r.get("p90"))),
-                method=str(r["method"]) if r.get("method") is not None else None,
-                supply=_num(r.get("supply")),
-                supply_breakdown=SupplyBreakdown(
-                    holders=_num(r.get("holders_at_required")), expected_leavers=_num(r.get("expected_leavers")),
-                    expected_completions=_num(r.get("expected_completions"))) if "supply" in r else None,
-                gap=_num(r.get("gap_p50")),
-                gap_interval=Interval(p10=_num(r.get("gap_p10")), p50=_num(r.get("gap_p50")),
-                                      p90=_num(r.get("gap_p90"))) if "gap_p50" in r else None,
-                explanation=explanation_out(r["_explanation"], source="live")))
-        as_of = rows[model.time_col].max().to_pydatetime().replace(tzinfo=UTC)
+    got = forecast(model, rows, horizon_months, lang, limit)
+    names = svc.catalog.skill_names if svc.catalog is not None else {}
+    items = [SkillDemandRow(
+        org_unit_id=f.org_unit_id, skill_id=f.skill_id, skill_name=names.get(f.skill_id, {}).get(lang),
+        horizon_months=horizon_months, month=f.month, demand=_interval(f.demand), method=f.method,
+        supply=f.supply.supply if f.supply else None,
+        supply_breakdown=SupplyBreakdown(holders=f.supply.holders, expected_leavers=f.supply.expected_leavers,
+                                         expected_completions=f.supply.expected_completions) if f.supply else None,
+        gap=f.gap.p50 if f.gap else None, gap_interval=_interval(f.gap) if f.gap else None,
+        explanation=explanation_out(f.explanation, source=got.source)) for f in got.items]
+    as_of = got.features_as_of
     svc.audit.append([Entry(who.key_id, who.role, f"{i.org_unit_id}/{i.skill_id}", "skill-demand", champion.name,
                             champion.version, i.demand.p50,
                             [c.feature for c in i.explanation.contributions] if i.explanation else [])

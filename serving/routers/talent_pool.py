@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from models.explanation import StoredExplanation
 from models.potential import store as talent
 from models.potential.impact import top_share_in_pool
 from models.wording.potential import DRIVERS
@@ -109,7 +110,8 @@ def _row(r: dict, lang: str) -> TalentRow:
         risk=r.get("risk"), risk_horizon_months=r.get("risk_horizon") if r.get("risk") is not None else None,
         alert_id=r.get("alert_id"), impact=r.get("impact"), expected_loss=r.get("expected_loss"),
         regrettable=bool(r.get("regrettable")),
-        explanation=stored_explanation_out(explanation, lang, DRIVERS) if explanation else None)
+        explanation=stored_explanation_out(StoredExplanation.from_dict(explanation), lang, DRIVERS)
+        if explanation else None)
 
 
 def _units(svc: Svc, who: HRCaller, org_unit: str | None) -> list[str] | None:

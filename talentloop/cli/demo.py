@@ -338,7 +338,8 @@ def _gate_exception() -> list[list[str]]:
 
 
 def _admin_key() -> str:
-    from serving.auth import connect, create_key
+    from features.app_db import connect
+    from serving.auth import create_key
 
     con = connect(settings().app_db)
     try:

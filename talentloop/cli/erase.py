@@ -40,12 +40,12 @@ def erase_everywhere(s, employee_id: str) -> dict[str, int]:  # noqa: ANN001 - S
     import orjson
     import pandas as pd
 
+    from features.app_db import connect
     from features.contract import FEEDS
     from features.feature_repo.config import repo_config
     from features.ingest import erase_employee
     from features.ingest.erase import compact_sqlite, feed_folders, scrub_files
     from features.store import erase_employee_features
-    from models.attrition.alerts import connect
     from models.attrition.alerts import erase_employee as erase_app
     from models.learning_plans.store import erase_employee as erase_plans
     from models.points.store import erase_employee as erase_points

@@ -53,8 +53,9 @@ def register(app: typer.Typer) -> None:
                                        "12h, 4w) or on this date (2027-03-01, UTC); default: never."),
     ) -> None:
         """Create an API key and print it once."""
+        from features.app_db import connect
         from features.offline import read_clean
-        from serving.auth import connect, create_key, parse_expiry
+        from serving.auth import create_key, parse_expiry
 
         s = settings()
         units = read_clean(s, "org_units")["org_unit_id"].astype(str).tolist() if org_unit else None
@@ -78,7 +79,8 @@ def register(app: typer.Typer) -> None:
     @keys.command("revoke")
     def keys_revoke(key_id: str = typer.Argument(..., help="The key's id (`talentloop keys list`).")) -> None:
         """Revoke a key: every serving worker refuses it within a second; later attempts are logged."""
-        from serving.auth import connect, revoke_key
+        from features.app_db import connect
+        from serving.auth import revoke_key
 
         con = connect(settings().app_db)
         try:
@@ -99,7 +101,8 @@ def register(app: typer.Typer) -> None:
         """Replace a key by a new one with the same name, role and org units; print the new key once."""
         from datetime import UTC, datetime
 
-        from serving.auth import connect, parse_expiry, rotate_key
+        from features.app_db import connect
+        from serving.auth import parse_expiry, rotate_key
 
         con = connect(settings().app_db)
         try:
@@ -116,7 +119,8 @@ def register(app: typer.Typer) -> None:
     @keys.command("list")
     def keys_list() -> None:
         """List keys (ids, names, roles, org units; never the keys)."""
-        from serving.auth import connect, list_keys
+        from features.app_db import connect
+        from serving.auth import list_keys
 
         con = connect(settings().app_db)
         try:

@@ -81,9 +81,9 @@ def _register_talent_pool(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Write every row to FILE.csv or FILE.xlsx."),
     ) -> None:
         """The talent pool (核心人才库) of a unit: members with potential, readiness, attrition risk and impact."""
+        from features.app_db import connect
         from features.build.org_unit import unit_closure
         from features.offline import read_clean
-        from models.attrition.alerts import connect
         from models.potential import export, store
 
         if lang not in ("en", "zh"):
