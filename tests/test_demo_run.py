@@ -34,7 +34,7 @@ def test_demo_is_quiet_prints_where_to_go_and_a_second_run_skips_what_is_unchang
     again = _demo(SMALL, home)
     assert again.returncode == 0, again.stderr[-3000:]
     skipped = [line for line in again.stderr.splitlines() if "inputs unchanged since the last demo, skipped" in line]
-    assert len(skipped) == 8  # every step but ingest, which finds its inputs unchanged by itself
+    assert len(skipped) == 9  # every step but ingest, which finds its inputs unchanged by itself
     assert "inputs unchanged since the last ingest" in again.stderr
     assert "http://127.0.0.1:8000/v1/docs" in again.stdout
 

@@ -209,3 +209,20 @@ def test_the_api_serves_the_stored_report_within_the_callers_scope(workspace, cl
     problem(client.get(url), 401)
     spec = client.get("/v1/openapi.json").json()["paths"][url]["get"]
     assert spec["security"] and "404" in spec["responses"]
+
+
+def test_coverage_counts_pairs_and_courses_with_enough_takers():
+    from evaluation.training_effect_oracle import summary
+
+    frame = pd.DataFrame({
+        "course_id": ["a", "a", "b", "c", "d"], "skill_id": ["s1", "s2", "s1", "s1", "s1"],
+        "effect": [0.5, 0.2, 0.1, 0.8, 0.3], "ci_low": [0.3, 0.0, -0.1, 0.6, 0.1], "ci_high": [0.7, 0.4, 0.3, 1.0, 0.5],
+        "takers": [100, 40, 50, 60, 10], "naive": [0.6, 0.3, 0.2, 0.9, 0.4],
+        "true_rating_effect": [0.4, 0.5, 0.0, 0.7, 0.3], "true_gain": [0.4, 0.5, 0.0, 0.7, 0.3],
+        "effect_parameter": [0.6, 0.6, 0.0, 1.2, 0.3]})
+    got = summary(frame, min_takers=30)  # d has too few takers; a's s2 interval misses its truth
+    assert got["pairs"] == 4 and got["courses"] == 3
+    assert got["coverage_true_rating_effect"] == 0.75 and got["coverage_per_course"] == 1.0
+    assert got["coverage_effect_parameter"] == 0.5
+    with pytest.raises(ValueError, match="fewer than 3"):
+        summary(frame, min_takers=70)

@@ -5,7 +5,8 @@ Among the ranked candidates (at most :data:`MAX_CANDIDATES`, best ranked first) 
 reach ``remaining`` with the fewest learning hours, then the highest summed ranker score, then the lowest
 cost; when no set within the limits reaches it, the set with the most points (then the fewest hours). Exact
 dynamic programme over points capped at the remaining target, keeping the Pareto front of (hours, cost, score)
-per points total (at most :data:`FRONT` labels each), so it stays fast for a few dozen candidates.
+per points total (at most :data:`FRONT` labels each: exact unless a front is cut), so it stays fast for a few dozen
+candidates.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 MAX_CANDIDATES = 40
-FRONT = 48
+FRONT = 16
 
 
 @dataclass(frozen=True)

@@ -143,12 +143,12 @@ def diagnose(tables: dict[str, pd.DataFrame], rules: NeedRules, as_of: object) -
     for rule in rules.rules:
         scores = competency if rule.kind == "competency" else _scores(tables, rule.kind, month, rules.max_age_months)
         fired, assessed = _fired(people, scores, rule, rules.min_group)
+        below = assessed[assessed["below"]]
+        learners_of = below.groupby(["group_id", "skill_id"] if rule.kind == "competency" else "group_id")[
+            "employee_id"].agg(list).to_dict()
         for f in fired.to_dict(orient="records"):
             group, skill = str(f["group_id"]), (None if pd.isna(f["skill_id"]) else str(f["skill_id"]))
-            mine = assessed[(assessed["group_id"] == group) & assessed["below"]]
-            if skill is not None:
-                mine = mine[mine["skill_id"] == skill]
-            learners = mine["employee_id"].astype(str).tolist()
+            learners = [str(e) for e in learners_of.get((group, skill) if skill is not None else group, [])]
             focus = [skill] if skill else _focus(grouped, group, rules.focus_below)
             level = rule.below if rule.kind == "competency" else rules.focus_below
             courses = fitting_courses(tables["course_skills"], frames, focus, learners, rules.courses_per_finding,
