@@ -2,10 +2,11 @@
 the one way to open it.
 
 Batch scoring, the API, the console and the command line all keep their rows in this one file: attrition
-scores, alerts and their reviews, talent scores, API keys and refused key attempts, console sessions and the
-audit log. :func:`connect` opens it the same way for all of them (WAL journal, ``synchronous=NORMAL``, a
-30 s busy timeout, usable from the API's worker threads, the file and its WAL user-only, 0600) and creates
-every table that is missing, so no caller depends on which command ran first.
+scores, alerts and their reviews, talent scores, points balances, training-need findings and webhook deliveries,
+the recommendation log and learning plans, API keys and refused key attempts, console sessions and the audit
+log. :func:`connect` opens it the same way for all of them (WAL journal, ``synchronous=NORMAL``, a 30 s busy
+timeout, usable from the API's worker threads, the file and its WAL user-only, 0600) and creates every table
+that is missing, so no caller depends on which command ran first.
 
 Adding a table: append a :class:`Table` to :data:`TABLES` with its ``CREATE ... IF NOT EXISTS`` statements
 (indexes and triggers included); a column added to an existing table goes in ``added_columns`` so databases
@@ -99,6 +100,52 @@ CREATE TABLE IF NOT EXISTS audit_log (
     score REAL, drivers TEXT NOT NULL, explanation_source TEXT);
 CREATE INDEX IF NOT EXISTS audit_at ON audit_log (at);
 """, guards=_append_only("audit_log", "audit_append_only")),
+    Table("points_balances", "models.points.store", """
+CREATE TABLE IF NOT EXISTS points_balances (
+    as_of TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, job_level INTEGER,
+    year_start TEXT NOT NULL, year_end TEXT NOT NULL, target REAL NOT NULL, earned REAL NOT NULL,
+    pace_per_month REAL NOT NULL, balance REAL NOT NULL, projected REAL NOT NULL, remaining REAL NOT NULL,
+    attainment REAL NOT NULL, projected_attainment REAL NOT NULL, met INTEGER NOT NULL, on_track INTEGER NOT NULL,
+    months_left REAL NOT NULL,
+    PRIMARY KEY (as_of, employee_id));
+CREATE INDEX IF NOT EXISTS points_balances_employee ON points_balances (employee_id, as_of);
+"""),
+    Table("course_points", "models.points.store", """
+CREATE TABLE IF NOT EXISTS course_points (course_id TEXT PRIMARY KEY, points REAL NOT NULL, as_of TEXT NOT NULL);
+"""),
+    Table("training_needs", "models.training_needs.store", """
+CREATE TABLE IF NOT EXISTS training_needs (
+    finding_id TEXT PRIMARY KEY, as_of TEXT NOT NULL, org_unit_id TEXT NOT NULL, rule TEXT NOT NULL,
+    kind TEXT NOT NULL, skill_id TEXT, share_below REAL NOT NULL, n_below INTEGER NOT NULL,
+    n_assessed INTEGER NOT NULL, detail TEXT NOT NULL, delivered_at TEXT, delivery_id TEXT);
+CREATE INDEX IF NOT EXISTS training_needs_month ON training_needs (as_of, org_unit_id);
+"""),
+    Table("webhook_deliveries", "models.training_needs.store", """
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, at TEXT NOT NULL, url TEXT NOT NULL,
+    event TEXT NOT NULL, finding_ids TEXT NOT NULL, status_code INTEGER, outcome TEXT NOT NULL,
+    error TEXT, duration_ms REAL NOT NULL, signature TEXT NOT NULL,
+    PRIMARY KEY (delivery_id, attempt));
+"""),
+    Table("recommendation_log", "models.learning_plans.store", """
+CREATE TABLE IF NOT EXISTS recommendation_log (
+    request_id TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, course_id TEXT NOT NULL,
+    rank INTEGER NOT NULL, score REAL, model_name TEXT NOT NULL, model_version TEXT NOT NULL,
+    propensity REAL NOT NULL, explored INTEGER NOT NULL, exploration_share REAL NOT NULL,
+    served_at TEXT NOT NULL, features_as_of TEXT,
+    PRIMARY KEY (request_id, course_id));
+CREATE INDEX IF NOT EXISTS recommendation_log_employee ON recommendation_log (employee_id, course_id, served_at);
+"""),
+    Table("learning_plans", "models.learning_plans.store", """
+CREATE TABLE IF NOT EXISTS learning_plans (
+    plan_id INTEGER PRIMARY KEY AUTOINCREMENT, caller_key_id TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+    employee_id TEXT NOT NULL, org_unit_id TEXT, course_id TEXT NOT NULL, status TEXT NOT NULL,
+    recommended INTEGER NOT NULL, request_id TEXT, rank INTEGER, score REAL, model_name TEXT,
+    model_version TEXT, propensity REAL, explored INTEGER, note TEXT, recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (caller_key_id, idempotency_key));
+CREATE INDEX IF NOT EXISTS learning_plans_employee ON learning_plans (employee_id, recorded_at);
+"""),
 )
 BY_NAME = {t.name: t for t in TABLES}
 GUARDS = {name: ddl for t in TABLES for name, ddl in t.guards.items()}

@@ -231,11 +231,9 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     """Open the stores and load the models (slow: seconds). Called by the app's lifespan."""
     from features.offline import read_clean
     from features.workspace import relocate
-    from models.learning_plans import store as learning_plans
 
     relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
     db = app_db.connect(settings.app_db)  # scores, notes, key hashes, audit log: every table, user-only
-    learning_plans.ensure(db)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
     store, store_error = _feature_store(settings)
     if registry is None:

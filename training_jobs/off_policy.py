@@ -14,12 +14,12 @@ version's gain over the champion come from :mod:`evaluation.off_policy`.
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 
 import pandas as pd
 
 from evaluation import off_policy as ope
+from features import app_db
 from features.settings import Settings
 from models.learning_plans import store as plans_store
 
@@ -44,7 +44,7 @@ def read_logged(settings: Settings) -> pd.DataFrame:
     """The recommendation log of the workspace's application database (empty when there is none)."""
     if not settings.app_db.exists():
         return pd.DataFrame(columns=list(plans_store.LOG_COLUMNS))
-    with closing(sqlite3.connect(settings.app_db)) as con:
+    with closing(app_db.connect(settings.app_db)) as con:
         return plans_store.read_log(con)
 
 

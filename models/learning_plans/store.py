@@ -20,24 +20,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from features.app_db import ensure_schema
+
 PLAN_STATUSES = ("accepted", "planned", "declined")
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS recommendation_log (
-    request_id TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, course_id TEXT NOT NULL,
-    rank INTEGER NOT NULL, score REAL, model_name TEXT NOT NULL, model_version TEXT NOT NULL,
-    propensity REAL NOT NULL, explored INTEGER NOT NULL, exploration_share REAL NOT NULL,
-    served_at TEXT NOT NULL, features_as_of TEXT,
-    PRIMARY KEY (request_id, course_id));
-CREATE INDEX IF NOT EXISTS recommendation_log_employee ON recommendation_log (employee_id, course_id, served_at);
-CREATE TABLE IF NOT EXISTS learning_plans (
-    plan_id INTEGER PRIMARY KEY AUTOINCREMENT, caller_key_id TEXT NOT NULL, idempotency_key TEXT NOT NULL,
-    employee_id TEXT NOT NULL, org_unit_id TEXT, course_id TEXT NOT NULL, status TEXT NOT NULL,
-    recommended INTEGER NOT NULL, request_id TEXT, rank INTEGER, score REAL, model_name TEXT,
-    model_version TEXT, propensity REAL, explored INTEGER, note TEXT, recorded_by TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    UNIQUE (caller_key_id, idempotency_key));
-CREATE INDEX IF NOT EXISTS learning_plans_employee ON learning_plans (employee_id, recorded_at);
-"""
 LOG_COLUMNS = ("request_id", "employee_id", "org_unit_id", "course_id", "rank", "score", "model_name",
                "model_version", "propensity", "explored", "exploration_share", "served_at", "features_as_of")
 
@@ -88,7 +73,8 @@ class IdempotencyConflict(ValueError):
 
 
 def ensure(con: sqlite3.Connection) -> None:
-    con.executescript(SCHEMA)
+    """Create the tables when missing (their schema lives in :mod:`features.app_db`)."""
+    ensure_schema(con)
 
 
 def log_shown(con: sqlite3.Connection, rows: Sequence[Logged]) -> int:

@@ -12,24 +12,16 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS points_balances (
-    as_of TEXT NOT NULL, employee_id TEXT NOT NULL, org_unit_id TEXT, job_level INTEGER,
-    year_start TEXT NOT NULL, year_end TEXT NOT NULL, target REAL NOT NULL, earned REAL NOT NULL,
-    pace_per_month REAL NOT NULL, balance REAL NOT NULL, projected REAL NOT NULL, remaining REAL NOT NULL,
-    attainment REAL NOT NULL, projected_attainment REAL NOT NULL, met INTEGER NOT NULL, on_track INTEGER NOT NULL,
-    months_left REAL NOT NULL,
-    PRIMARY KEY (as_of, employee_id));
-CREATE INDEX IF NOT EXISTS points_balances_employee ON points_balances (employee_id, as_of);
-CREATE TABLE IF NOT EXISTS course_points (course_id TEXT PRIMARY KEY, points REAL NOT NULL, as_of TEXT NOT NULL);
-"""
+from features.app_db import ensure_schema
+
 COLUMNS = ("as_of", "employee_id", "org_unit_id", "job_level", "year_start", "year_end", "target", "earned",
            "pace_per_month", "balance", "projected", "remaining", "attainment", "projected_attainment", "met",
            "on_track", "months_left")
 
 
 def ensure(con: sqlite3.Connection) -> None:
-    con.executescript(SCHEMA)
+    """Create the tables when missing (their schema lives in :mod:`features.app_db`)."""
+    ensure_schema(con)
 
 
 def _plain(v: object) -> object:

@@ -12,22 +12,12 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS training_needs (
-    finding_id TEXT PRIMARY KEY, as_of TEXT NOT NULL, org_unit_id TEXT NOT NULL, rule TEXT NOT NULL,
-    kind TEXT NOT NULL, skill_id TEXT, share_below REAL NOT NULL, n_below INTEGER NOT NULL,
-    n_assessed INTEGER NOT NULL, detail TEXT NOT NULL, delivered_at TEXT, delivery_id TEXT);
-CREATE INDEX IF NOT EXISTS training_needs_month ON training_needs (as_of, org_unit_id);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    delivery_id TEXT NOT NULL, attempt INTEGER NOT NULL, at TEXT NOT NULL, url TEXT NOT NULL,
-    event TEXT NOT NULL, finding_ids TEXT NOT NULL, status_code INTEGER, outcome TEXT NOT NULL,
-    error TEXT, duration_ms REAL NOT NULL, signature TEXT NOT NULL,
-    PRIMARY KEY (delivery_id, attempt));
-"""
+from features.app_db import ensure_schema
 
 
 def ensure(con: sqlite3.Connection) -> None:
-    con.executescript(SCHEMA)
+    """Create the tables when missing (their schema lives in :mod:`features.app_db`)."""
+    ensure_schema(con)
 
 
 def write(con: sqlite3.Connection, as_of: str, findings: list[dict]) -> int:
