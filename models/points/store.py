@@ -14,6 +14,7 @@ import pandas as pd
 
 from features.app_db import ensure_schema
 
+NOT_SCORED = "no points balances yet: run `talentloop score points`"  # the API's 503 detail
 COLUMNS = ("as_of", "employee_id", "org_unit_id", "job_level", "year_start", "year_end", "target", "earned",
            "pace_per_month", "balance", "projected", "remaining", "attainment", "projected_attainment", "met",
            "on_track", "months_left")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from models.points import store
 from models.points.balances import unit_completion
+from models.points.store import NOT_SCORED
 from models.wording.needs import points_text
 from serving.audit import Entry
 from serving.deps import EmployeeId, HRCaller, Svc, unit_in_scope
@@ -28,7 +29,6 @@ from serving.routers import API_PREFIX, PROBLEMS
 from serving.schemas import Lang
 
 router = APIRouter(prefix=API_PREFIX, tags=["training points"])
-NOT_SCORED = "no points balances yet: run `talentloop score points`"
 
 
 class PointsMonth(BaseModel):
@@ -158,35 +158,3 @@ def points_overview(
     return PointsOverview(org_unit=org_unit, as_of=month, units=out_units, people=listed, total_people=len(rows),
                           page=page, page_size=page_size)
 
-
-def points_target(svc: Svc, who: HRCaller, champion, employee_id: str, k: int, lang: str,  # noqa: ANN001
-                  formats: list[str] | None, max_hours: float | None, budget: float | None):  # noqa: ANN201
-    """``target=points`` of the course recommendations: the ranker's candidates (unconstrained, best first, at
-    most ``models.points.plan.MAX_CANDIDATES``), then the knapsack picks at most ``k`` of them that reach the
-    person's remaining points within ``max_hours`` and ``budget``. Returns (Recommendations, audit entries)."""
-    from models.points.plan import MAX_CANDIDATES, plan
-    from models.wording.needs import plan_text
-    from serving.routers.recommendations import recommend_one
-    from serving.schemas import PointsPlanOut
-
-    with svc.db_lock:
-        if store.latest_month(svc.db) is None:
-            raise unavailable(NOT_SCORED)
-        row = store.employee_balance(svc.db, employee_id)
-        prices = store.course_points(svc.db)
-    ranked, entries = recommend_one(svc, who, champion, employee_id, MAX_CANDIDATES, lang, formats, None, None)
-    if row is None:
-        raise not_found(f"employee {employee_id} has no points balance (not employed at the last points scoring)")
-    courses = ranked.courses
-    result = plan([prices.get(c.course_id, 0.0) for c in courses], [c.hours or 0.0 for c in courses],
-                  [c.cost or 0.0 for c in courses], [c.score for c in courses], float(row["remaining"]),
-                  max_hours, budget, k)
-    chosen = [courses[i].model_copy(update={"points": prices.get(courses[i].course_id, 0.0)}) for i in result.chosen]
-    kept = {c.course_id for c in chosen}
-    entries = [e for e in entries if e.subject.rsplit("/", 1)[-1] in kept]
-    text = plan_text(result.reaches_target, result.points, float(row["remaining"]), result.hours, len(chosen), lang)
-    out = ranked.model_copy(update={"courses": chosen, "points_plan": PointsPlanOut(
-        as_of=row["as_of"], target=row["target"], earned=row["earned"], remaining=row["remaining"],
-        points=result.points, hours=result.hours, cost=result.cost, reaches_target=result.reaches_target,
-        text=text)})
-    return out, entries
