@@ -120,6 +120,10 @@ def test_groups_need_ten_expected_selections_to_be_judged():
     # a rare selection needs a larger group: at a 1% rate 1,000 people expect only 10
     rare = pd.DataFrame({"g": ["a", "b"], "n": [999, 5000], "share": [0.17, 0.83], "selected": [10, 50]})
     assert gated_groups(rare.assign(rate=rare["selected"] / rare["n"])).tolist() == [False, True]
+    # rows, not people, count: 40 people scored in 10 months each at 5% expect 20 selections among their rows
+    monthly = pd.DataFrame({"g": ["a", "b"], "n": [400, 400], "people": [40, 40], "share": [0.5, 0.5],
+                            "selected": [20, 20]})
+    assert gated_groups(monthly.assign(rate=0.05)).tolist() == [True, True]
     with pytest.raises(ValueError, match="min_expected must be >= 0"):
         gated_groups(rates, min_expected=-1)
 

@@ -6,8 +6,8 @@ a missing attribute form their own group so they stay visible.
 Impact ratios (NYC Local Law 144 style): a group's selection rate divided by the highest selection rate
 among *gated* groups. A group is gated (large enough to judge) when its share of rows is at least
 ``small_group_share`` (2%), it has at least ``min_group_size`` people (30; the ``people`` column when rows
-repeat people, else rows) *and*, at the overall selection rate, at least ``min_expected`` (10) of them would be
-expected selected and as many not selected: a share alone lets a group of a handful of people in a small
+repeat people, else rows) *and*, at the overall selection rate, at least ``min_expected`` (10) of its rows would
+be expected selected and as many not selected: a share alone lets a group of a handful of people in a small
 population become the reference or fail the gate on noise, and with fewer than 10 expected selections one
 person more or less moves the group's impact ratio by more than 0.1 (the four-fifths line cannot be told from
 noise; the Uniform Guidelines warn that the rule means little on small numbers). Smaller groups are still
@@ -112,7 +112,8 @@ def gated_groups(
 ) -> pd.Series:
     """True for the groups of ``rates`` (from ``selection_rates``) large enough to gate: share >=
     ``small_group_share``, people (or n) >= ``min_group_size`` and, when ``rates`` has ``selected`` counts,
-    people (or n) × the overall selection rate and × its complement both >= ``min_expected``."""
+    n (rows, the selections the ratio is computed from) × the overall selection rate and × its complement both
+    >= ``min_expected``."""
     missing = [c for c in ("n", "share") if c not in rates.columns]
     if missing:
         raise ValueError(f"rates is missing column(s) {missing}; build it with selection_rates")
@@ -126,7 +127,8 @@ def gated_groups(
     gated = (rates["share"] >= small_group_share - _EPS) & (size >= min_group_size)
     if "selected" in rates.columns and rates["n"].sum() > 0:
         overall = float(rates["selected"].sum()) / float(rates["n"].sum())
-        gated &= (size * min(overall, 1 - overall) >= min_expected - _EPS)
+        # rows, not people: the ratio is computed from rows, so its step for one selection is 1 / (rows x rate)
+        gated &= (rates["n"] * min(overall, 1 - overall) >= min_expected - _EPS)
     return gated
 
 
