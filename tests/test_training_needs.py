@@ -126,7 +126,7 @@ def _store_findings(con, findings=FINDINGS):
 
 
 def test_webhook_signed_retried_with_backoff_and_logged(tmp_path):
-    from models.attrition.alerts import connect
+    from features.app_db import connect
     from models.training_needs import store, webhook
 
     webhook.save_config(tmp_path, webhook.WebhookConfig(url=f"http://127.0.0.1:{PORT}/hook", max_attempts=4,
@@ -156,7 +156,7 @@ def test_webhook_signed_retried_with_backoff_and_logged(tmp_path):
 
 
 def test_webhook_gives_up_on_client_errors_and_when_nobody_answers(tmp_path):
-    from models.attrition.alerts import connect
+    from features.app_db import connect
     from models.training_needs import store, webhook
 
     webhook.save_config(tmp_path, webhook.WebhookConfig(url=f"http://127.0.0.1:{PORT + 1}/hook", max_attempts=3,

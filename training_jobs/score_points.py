@@ -21,7 +21,7 @@ import pandas as pd
 
 from features.offline import read_clean
 from features.settings import Settings
-from models.attrition.alerts import connect
+from features.app_db import connect
 from models.points import balances as points_balances
 from models.points import rules as points_rules
 from models.points import store as points_store

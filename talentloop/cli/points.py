@@ -85,7 +85,7 @@ def _register_views(app: typer.Typer) -> None:
         """Points completion per unit (share who met the yearly target, share on track by year end)."""
         from features.build.org_unit import unit_closure
         from features.offline import read_clean
-        from models.attrition.alerts import connect
+        from features.app_db import connect
         from models.points import balances, store
 
         if lang not in ("en", "zh"):
@@ -121,7 +121,7 @@ def _register_views(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON on stdout."),
     ) -> None:
         """The month's training-need findings (team diagnosis) with the courses that fit each group."""
-        from models.attrition.alerts import connect
+        from features.app_db import connect
         from models.training_needs import store
         from training_jobs.score_points import month_of
 
@@ -191,7 +191,7 @@ def _register_webhook(app: typer.Typer) -> None:
     @hook.command("show")
     def show(limit: int = typer.Option(20, help="Attempts to list.")) -> None:
         """The webhook's settings and its latest delivery attempts."""
-        from models.attrition.alerts import connect
+        from features.app_db import connect
         from models.training_needs import store, webhook
 
         s = settings()
