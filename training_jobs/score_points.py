@@ -19,9 +19,9 @@ from contextlib import closing
 
 import pandas as pd
 
+from features.app_db import connect
 from features.offline import read_clean
 from features.settings import Settings
-from features.app_db import connect
 from models.points import balances as points_balances
 from models.points import rules as points_rules
 from models.points import store as points_store

@@ -83,9 +83,9 @@ def _register_views(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Write every person's balance to FILE.csv or FILE.xlsx."),
     ) -> None:
         """Points completion per unit (share who met the yearly target, share on track by year end)."""
+        from features.app_db import connect
         from features.build.org_unit import unit_closure
         from features.offline import read_clean
-        from features.app_db import connect
         from models.points import balances, store
 
         if lang not in ("en", "zh"):
