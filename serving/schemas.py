@@ -1,6 +1,7 @@
 """Request and response models of the API (pydantic: fast JSON, OpenAPI with examples).
 
-Request bodies reject unknown fields (``extra="forbid"``). Every prediction carries ``model`` (name,
+Request bodies reject unknown fields (``extra="forbid"``) and are parsed strictly: a value must have the
+declared JSON type (a boolean is not a budget, a string is not a number: 422). Every prediction carries ``model`` (name,
 version), ``features_as_of`` and ``stale``, and one explanation schema shared by the three models.
 """
 
@@ -11,12 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from features.contract import COURSE_FORMATS
+
 Lang = Literal["en", "zh"]
+CourseFormat = Literal[COURSE_FORMATS]  # type: ignore[valid-type] - the contract's tuple: an enum in OpenAPI
 Scalar = float | int | bool | str | None
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ---------------------------------------------------------------------- shared
@@ -179,7 +183,7 @@ class AlertList(Page):
 
 
 class ReviewRequest(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"status": "actioned", "action_taken": "stay interview", "note": "pay review scheduled"}]})
 
     status: Literal["acknowledged", "actioned", "dismissed"]
@@ -230,13 +234,13 @@ class Recommendations(BaseModel):
 
 
 class BatchRequest(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"employee_ids": ["E000001", "E000002"], "k": 5, "lang": "en"}]})
 
     employee_ids: list[str] = Field(min_length=1, description="At most 500 employees per call (more: 413).")
     k: int = Field(10, ge=1, le=50)
     lang: Lang = "en"
-    formats: list[str] | None = None
+    formats: list[CourseFormat] | None = Field(None, description="Allowed course formats (none: every format).")
     max_hours: float | None = Field(None, ge=0)
     budget: float | None = Field(None, ge=0)
 
