@@ -8,15 +8,23 @@ version), ``features_as_of`` and ``stale``, and one explanation schema shared by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from features.contract import COURSE_FORMATS
 
 Lang = Literal["en", "zh"]
 CourseFormat = Literal[COURSE_FORMATS]  # type: ignore[valid-type] - the contract's tuple: an enum in OpenAPI
 Scalar = float | int | bool | str | None
+
+
+def _whole(v: object) -> object:
+    """JSON Schema's integer: 22.0 is the integer 22; a fraction, a string or a boolean stays invalid."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]  # an integer field of a strict body
 
 
 class Strict(BaseModel):
@@ -238,7 +246,7 @@ class BatchRequest(Strict):
         {"employee_ids": ["E000001", "E000002"], "k": 5, "lang": "en"}]})
 
     employee_ids: list[str] = Field(min_length=1, description="At most 500 employees per call (more: 413).")
-    k: int = Field(10, ge=1, le=50)
+    k: WholeNumber = Field(10, ge=1, le=50)
     lang: Lang = "en"
     formats: list[CourseFormat] | None = Field(None, description="Allowed course formats (none: every format).")
     max_hours: float | None = Field(None, ge=0)

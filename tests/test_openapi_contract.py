@@ -66,7 +66,7 @@ def test_formats_is_an_enum_in_the_query_and_the_body(spec):
 
 def test_course_parameters_are_parsed_strictly(client, keys):
     h, emp = auth(keys["hr_system"]), keys["in_a"][0]
-    for body, field in (({"budget": False}, "budget"), ({"max_hours": True}, "max_hours"), ({"k": True}, "k"),
+    for body, field in (({"budget": False}, "budget"), ({"max_hours": True}, "max_hours"), ({"k": True}, "k"), ({"k": 2.5}, "k"),
                         ({"budget": "100"}, "budget"), ({"k": "5"}, "k"), ({"formats": ["podcast"]}, "formats"),
                         ({"formats": "online"}, "formats"), ({"lang": "fr"}, "lang")):
         r = client.post(BATCH, json={"employee_ids": [emp], **body}, headers=h)
@@ -85,7 +85,8 @@ def test_course_parameters_are_parsed_strictly(client, keys):
                    headers=h)
     assert r.status_code == 200, r.text
     assert {c["format"] for c in r.json()["courses"]} <= {"online", "workshop"}
-    r = client.post(BATCH, json={"employee_ids": [emp], "budget": 0, "max_hours": 10.5, "formats": ["mentoring"]},
+    r = client.post(BATCH, json={"employee_ids": [emp], "k": 3.0, "budget": 0, "max_hours": 10.5,
+                                             "formats": ["mentoring"]},
                     headers=h)
     assert r.status_code == 200 and r.json()["items"][0]["status"] == 200, r.text
 
