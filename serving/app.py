@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from features.settings import Settings
-from serving import errors
+from serving import errors, openapi
 from serving.deps import get_settings
 from serving.metrics import Metrics, MetricsMiddleware
 from serving.registry import ModelRegistry
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, reload_seconds: float | None = 
     # re-analyse every dependency on every request); tests may still override ``get_settings``
     app.state.settings = settings
     errors.install(app)
+    openapi.install(app)  # skill-demand horizons as the loaded forecaster was trained for
     app.add_middleware(MetricsMiddleware, metrics=lambda: app.state.metrics)
 
     from fastapi.staticfiles import StaticFiles

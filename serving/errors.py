@@ -98,8 +98,13 @@ def _bounds(request: Request, name: str) -> dict[str, Any]:
 def _message(request: Request, err: dict[str, Any]) -> tuple[str, str]:
     """(parameter name, sentence) for one pydantic error."""
     loc = [str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body", "header")]
+    if len(loc) > 1 and err.get("loc", ("",))[0] == "query" and loc[-1].isdigit():
+        loc = loc[:-1]  # a repeated query parameter: name it, not its position
     name = ".".join(loc) or "request body"
     kind = err.get("type", "")
+    if kind == "literal_error" and (err.get("ctx") or {}).get("expected"):
+        got = err.get("input")
+        return name, f"{name} must be one of {err['ctx']['expected'].replace(chr(39), '')}; got {got}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         b = _bounds(request, loc[-1]) if loc else {}
         low, high = b.get("ge", b.get("gt")), b.get("le", b.get("lt"))

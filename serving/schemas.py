@@ -1,6 +1,7 @@
 """Request and response models of the API (pydantic: fast JSON, OpenAPI with examples).
 
-Request bodies reject unknown fields (``extra="forbid"``). Every prediction carries ``model`` (name,
+Request bodies reject unknown fields (``extra="forbid"``) and are parsed strictly: a value must have the
+declared JSON type (a boolean is not a budget, a string is not a number: 422). Every prediction carries ``model`` (name,
 version), ``features_as_of`` and ``stale``, and one explanation schema shared by the three models.
 """
 
@@ -8,16 +9,27 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from features.contract import COURSE_FORMATS
 
 Lang = Literal["en", "zh"]
+CourseFormat = Literal[COURSE_FORMATS]  # type: ignore[valid-type] - the contract's tuple: an enum in OpenAPI
 Scalar = float | int | bool | str | None
 
 
+def _whole(v: object) -> object:
+    """JSON Schema's integer: 22.0 is the integer 22; a fraction, a string or a boolean stays invalid."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]  # an integer field of a strict body
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ---------------------------------------------------------------------- shared
@@ -180,7 +192,7 @@ class AlertList(Page):
 
 
 class ReviewRequest(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"status": "actioned", "action_taken": "stay interview", "note": "pay review scheduled"}]})
 
     status: Literal["acknowledged", "actioned", "dismissed"]
@@ -252,13 +264,13 @@ class Recommendations(BaseModel):
 
 
 class BatchRequest(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"employee_ids": ["E000001", "E000002"], "k": 5, "lang": "en"}]})
 
     employee_ids: list[str] = Field(min_length=1, description="At most 500 employees per call (more: 413).")
-    k: int = Field(10, ge=1, le=50)
+    k: WholeNumber = Field(10, ge=1, le=50)
     lang: Lang = "en"
-    formats: list[str] | None = None
+    formats: list[CourseFormat] | None = Field(None, description="Allowed course formats (none: every format).")
     max_hours: float | None = Field(None, ge=0)
     budget: float | None = Field(None, ge=0)
 

@@ -1,4 +1,9 @@
-"""One APIRouter per resource; ``PROBLEMS`` documents the problem+json answers they share."""
+"""One APIRouter per resource; ``PROBLEMS`` documents the problem+json answers they share.
+
+``problems(*codes, **descriptions)`` picks the answers a route can really give (the OpenAPI ``responses`` must
+list every status it answers: an API client, or schemathesis, treats anything else as a broken promise), with
+a route's own wording where the shared one does not fit (``not_found=...`` for 404, and so on).
+"""
 
 from __future__ import annotations
 
@@ -26,3 +31,19 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
             "instance": "/v1/employees/E0000002/attrition-risk"}}}},
     503: {"description": "A model or store is not loaded.", "content": _PROBLEM},
 }
+
+# an hr_partner asking for a route its role may not use gets 404 (the route's existence is hidden from it, as
+# an employee outside its org units is); other roles get 403 (serving.deps.require)
+HIDDEN_FROM_PARTNERS = ("Not found: an hr_partner key asking for an endpoint its role may not use (its existence "
+                        "is hidden, as for an employee outside the partner's org units).")
+
+
+def problems(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """The shared answers ``codes``; ``descriptions`` (``not_found=``, ``forbidden=``, ``unavailable=``,
+    ``invalid=``) replace the shared description of 404, 403, 503 or 422 for this route."""
+    names = {"not_found": 404, "forbidden": 403, "unavailable": 503, "invalid": 422}
+    out = {c: dict(PROBLEMS[c]) for c in codes}
+    for name, text in descriptions.items():
+        code = names[name]
+        out[code] = {**PROBLEMS[code], "description": text}
+    return out

@@ -11,13 +11,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from serving.deps import Admin, Svc
-from serving.routers import API_PREFIX
+from serving.routers import API_PREFIX, HIDDEN_FROM_PARTNERS, problems
 from serving.schemas import ModelRef, ReloadResponse
 
 router = APIRouter(prefix=API_PREFIX, tags=["admin"])
 
 
-@router.post("/admin/models/reload", response_model=ReloadResponse, summary="Reload models whose alias moved")
+@router.post("/admin/models/reload", response_model=ReloadResponse, summary="Reload models whose alias moved",
+             responses=problems(401, 403, 404, 503, forbidden="The key's role is not admin (hr_system, data_scientist).",
+                                not_found=HIDDEN_FROM_PARTNERS))
 def reload_models(request: Request, who: Admin, svc: Svc) -> ReloadResponse:
     report = svc.reload()
     svc.registry.announce()

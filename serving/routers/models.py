@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from serving.deps import ModelViewer, Svc
 from serving.registry import LoadedModel, model_status
-from serving.routers import API_PREFIX
+from serving.routers import API_PREFIX, HIDDEN_FROM_PARTNERS, problems
 from serving.schemas import Lang, ModelInfo, ModelsResponse, ModelStatus
 
 router = APIRouter(prefix=API_PREFIX, tags=["models"])
@@ -36,7 +36,8 @@ def model_info(m: LoadedModel, lang: str = "en") -> ModelInfo:
     )
 
 
-@router.get("/models", response_model=ModelsResponse, summary="Models in use and models missing")
+@router.get("/models", response_model=ModelsResponse, summary="Models in use and models missing",
+            responses=problems(401, 404, 422, 503, not_found=HIDDEN_FROM_PARTNERS))
 async def list_models(who: ModelViewer, svc: Svc, lang: Lang = "en") -> ModelsResponse:
     items = [model_info(m, lang) for m in svc.registry.loaded().values()]
     return ModelsResponse(models=items, missing=svc.registry.missing())

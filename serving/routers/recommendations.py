@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from features.contract import COURSE_FORMATS
 from models.wording.courses import placed_by_text, why_empty
 from serving.audit import Entry
 from serving.catalog import Catalog
@@ -25,7 +24,6 @@ from serving.deps import (
     Predictor,
     RankerChampion,
     Svc,
-    bad_request,
     feature_store,
     model_dependency,
 )
@@ -36,6 +34,7 @@ from serving.schemas import (
     BatchItem,
     BatchRequest,
     BatchResponse,
+    CourseFormat,
     CourseOut,
     Lang,
     ModelRef,
@@ -49,13 +48,8 @@ MAX_BATCH = 500
 
 
 def _formats(formats: list[str] | None) -> list[str] | None:
-    if not formats:
-        return None
-    out = [f.strip() for item in formats for f in item.split(",") if f.strip()]
-    bad = [f for f in out if f not in COURSE_FORMATS]
-    if bad:
-        raise bad_request("formats", f"formats must be among {', '.join(COURSE_FORMATS)}; got {', '.join(bad)}")
-    return out
+    """The allowed formats once each (validated against the enum before the handler runs); None: all."""
+    return list(dict.fromkeys(formats)) if formats else None
 
 
 def _skill(catalog: Catalog, skills: list[str], lang: str) -> str | None:
@@ -134,8 +128,9 @@ def course_recommendations(
     svc: Svc,
     k: Annotated[int, Query(ge=1, le=50, description="How many courses.")] = 10,
     lang: Lang = "en",
-    formats: Annotated[list[str] | None, Query(description="Allowed formats (repeat or comma-separate): "
-                                                             + ", ".join(COURSE_FORMATS))] = None,
+    formats: Annotated[list[CourseFormat] | None, Query(
+        description="Allowed formats, the parameter repeated (formats=online&formats=workshop); none: every format.")
+    ] = None,
     max_hours: Annotated[float | None, Query(ge=0, le=10_000, description="Total hours of the list.")] = None,
     budget: Annotated[float | None, Query(ge=0, le=10_000_000, description="Total cost of the list.")] = None,
     target: Annotated[Literal["gaps", "points"], Query(
