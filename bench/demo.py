@@ -4,10 +4,10 @@
 
 Each run is a subprocess (``python -m talentloop demo``, stderr not a terminal, as in a log); the first run
 starts from an empty temporary workspace, the second reuses it. Prints one table: seconds per step of each run
-(``unchanged`` when the second run skipped it) and its CPU seconds (user + system, all threads; the step
-run alongside in a child process counts that process), the wall time and CPU seconds of each run including interpreter start-up, the
-number of stderr lines containing ``Warning``, and the load average before and after.
-Targets (issue #23): first run ≤ 150 s (≤ 180 s with more models), second run ≤ 20 s, 0 warning lines.
+(``unchanged`` when the second run skipped it) and its CPU seconds (user + system, all threads; a step
+run alongside in a child process counts that process), the wall time and CPU seconds of each run including
+interpreter start-up, the number of stderr lines containing ``Warning``, and the load average before and after.
+Targets (issue #23): first run ≤ 180 s with every model (≤ 150 s before the potential model), second run ≤ 20 s, 0 warning lines.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def main() -> None:
     print(f"| stderr lines with 'Warning' | {first['warnings']} | {second['warnings']} |")
     print(f"load average (1/5/15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
           f"after {' '.join(f'{x:.2f}' for x in load_after)}")
-    met = (first["wall"] <= 150, second["wall"] <= 20, first["warnings"] + second["warnings"] == 0)
-    print(f"targets: first ≤ 150 s {'met' if met[0] else 'NOT met'}; second ≤ 20 s {'met' if met[1] else 'NOT met'}; "
+    met = (first["wall"] <= 180, second["wall"] <= 20, first["warnings"] + second["warnings"] == 0)
+    print(f"targets: first ≤ 180 s (every model) {'met' if met[0] else 'NOT met'}; "
+          f"second ≤ 20 s {'met' if met[1] else 'NOT met'}; "
           f"0 warning lines {'met' if met[2] else 'NOT met'}")
 
 

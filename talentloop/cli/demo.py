@@ -1,11 +1,12 @@
 """``talentloop demo``: the demo pipeline in one process, then where to go: URLs, a key and requests to try.
 
-simulate → ingest → features build / apply / materialize → train attrition and train potential → score
-attrition → train course-ranker and train skill-demand → score potential (after the ranker: the talent scores
+simulate → ingest → features build / apply / materialize → train attrition and train skill-demand → score
+attrition → train course-ranker and train potential → score potential (after the ranker: the talent scores
 list next-job courses) → an admin API key. Each pair of trainings runs at the same time when there are two
-cores or more (the second in a child process, one thread each): attrition trains on one thread, so the other
-core would idle. Each step is the very command a person would type (run in this process, so feast, mlflow and
-lightgbm are imported once instead of once per step, which saves about 8 s a step).
+cores or more (the second in a child process, one thread each); the pairs are of about the same length
+(attrition ≈ skill demand, course ranker ≈ potential on the 2,000-person demo). Each step is the very command
+a person would type (run in this process, so feast, mlflow and lightgbm are imported once instead of once per
+step, which saves about 8 s a step).
 
 A version the gate refuses is not served: the demo goes on, scores only what has a champion, and its closing
 lines say which version of each model is registered and which one serves.
@@ -41,7 +42,7 @@ __all__ = ["base_url", "register", "run_step", "tryout_lines"]
 
 MODEL_CODE = ("features", "models", "evaluation", "training_jobs")
 # trainings independent of each other, run side by side (the first here, the second in a child process)
-PARALLEL = (("train attrition", "train potential"), ("train course-ranker", "train skill-demand"))
+PARALLEL = (("train attrition", "train skill-demand"), ("train course-ranker", "train potential"))
 REGISTERED = {"train attrition": "attrition", "train potential": "potential", "train course-ranker": "course_ranker",
               "train skill-demand": "skill_demand"}
 # scoring steps: the model they need a champion of, and whether a refused version stops the demo
@@ -166,10 +167,10 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         Step("features apply", ["features", "apply"], applied),
         Step("features materialize", ["features", "materialize"], materialized),
         Step("train attrition", ["train", "attrition"], trained("train attrition")),
-        Step("train potential", ["train", "potential"], trained("train potential")),
+        Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
         Step("score attrition", ["score", "attrition"], scored("train attrition")),
         Step("train course-ranker", ["train", "course-ranker"], trained("train course-ranker")),
-        Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
+        Step("train potential", ["train", "potential"], trained("train potential")),
         # the talent scores carry attrition risk and the ranker's next-job courses
         Step("score potential", ["score", "potential"],
              scored("train potential", "score attrition", "train course-ranker")),
