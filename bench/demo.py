@@ -4,9 +4,10 @@
 
 Each run is a subprocess (``python -m talentloop demo``, stderr not a terminal, as in a log); the first run
 starts from an empty temporary workspace, the second reuses it. Prints one table: seconds per step of each run
-(``unchanged`` when the second run skipped it), the wall time of each run including interpreter start-up, the
-number of stderr lines containing ``Warning``, and the load average before and after.
-Targets (issue #23): first run ≤ 150 s (≤ 180 s with more models), second run ≤ 20 s, 0 warning lines.
+(``unchanged`` when the second run skipped it) and its CPU seconds (user + system, all threads; a step
+run alongside in a child process counts that process), the wall time and CPU seconds of each run including
+interpreter start-up, the number of stderr lines containing ``Warning``, and the load average before and after.
+Targets (issue #23): first run ≤ 180 s with every model (≤ 150 s before the potential model), second run ≤ 20 s, 0 warning lines.
 """
 
 from __future__ import annotations
@@ -29,15 +30,24 @@ def run_demo(home: Path, scratch: Path, employees: int, months: int, seed: int, 
     env.pop("MLFLOW_LOGGING_LEVEL", None)  # measure what a person sees
     cmd = [sys.executable, "-m", "talentloop", "demo", "--employees", str(employees), "--months", str(months),
            "--seed", str(seed), "--timings", str(timings), *extra]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"demo failed ({done.returncode}):\n{done.stderr[-4000:]}")
     warnings = [line for line in done.stderr.splitlines() if "Warning" in line]
     for line in warnings:
         print(f"warning line: {line}", file=sys.stderr)
-    return {"steps": json.loads(timings.read_text()), "wall": wall, "warnings": len(warnings)}
+    steps = json.loads(timings.read_text())
+    return {"steps": steps, "cpu": steps.pop("cpu", {}), "wall": wall, "process_cpu": cpu, "warnings": len(warnings)}
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes (and theirs) of this process."""
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def main() -> None:
@@ -61,15 +71,18 @@ def main() -> None:
     steps = [s for s in first["steps"] if s != "total"] + ["total"]
     print(f"talentloop demo --employees {args.employees} --months {args.months} --seed {args.seed} "
           f"(cores: {len(os.sched_getaffinity(0))}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})")
-    print("| step | first run (s) | second run (s) |\n|---|---|---|")
+    print("| step | first run (s) | first run CPU (s) | second run (s) | second run CPU (s) |\n|---|---|---|---|---|")
     for s in steps:
-        print(f"| {s} | {first['steps'].get(s, '-')} | {second['steps'].get(s, '-')} |")
-    print(f"| wall time of the command | {first['wall']:.1f} | {second['wall']:.1f} |")
+        print(f"| {s} | {first['steps'].get(s, '-')} | {first['cpu'].get(s, '-')} | {second['steps'].get(s, '-')} | "
+              f"{second['cpu'].get(s, '-')} |")
+    print(f"| wall time of the command | {first['wall']:.1f} | {first['process_cpu']:.1f} | {second['wall']:.1f} | "
+          f"{second['process_cpu']:.1f} |")
     print(f"| stderr lines with 'Warning' | {first['warnings']} | {second['warnings']} |")
     print(f"load average (1/5/15 min) before {' '.join(f'{x:.2f}' for x in load_before)}, "
           f"after {' '.join(f'{x:.2f}' for x in load_after)}")
-    met = (first["wall"] <= 150, second["wall"] <= 20, first["warnings"] + second["warnings"] == 0)
-    print(f"targets: first ≤ 150 s {'met' if met[0] else 'NOT met'}; second ≤ 20 s {'met' if met[1] else 'NOT met'}; "
+    met = (first["wall"] <= 180, second["wall"] <= 20, first["warnings"] + second["warnings"] == 0)
+    print(f"targets: first ≤ 180 s (every model) {'met' if met[0] else 'NOT met'}; "
+          f"second ≤ 20 s {'met' if met[1] else 'NOT met'}; "
           f"0 warning lines {'met' if met[2] else 'NOT met'}")
 
 

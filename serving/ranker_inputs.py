@@ -89,6 +89,21 @@ def column(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
+def _per_row_lists(odfv: Any) -> Callable[[dict], dict]:
+    """The on-demand view's transformation as a python-mode view is called (column → one value per row, in and
+    out); a pandas-mode one gets the columns as a DataFrame and its missing values come back as None."""
+    udf = odfv.feature_transformation.udf
+    if odfv.mode != "pandas":
+        return udf
+
+    def call(inputs: dict) -> dict:
+        import pandas as pd
+
+        out = udf(pd.DataFrame(inputs))
+        return {c: [None if v is pd.NA else v for v in out[c].tolist()] for c in out.columns}
+    return call
+
+
 def repeat(value: Any, n: int) -> np.ndarray:
     """``value`` on every one of ``n`` rows (as :func:`column` would hold it)."""
     if value is None or _number(value):
@@ -125,7 +140,7 @@ class RankerInputs:
                 odfv = on_demand[p.name]
                 sources = {v.name: [f.name for f in v.features]
                            for v in odfv.source_feature_view_projections.values()}
-                self.transforms.append((odfv.feature_transformation.udf, sources, names))
+                self.transforms.append((_per_row_lists(odfv), sources, names))
                 for view, features in sources.items():
                     wanted.setdefault(view, []).extend(features)
             else:

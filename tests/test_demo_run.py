@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 from features.stamps import Stamps, code_digest, digest, files_fingerprint
-from talentloop.cli.demo import base_url, tryout_lines
+from talentloop.cli.demo import REGISTERED, base_url, tryout_lines
+from talentloop.cli.demo_closing import model_lines, model_status
 
 SMALL = ["--employees", "300", "--months", "36", "--seed", "11"]  # 24 months are too few for the course ranker
 
@@ -28,15 +29,40 @@ def test_demo_is_quiet_prints_where_to_go_and_a_second_run_skips_what_is_unchang
     assert warnings == []
     assert "http://127.0.0.2:8123/v1/docs" in first.stdout
     assert "http://127.0.0.2:8123/console" in first.stdout
-    assert first.stdout.count("curl -s -H 'Authorization: Bearer ") == 3
+    # every model registered; the closing lines say which version serves (the potential model's gate may refuse it)
+    status = model_status(home / "mlflow.db", REGISTERED.values())
+    assert all(s["latest"] == "1" for s in status.values()), status
+    assert status["attrition"]["champion"] == "1"
+    potential_served = status["potential"]["champion"] is not None
+    for line in model_lines(status):
+        assert line in first.stdout
+    assert ("/v1/talent-pool?" in first.stdout) == potential_served
+    assert first.stdout.count("curl -s -H 'Authorization: Bearer ") == 3 + potential_served
+    assert ("talentloop score potential: not run" in first.stderr) == (not potential_served)
     assert "unchanged" not in first.stderr
 
     again = _demo(SMALL, home)
     assert again.returncode == 0, again.stderr[-3000:]
     skipped = [line for line in again.stderr.splitlines() if "inputs unchanged since the last demo, skipped" in line]
-    assert len(skipped) == 9  # every step but ingest, which finds its inputs unchanged by itself
+    # every step but ingest, which finds its inputs unchanged by itself (and score potential when not run)
+    assert len(skipped) == 10 + potential_served
     assert "inputs unchanged since the last ingest" in again.stderr
     assert "http://127.0.0.1:8000/v1/docs" in again.stdout
+
+
+def test_closing_lines_say_which_version_serves(tmp_path):
+    status = {"attrition": {"latest": "1", "champion": "1"}, "potential": {"latest": "2", "champion": None},
+              "course_ranker": {"latest": "3", "champion": "2"}, "skill_demand": {"latest": None, "champion": None}}
+    lines = model_lines(status)
+    assert lines[0].split() == ["model", "attrition:", "v1", "registered", "and", "served"]
+    assert "v2 registered, not served: the gate refused it (`talentloop deployments potential`" in lines[1]
+    assert "v2 served; v3 registered, not promoted" in lines[2] and "deployments course-ranker" in lines[2]
+    assert lines[3].endswith("not registered")
+    text = "\n".join(tryout_lines("k", "E1", "127.0.0.1", 8000, tmp_path, status))
+    assert "/v1/talent-pool" not in text and text.count("curl -s") == 3
+    status["potential"]["champion"] = "2"
+    assert "/v1/talent-pool?" in "\n".join(tryout_lines("k", "E1", "127.0.0.1", 8000, tmp_path, status))
+    assert model_status(tmp_path / "no-such.db", ["attrition"]) == {"attrition": {"latest": None, "champion": None}}
 
 
 def test_stamps_match_only_the_same_inputs(tmp_path):

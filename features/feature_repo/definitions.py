@@ -8,10 +8,13 @@ service (``features.store.feature_columns``), never from a second list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from feast import Entity, FeatureService, FeatureView, Field, FileSource, ValueType
 from feast.on_demand_feature_view import OnDemandFeatureView
@@ -199,31 +202,126 @@ def _match_row(skill_ids: list[str] | None, gaps: list[float] | None, course_ski
             course_id in (done or []))
 
 
+_LISTS = (list, tuple, np.ndarray)
+
+
+def _segments(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(length of each row's list, a missing list (None, NaN) counting 0; every row's items, one after
+    another, as an object array)."""
+    lists = [v if type(v) in _LISTS else () for v in values]
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    filled = [v for v in lists if len(v)]
+    if filled and all(type(v) is np.ndarray for v in filled):  # as a pandas-mode view gets them from Arrow
+        return lengths, np.concatenate(filled)
+    items = np.empty(int(lengths.sum()), dtype=object)
+    items[:] = list(chain.from_iterable(filled))
+    return lengths, items
+
+
+def _firsts(lengths: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Mask of the first ``used[i]`` items of each row's ``lengths[i]`` items (the rows' items one after another)."""
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return within < np.repeat(used, lengths)
+
+
+def _numbers(items: np.ndarray) -> np.ndarray:
+    return pd.to_numeric(pd.Series(items, dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+class _Lookup:
+    """``{(row, key): value}`` as ``_match_row`` builds each row's dict: the zip of a key list and a value list
+    (the shorter wins), missing values left out, a repeated key keeping its last value."""
+
+    def __init__(self, rows: np.ndarray, codes: np.ndarray, n_keys: np.ndarray, values: Sequence[Any], k: int):
+        n_values, flat = _segments(values)
+        used = np.minimum(n_keys, n_values)
+        val = _numbers(flat[_firsts(n_values, used)])
+        take = _firsts(n_keys, used)
+        key = rows[take] * k + codes[take]
+        ok = ~np.isnan(val)
+        key, val = key[ok], val[ok]
+        order = np.argsort(key, kind="stable")
+        key, val = key[order], val[order]
+        last = np.r_[key[1:] != key[:-1], True] if len(key) else np.zeros(0, bool)
+        self.keys, self.values = key[last], val[last]
+
+    def get(self, query: np.ndarray) -> np.ndarray:
+        """The value of each (row, key) of ``query`` (``row * k + code``), NaN when absent."""
+        if not len(self.keys):
+            return np.full(len(query), np.nan)
+        pos = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+        return np.where(self.keys[pos] == query, self.values[pos], np.nan)
+
+
+def match_features(inputs: Mapping[str, Sequence[Any]]) -> dict[str, np.ndarray]:
+    """The pair features of every row at once, exactly as :func:`_match_row` computes them row by row:
+    ``gap_match`` … ``already_completed`` as arrays (``level_fit`` float, NaN when a level is missing)."""
+    n = len(inputs["course_key"])
+    n_emp, emp_skills = _segments(inputs["skill_ids"])
+    n_cs, course_skills = _segments(inputs["course_skill_ids"])
+    codes, uniques = pd.factorize(np.concatenate([emp_skills, course_skills]), use_na_sentinel=False)
+    k = max(len(uniques), 1)
+    emp_rows, rows = np.repeat(np.arange(n), n_emp), np.repeat(np.arange(n), n_cs)
+    emp_codes, cs_codes = codes[:len(emp_skills)], codes[len(emp_skills):]
+    query = rows * k + cs_codes
+    gap = _Lookup(emp_rows, emp_codes, n_emp, inputs["skill_gaps"], k).get(query)
+    need = _Lookup(emp_rows, emp_codes, n_emp, inputs["skill_required_levels"], k).get(query)
+    target = _Lookup(rows, cs_codes, n_cs, inputs["course_target_levels"], k).get(query)
+    g = np.nan_to_num(gap, nan=0.0)
+    capped = (g > 0) & ~np.isnan(need) & ~np.isnan(target)
+    g[capped] = np.minimum(g[capped], np.maximum(0.0, target[capped] - (need[capped] - g[capped])))
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, rows, g)
+    top[n_cs == 0] = 0.0
+    fmt = pd.Series(np.asarray(inputs["format"], dtype=object))
+    share = np.full(n, np.nan)
+    for value, column in _FORMAT_SHARE.items():
+        here = (fmt == value).to_numpy()
+        share[here] = _numbers(np.asarray(inputs[column], dtype=object))[here]
+    level, job_level = _numbers(np.asarray(inputs["level"], dtype=object)), _numbers(np.asarray(inputs["job_level"], dtype=object))
+    return {"gap_match": np.bincount(rows, weights=g, minlength=n).astype(float), "max_gap_covered": top,
+            "n_gap_skills_covered": np.bincount(rows, weights=g > 0, minlength=n).astype(np.int64),
+            "level_fit": np.trunc(level) - np.trunc(job_level), "format_affinity": share,
+            "already_completed": _completed(inputs["course_key"], inputs["completed_course_ids"])}
+
+
+def _completed(course_keys: Sequence[Any], done: Sequence[Any]) -> np.ndarray:
+    """Whether each row's course is in that row's completed list."""
+    n_done, flat = _segments(done)
+    courses = np.asarray(course_keys, dtype=object)
+    codes, uniques = pd.factorize(np.concatenate([courses, flat]), use_na_sentinel=False)
+    k = max(len(uniques), 1)
+    done_keys = np.sort(np.repeat(np.arange(len(courses)), n_done) * k + codes[len(courses):])
+    query = np.arange(len(courses)) * k + codes[:len(courses)]
+    if not len(done_keys):
+        return np.zeros(len(courses), dtype=bool)
+    return done_keys[np.minimum(np.searchsorted(done_keys, query), len(done_keys) - 1)] == query
+
+
+def employee_course_match_frame(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The on-demand view's transformation (pandas mode: whole columns at once, :func:`match_features`):
+    pair features of (employee, course) from both views' values, one row per input row."""
+    out = match_features(inputs)
+    level_fit = pd.array(np.where(np.isnan(out["level_fit"]), 0, out["level_fit"]).astype(np.int64), dtype="Int64")
+    level_fit[np.isnan(out["level_fit"])] = pd.NA
+    return pd.DataFrame({**out, "level_fit": level_fit}, index=inputs.index)[[f.name for f in MATCH]]
+
+
 def employee_course_match_udf(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Pair features of (employee, course), computed at request time from both views' values."""
-    out: dict[str, list[Any]] = {f.name: [] for f in MATCH}
-    for i, course_id in enumerate(inputs["course_key"]):
-        gap, top, n, done = _match_row(inputs["skill_ids"][i], inputs["skill_gaps"][i],
-                                       inputs["course_skill_ids"][i], inputs["completed_course_ids"][i], course_id,
-                                       inputs["skill_required_levels"][i], inputs["course_target_levels"][i])
-        level, job_level = inputs["level"][i], inputs["job_level"][i]
-        share_col = _FORMAT_SHARE.get(inputs["format"][i])
-        share = inputs[share_col][i] if share_col else None
-        out["gap_match"].append(gap)
-        out["max_gap_covered"].append(top)
-        out["n_gap_skills_covered"].append(n)
-        out["level_fit"].append(None if level is None or job_level is None or pd.isna(level) or pd.isna(job_level)
-                                else int(level) - int(job_level))
-        out["format_affinity"].append(float("nan") if share is None or pd.isna(share) else float(share))
-        out["already_completed"].append(done)
-    return out
+    """The same pair features from one list per input, one item per row (as a python-mode view is called;
+    readiness lists call it with the next job's candidates)."""
+    out = match_features(inputs)
+    level_fit = [None if v != v else int(v) for v in out["level_fit"].tolist()]
+    return {"gap_match": out["gap_match"].tolist(), "max_gap_covered": out["max_gap_covered"].tolist(),
+            "n_gap_skills_covered": out["n_gap_skills_covered"].tolist(), "level_fit": level_fit,
+            "format_affinity": out["format_affinity"].tolist(), "already_completed": out["already_completed"].tolist()}
 
 
-# Feast rebuilds a python-mode UDF from its source text in an empty namespace; the stored source is a
-# shim that imports the real function, so helpers and constants of this module stay available.
+# Feast may rebuild a UDF from its source text in an empty namespace; the stored source is a shim that
+# imports the real function, so helpers and constants of this module stay available.
 _UDF_SOURCE = (
-    "def employee_course_match_udf(inputs):\n"
-    "    from features.feature_repo.definitions import employee_course_match_udf as udf\n"
+    "def employee_course_match_frame(inputs):\n"
+    "    from features.feature_repo.definitions import employee_course_match_frame as udf\n"
     "    return udf(inputs)\n"
 )
 
@@ -253,12 +351,14 @@ def repo_objects(feature_dir: Path) -> dict[str, Any]:
 
     match_inputs = [f.name for f in EMPLOYEE_ARRAYS] + ["job_level"] + list(_FORMAT_SHARE.values())
     # Built with the class, not the decorator: the decorator renames the UDF's module to __main__ so that
-    # dill pickles it by value; by reference (this importable module) is what a service needs.
+    # dill pickles it by value; by reference (this importable module) is what a service needs. Pandas mode:
+    # for a python-mode view Feast turns every column of a historical retrieval into Python objects
+    # (pyarrow ``to_pydict``) and back, which took most of the course ranker's point-in-time read.
     employee_course_match = OnDemandFeatureView(
         name="employee_course_match",
         sources=[employee_monthly[match_inputs],
                  course_stats[["format", "level", "course_skill_ids", "course_target_levels", "course_key"]]],
-        schema=MATCH, mode="python", udf=employee_course_match_udf, udf_string=_UDF_SOURCE,
+        schema=MATCH, mode="pandas", udf=employee_course_match_frame, udf_string=_UDF_SOURCE,
         description="Request-time pair features of an employee and a course: "
                     + "; ".join(f"{k}: {v}" for k, v in MATCH_DOC.items()),
     )

@@ -92,9 +92,13 @@ def weighted_ndcg(qid: np.ndarray, weight: np.ndarray, gains: np.ndarray, k: int
         disc = np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)
         return np.bincount(q[order], weights=g[order] * disc, minlength=len(starts))
 
+    ideals: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per dataset: its gains and ideal DCG, fixed
+
     def feval(preds: np.ndarray, data) -> tuple[str, float, bool]:
-        g = gains[data.get_label().astype(int)] * weight
-        ideal = dcg(np.lexsort((-g, q)), g)
+        if id(data) not in ideals:
+            g = gains[data.get_label().astype(int)] * weight
+            ideals[id(data)] = g, dcg(np.lexsort((-g, q)), g)
+        g, ideal = ideals[id(data)]
         got = dcg(np.lexsort((-preds, q)), g)
         ok = ideal > 0
         return f"weighted_ndcg@{k}", float(np.mean(got[ok] / ideal[ok])) if ok.any() else 0.0, True

@@ -1,9 +1,15 @@
 """``talentloop demo``: the demo pipeline in one process, then where to go: URLs, a key and requests to try.
 
-simulate → ingest → features build / apply / materialize → train attrition → score attrition → score points → train
-course-ranker and train skill-demand (at the same time when there are two cores or more) → an admin API key.
-Each step is the very command a person would type (run in this process, so feast, mlflow and lightgbm are
-imported once instead of once per step, which saves about 8 s a step).
+simulate → ingest → features build / apply / materialize → train attrition and train skill-demand → score
+attrition → score points (balances and the team diagnosis) → train course-ranker and train potential → score
+potential (after the ranker: the talent scores list next-job courses) → an admin API key. Each pair of trainings runs at the same time when there are two
+cores or more (the second in a child process, one thread each); the pairs are of about the same length
+(attrition ≈ skill demand, course ranker ≈ potential on the 2,000-person demo). Each step is the very command
+a person would type (run in this process, so feast, mlflow and lightgbm are imported once instead of once per
+step, which saves about 8 s a step).
+
+A version the gate refuses is not served: the demo goes on, scores only what has a champion, and its closing
+lines say which version of each model is registered and which one serves.
 
 A second demo on the same workspace redoes only what changed: every step but ingest (idempotent by itself)
 records the digest of its inputs in ``<workspace>/stamps.json`` (:mod:`features.stamps`) and is skipped when the
@@ -30,11 +36,18 @@ from typing import Annotated
 import typer
 
 from talentloop.cli._common import console, fail, settings, summary, writes
+from talentloop.cli.demo_closing import base_url, model_status, tryout_lines
+
+__all__ = ["base_url", "register", "run_step", "tryout_lines"]
 
 MODEL_CODE = ("features", "models", "evaluation", "training_jobs")
-PARALLEL = ("train course-ranker", "train skill-demand")  # independent of each other, after attrition and scoring
-REGISTERED = {"train attrition": "attrition", "train course-ranker": "course_ranker",
+# trainings independent of each other, run side by side (the first here, the second in a child process)
+PARALLEL = (("train attrition", "train skill-demand"), ("train course-ranker", "train potential"))
+REGISTERED = {"train attrition": "attrition", "train potential": "potential", "train course-ranker": "course_ranker",
               "train skill-demand": "skill_demand"}
+# scoring steps: the model they need a champion of, and whether a refused version stops the demo
+SCORES = {"score attrition": ("attrition", True), "score potential": ("potential", False)}
+CPU: dict[str, float] = {}  # CPU seconds (user + system, all threads) of each step run, for --timings
 
 
 @dataclass
@@ -69,7 +82,8 @@ def register(app: typer.Typer) -> None:
         timings_file: Annotated[Path | None, typer.Option(
             "--timings", hidden=True, help="Also write the steps' seconds as JSON here (for bench/demo.py).")] = None,
     ) -> None:
-        """Simulate a company, ingest it, build features, train, register and score all three models."""
+        """Simulate a company, ingest it, build features, train and register every model, score attrition and
+        potential."""
         from features.stamps import Stamps
 
         if not 0 < port < 65536:
@@ -78,20 +92,23 @@ def register(app: typer.Typer) -> None:
         folder = out or settings().home / "demo-company"
         stamps = Stamps(settings().home)
         timings: dict[str, str] = {}
-        for step in _steps(folder, employees, months, seed, end):
-            if step.name not in PARALLEL:
-                if step.name == "score attrition":  # the first version went through the gate: a champion to score?
-                    for exc in _gate_exception():
-                        timings["promote attrition"] = f"{run_step(app, exc):.1f}"
-                timings[step.name] = _run_or_skip(app, step, stamps, force)
-        timings.update(_run_trainings(app, [s for s in _steps(folder, employees, months, seed, end)
-                                            if s.name in PARALLEL], stamps, force))
+        steps = _steps(folder, employees, months, seed, end)
+        pending = {step.name: step for step in steps}
+        for step in steps:
+            if step.name not in pending:  # ran with the other of its pair
+                continue
+            pair = next((p for p in PARALLEL if step.name in p), None)
+            if pair is not None:
+                timings.update(_run_trainings(app, [pending.pop(name) for name in pair], stamps, force))
+            else:
+                timings.update(_run_scoring(app, pending.pop(step.name), stamps, force))
         key = _admin_key()
         timings["total"] = f"{time.perf_counter() - started:.1f}"
         console.print(summary("demo pipeline", ["step", "seconds"], timings.items()))
         if timings_file is not None:
-            timings_file.write_text(json.dumps(timings, indent=2), encoding="utf-8")
-        _print_tryout(key, _active_employee(), host, port)
+            cpu = {k: round(v, 1) for k, v in CPU.items()}
+            timings_file.write_text(json.dumps({**timings, "cpu": cpu}, indent=2), encoding="utf-8")
+        _print_tryout(key, _active_employee(), host, port, model_status(settings().home / "mlflow.db", REGISTERED.values()))
 
 
 def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None) -> list[Step]:
@@ -133,11 +150,14 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
                     _registered(s.home / "mlflow.db", REGISTERED[name]))
         return inputs
 
-    def scored() -> tuple[str, bool]:
-        from features.stamps import Stamps
+    def scored(*models: str) -> Callable[[], tuple[str, bool]]:
+        def inputs() -> tuple[str, bool]:
+            from features.stamps import Stamps
 
-        model = Stamps(s.home).data.get("train attrition", {}).get("digest")
-        return digest(model, files_fingerprint(feature_files()), code_digest(MODEL_CODE)), s.app_db.exists()
+            data = Stamps(s.home).data
+            stamped = [data.get(m, {}).get("digest") for m in models]
+            return digest(*stamped, files_fingerprint(feature_files()), code_digest(MODEL_CODE)), s.app_db.exists()
+        return inputs
 
     def pointed() -> tuple[str, bool]:  # points balances and team diagnosis: rules, clean tables, code
         rules = files_fingerprint([s.home / n for n in ("points.yaml", "training_needs.yaml", "webhook.yaml")])
@@ -152,10 +172,14 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         Step("features apply", ["features", "apply"], applied),
         Step("features materialize", ["features", "materialize"], materialized),
         Step("train attrition", ["train", "attrition"], trained("train attrition")),
-        Step("score attrition", ["score", "attrition"], scored),
+        Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
+        Step("score attrition", ["score", "attrition"], scored("train attrition")),
         Step("score points", ["score", "points"], pointed),
         Step("train course-ranker", ["train", "course-ranker"], trained("train course-ranker")),
-        Step("train skill-demand", ["train", "skill-demand"], trained("train skill-demand")),
+        Step("train potential", ["train", "potential"], trained("train potential")),
+        # the talent scores carry attrition risk and the ranker's next-job courses
+        Step("score potential", ["score", "potential"],
+             scored("train potential", "score attrition", "train course-ranker")),
     ]
 
 
@@ -190,7 +214,7 @@ def _run_or_skip(app: typer.Typer, step: Step, stamps, force: bool) -> str:
                       "skipped (--force redoes it)[/]", soft_wrap=True)
         return "unchanged"
     stamps.forget(step.name)
-    seconds = run_step(app, step.args)
+    seconds = run_step(app, step.args, step.name)
     if key is not None:
         stamps.record(step.name, key)
     return f"{seconds:.1f}"
@@ -219,13 +243,14 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
     cores = _cores()
     if len(todo) < 2 or cores < 2:
         for step, key in todo:
-            rows[step.name] = f"{run_step(app, step.args):.1f}"
+            rows[step.name] = f"{run_step(app, step.args, step.name):.1f}"
             if key is not None:
                 stamps.record(step.name, key)
         return {s.name: rows[s.name] for s in steps}
 
     share = max(1, cores // len(todo))
     (child_step, child_key), here = todo[-1], todo[:-1]
+    children_cpu = _children_cpu()
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
         child, child_started = _start_child(child_step.args, share, log), time.perf_counter()
         ended: list[float] = []  # when the child ended, not when this side got round to asking
@@ -236,7 +261,7 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
         try:
             with _threads(share):
                 for step, key in here:
-                    rows[step.name] = f"{run_step(app, step.args):.1f}"
+                    rows[step.name] = f"{run_step(app, step.args, step.name):.1f}"
                     if key is not None:
                         stamps.record(step.name, key)
         except BaseException:  # this side failed or was interrupted: stop the other before leaving
@@ -249,13 +274,14 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
             code = child.wait()
             watcher.join()
         seconds = (ended[0] if ended else time.perf_counter()) - child_started
+        CPU[child_step.name] = _children_cpu() - children_cpu
         log.seek(0)
         output = log.read()
     console.rule(f"talentloop {' '.join(child_step.args[:2])}")
     sys.stderr.write(output)
     if code != 0 and "database is locked" in output:  # two writers on MLflow's SQLite: redo it alone
         console.print("[dim]the MLflow database was busy; running it again on its own[/]")
-        seconds += run_step(app, child_step.args)
+        seconds += run_step(app, child_step.args, child_step.name)
         code = 0
     if code != 0:
         raise fail(f"demo stopped: `talentloop {' '.join(child_step.args)}` exited with {code}", int(code))
@@ -297,11 +323,19 @@ def _start_child(args: list[str], threads: int, log) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def run_step(app: typer.Typer, args: list[str]) -> float:
-    """Run ``talentloop ARGS`` in this process; seconds taken. A failing step stops the demo with its code."""
+def _children_cpu() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run_step(app: typer.Typer, args: list[str], name: str | None = None) -> float:
+    """Run ``talentloop ARGS`` in this process; seconds taken (its CPU seconds go to ``CPU[name]``). A failing
+    step stops the demo with its code."""
     import typer.main
     console.rule(f"talentloop {' '.join(args[:2])}")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         code = typer.main.get_command(app).main(args, prog_name="talentloop", standalone_mode=False)
     except SystemExit as exc:  # a command that exits by itself
@@ -313,27 +347,49 @@ def run_step(app: typer.Typer, args: list[str]) -> float:
         code = getattr(exc, "exit_code", 2)
     if code not in (None, 0):
         raise fail(f"demo stopped: `talentloop {' '.join(args)}` exited with {code}", int(code))
+    CPU[name or " ".join(args[:2])] = CPU.get(name or " ".join(args[:2]), 0.0) + time.process_time() - cpu
     return time.perf_counter() - started
 
 
-def _gate_exception() -> list[list[str]]:
-    """The promote command that records a reasoned exception when the gate refused the demo's attrition model
-    only for a fairness gap its attribution found outcome-driven (none when it passed; the demo stops with the
-    refusal otherwise)."""
+def _run_scoring(app: typer.Typer, step: Step, stamps, force: bool) -> dict[str, str]:
+    """Run (or skip) a step that is not a training; a scoring step first gets its model a champion when the
+    gate allows it (:func:`_gate_exception`) and is not run without one."""
+    if step.name not in SCORES:
+        return {step.name: _run_or_skip(app, step, stamps, force)}
+    model, required = SCORES[step.name]
+    rows = {f"promote {model}": f"{run_step(app, exc, f'promote {model}'):.1f}"
+            for exc in _gate_exception(model, required)}
+    status = model_status(settings().home / "mlflow.db", REGISTERED.values()).get(model, {})
+    if status.get("champion") is None:
+        stamps.forget(step.name)
+        console.print(f"[yellow]talentloop {' '.join(step.args)}: not run, {model} has no version serving "
+                      f"(`talentloop deployments {model}` shows why)[/]", soft_wrap=True)
+        return {**rows, step.name: "not run"}
+    return {**rows, step.name: _run_or_skip(app, step, stamps, force)}
+
+
+def _gate_exception(model: str, required: bool) -> list[list[str]]:
+    """The promote command that records a reasoned exception when the gate refused the demo's ``model`` only
+    for a fairness gap its attribution found outcome-driven (none when it passed, or when there is no such
+    reason and the refusal is not ``required`` to pass; the demo stops with the refusal otherwise)."""
     from evaluation.compare import CHAMPION, aliases
     from training_jobs.promotion import configure, outcome_exception
 
-    current = aliases(configure(settings()), "attrition")
+    current = aliases(configure(settings()), model)
     if CHAMPION in current or "challenger" not in current:
         return []
-    reason = outcome_exception(settings(), "attrition", current["challenger"])
+    reason = outcome_exception(settings(), model, current["challenger"])
+    if reason is None and required:
+        raise fail(f"demo stopped: the gate refused the {model} model (see above); `talentloop deployments "
+                   f"{model}` shows why", 3)
     if reason is None:
-        raise fail("demo stopped: the gate refused the attrition model (see above); `talentloop deployments "
-                   "attrition` shows why", 3)
-    console.print(f"[yellow]the gate refused attrition v{current['challenger']} for its fairness audit only; the "
+        console.print(f"[yellow]the gate refused {model} v{current['challenger']}: it is registered but not "
+                      f"served (`talentloop deployments {model}` shows why)[/]", soft_wrap=True)
+        return []
+    console.print(f"[yellow]the gate refused {model} v{current['challenger']} for its fairness audit only; the "
                   "attribution finds the gap outcome-driven, so the demo records a reasoned exception[/]",
                   soft_wrap=True)
-    return [["promote", "attrition", "--version", current["challenger"], "--force", "--reason", reason,
+    return [["promote", model, "--version", current["challenger"], "--force", "--reason", reason,
              "--by", "talentloop demo"]]
 
 
@@ -357,42 +413,5 @@ def _active_employee() -> str:
     return str(events.loc[~events["employee_id"].isin(gone), "employee_id"].iloc[-1])
 
 
-def base_url(host: str, port: int) -> str:
-    """The URL a person on this machine opens for a server listening on ``host``:``port`` (a wildcard
-    address is reached through the loopback; an IPv6 address goes in brackets)."""
-    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}"
-
-
-def tryout_lines(key: str, employee: str, host: str, port: int, home: Path) -> list[str]:
-    """Where to go once ``talentloop serve --host HOST --port PORT`` is up."""
-    base = base_url(host, port)
-    serve = "talentloop serve" + ("" if host == "127.0.0.1" else f" --host {host}") + (
-        "" if port == 8000 else f" --port {port}")
-    auth = f"-H 'Authorization: Bearer {key}'"
-    return [
-        "",
-        f"demo ready: workspace {home}",
-        f"  start the API:  {serve}   (`make demo` starts it for you)",
-        f"  API docs:       {base}/v1/docs",
-        f"  HR console:     {base}/console   (sign in with the key below)",
-        f"  MLflow UI:      {_mlflow()} ui --backend-store-uri sqlite:///{home.resolve()}/mlflow.db --port 5000",
-        f"  admin API key:  {key}   (shown once; `talentloop keys create --role admin` makes more)",
-        "  try:",
-        f"    curl -s {auth} '{base}/v1/employees/{employee}/attrition-risk?horizon_months=3&lang=zh'",
-        f"    curl -s {auth} '{base}/v1/employees/{employee}/course-recommendations?k=10&lang=en'",
-        f"    curl -s {auth} '{base}/v1/attrition-alerts?min_risk=0.1&page_size=5'",
-        "",
-    ]
-
-
-def _mlflow() -> str:
-    """The MLflow command of the environment running TalentLoop (not whichever ``mlflow`` is on PATH)."""
-    beside = Path(sys.executable).parent / "mlflow"
-    return str(beside) if beside.exists() else f"{sys.executable} -m mlflow"
-
-
-def _print_tryout(key: str, employee: str, host: str, port: int) -> None:
-    typer.echo("\n".join(tryout_lines(key, employee, host, port, settings().home)))
+def _print_tryout(key: str, employee: str, host: str, port: int, models: dict) -> None:
+    typer.echo("\n".join(tryout_lines(key, employee, host, port, settings().home, models)))
