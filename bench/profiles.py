@@ -167,7 +167,8 @@ def main() -> None:
                              "the mean over seeds follows the per-seed one.")
     parser.add_argument("--reuse", action="store_true", help="Skip simulate/ingest/features where a workspace exists.")
     parser.add_argument("--cached", action="store_true",
-                        help="Print the figures a previous run saved in a workspace instead of training again.")
+                        help="Print the figures previous runs saved in the workspaces instead of training (runs without "
+                             "saved figures are left out).")
     parser.add_argument("--prepare-only", action="store_true",
                         help="Only simulate, ingest and build features for every workspace (then run with --reuse).")
     args = parser.parse_args()
@@ -187,13 +188,16 @@ def main() -> None:
     for seed in seeds:
         for profile, employees in runs:
             home = args.home / f"s{seed}-{profile}-{employees}"
-            if not (args.reuse and (home / "offline").exists()):
+            saved = home / "bench-result.json"
+            if args.cached and not saved.exists():
+                print(f"no saved result in {home}: left out", file=sys.stderr, flush=True)
+                continue
+            if not ((args.reuse or args.cached) and (home / "offline").exists()):
                 prepare(home, profile, employees, args.months, profiles, seed)
             if args.prepare_only:
                 print(f"prepared {home}", file=sys.stderr, flush=True)
                 continue
-            saved = home / "bench-result.json"
-            if args.cached and saved.exists():
+            if args.cached:
                 r = json.loads(saved.read_text())
             else:
                 r = train(home)
