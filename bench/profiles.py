@@ -140,8 +140,9 @@ def mean_table(rows: list[dict], seeds: list[int]) -> None:
     for key in dict.fromkeys((r["profile"], r["employees"]) for r in rows):
         runs = [r["num"] for r in rows if (r["profile"], r["employees"]) == key and r["num"]["model"] is not None]
         if not runs:
-            refused = sum(r["chosen"] == "refused" for r in rows if (r["profile"], r["employees"]) == key)
-            out.append([key[0], str(key[1]), str(len(seeds)), f"refused on {refused}/{len(seeds)} seeds", *["–"] * 7])
+            ran = [r for r in rows if (r["profile"], r["employees"]) == key]
+            refused = sum(r["chosen"] == "refused" for r in ran)
+            out.append([key[0], str(key[1]), str(len(ran)), f"refused on {refused}/{len(ran)} seeds", *["–"] * 7])
             continue
         col = {k: [x[k] for x in runs if x[k] is not None] for k in runs[0]}
         ratio = col["ratio"]
