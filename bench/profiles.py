@@ -140,8 +140,9 @@ def mean_table(rows: list[dict], seeds: list[int]) -> None:
     for key in dict.fromkeys((r["profile"], r["employees"]) for r in rows):
         runs = [r["num"] for r in rows if (r["profile"], r["employees"]) == key and r["num"]["model"] is not None]
         if not runs:
-            refused = sum(r["chosen"] == "refused" for r in rows if (r["profile"], r["employees"]) == key)
-            out.append([key[0], str(key[1]), str(len(seeds)), f"refused on {refused}/{len(seeds)} seeds", *["–"] * 7])
+            ran = [r for r in rows if (r["profile"], r["employees"]) == key]
+            refused = sum(r["chosen"] == "refused" for r in ran)
+            out.append([key[0], str(key[1]), str(len(ran)), f"refused on {refused}/{len(ran)} seeds", *["–"] * 7])
             continue
         col = {k: [x[k] for x in runs if x[k] is not None] for k in runs[0]}
         ratio = col["ratio"]
@@ -167,7 +168,8 @@ def main() -> None:
                              "the mean over seeds follows the per-seed one.")
     parser.add_argument("--reuse", action="store_true", help="Skip simulate/ingest/features where a workspace exists.")
     parser.add_argument("--cached", action="store_true",
-                        help="Print the figures a previous run saved in a workspace instead of training again.")
+                        help="Print the figures previous runs saved in the workspaces instead of training (runs without "
+                             "saved figures are left out).")
     parser.add_argument("--prepare-only", action="store_true",
                         help="Only simulate, ingest and build features for every workspace (then run with --reuse).")
     args = parser.parse_args()
@@ -187,13 +189,16 @@ def main() -> None:
     for seed in seeds:
         for profile, employees in runs:
             home = args.home / f"s{seed}-{profile}-{employees}"
-            if not (args.reuse and (home / "offline").exists()):
+            saved = home / "bench-result.json"
+            if args.cached and not saved.exists():
+                print(f"no saved result in {home}: left out", file=sys.stderr, flush=True)
+                continue
+            if not ((args.reuse or args.cached) and (home / "offline").exists()):
                 prepare(home, profile, employees, args.months, profiles, seed)
             if args.prepare_only:
                 print(f"prepared {home}", file=sys.stderr, flush=True)
                 continue
-            saved = home / "bench-result.json"
-            if args.cached and saved.exists():
+            if args.cached:
                 r = json.loads(saved.read_text())
             else:
                 r = train(home)

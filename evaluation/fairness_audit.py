@@ -35,12 +35,12 @@ from evaluation.metrics.constants import (
     SMALL_GROUP_SHARE,
 )
 from evaluation.metrics.fairness import (
-    cramers_v,
+    cramers_v_of_table,
     four_fifths_gate,
     gated_groups,
     group_calibration,
     impact_ratios,
-    mutual_information,
+    mutual_information_of_table,
     selection_rates,
 )
 from evaluation.metrics.ranking import top_k
@@ -93,6 +93,9 @@ RULE_RECOMMENDATIONS = (
 # ---------------------------------------------------------------------------------------------- groups
 def _category(values: pd.Series) -> pd.Series:
     """Values as strings, missing ones as ``(missing)``."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # e.g. quantile bins: name each category once, not each row
+        names = np.append(np.asarray(values.cat.categories.astype(str), dtype=object), MISSING)
+        return pd.Series(names[values.cat.codes.to_numpy()], index=values.index, dtype=object)  # code -1 → missing
     return values.astype("string").fillna(MISSING).astype(str)
 
 
@@ -446,17 +449,19 @@ def proxy_check(
     joined = features[["employee_id", *cols]].assign(employee_id=lambda d: d["employee_id"].astype(str))
     joined = joined.merge(emp, on="employee_id", how="left")
 
-    binned = {c: _binned(joined[c], n_bins) for c in [*cols, *attrs]}
+    codes = {c: pd.factorize(_binned(joined[c], n_bins), sort=True)[0] for c in [*cols, *attrs]}  # once per column
     pairs, skipped = [], []
     for feature in cols:
         for attr in attrs:
-            x, y = binned[feature], binned[attr]
-            if x.nunique() < 2 or y.nunique() < 2:
+            x, y = codes[feature], codes[attr]
+            nx, ny = int(x.max()) + 1, int(y.max()) + 1
+            if nx < 2 or ny < 2:
                 skipped.append({"feature": feature, "attribute": attr, "reason": "single category"})
                 continue
+            table = np.bincount(x * ny + y, minlength=nx * ny).reshape(nx, ny).astype(float)
             pairs.append({
-                "feature": feature, "attribute": attr, "cramers_v": cramers_v(x, y, n_bins=n_bins),
-                "mutual_information": mutual_information(x, y, n_bins=n_bins),
+                "feature": feature, "attribute": attr, "cramers_v": cramers_v_of_table(table),
+                "mutual_information": mutual_information_of_table(table),
             })
     flagged = sorted((p for p in pairs if p["cramers_v"] >= threshold - 1e-9), key=lambda p: -p["cramers_v"])
     return to_jsonable({"threshold": threshold, "n_rows": len(joined), "features": cols, "attributes": attrs,

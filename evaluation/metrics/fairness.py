@@ -335,7 +335,12 @@ def _contingency(x, y, n_bins: int) -> np.ndarray:
 def cramers_v(x, y, n_bins: int = DEFAULT_ASSOCIATION_BINS) -> float:
     """Bias-corrected Cramér's V (Bergsma 2013) in [0, 1]; numeric inputs with more than ``n_bins``
     distinct values are binned into quantiles first."""
-    table = _contingency(x, y, n_bins)
+    return cramers_v_of_table(_contingency(x, y, n_bins))
+
+
+def cramers_v_of_table(table: np.ndarray) -> float:
+    """:func:`cramers_v` of a contingency table (rows: categories of x, columns: categories of y)."""
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     r, k = table.shape
     if r < 2 or k < 2:
         raise ValueError(f"x and y need at least two categories each, got {r} and {k}")
@@ -354,7 +359,11 @@ def cramers_v(x, y, n_bins: int = DEFAULT_ASSOCIATION_BINS) -> float:
 
 def mutual_information(x, y, n_bins: int = DEFAULT_ASSOCIATION_BINS) -> float:
     """Mutual information in nats between two categorical (or quantile-binned numeric) variables."""
-    table = _contingency(x, y, n_bins)
+    return mutual_information_of_table(_contingency(x, y, n_bins))
+
+
+def mutual_information_of_table(table: np.ndarray) -> float:
+    """:func:`mutual_information` of a contingency table."""
     joint = table / table.sum()
     outer = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
     nz = joint > 0
