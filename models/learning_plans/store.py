@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -83,7 +83,7 @@ def log_shown(con: sqlite3.Connection, rows: Sequence[Logged]) -> int:
     with con:
         con.executemany(f"INSERT OR IGNORE INTO recommendation_log ({', '.join(LOG_COLUMNS)}) "
                         f"VALUES ({', '.join('?' * len(LOG_COLUMNS))})",
-                        [tuple(asdict(r)[c] for c in LOG_COLUMNS) for r in rows])
+                        [tuple(getattr(r, c) for c in LOG_COLUMNS) for r in rows])
     return len(rows)
 
 
