@@ -162,6 +162,10 @@ class OrgTree:
     def __init__(self, units: pd.DataFrame):
         self.parent = {str(u): (None if pd.isna(p) else str(p))
                        for u, p in zip(units["org_unit_id"], units["parent_id"], strict=True)}
+        ids = units["org_unit_id"]
+        en = [e if isinstance(e, str) and e else str(u) for u, e in zip(ids, units.get("name_en", ids), strict=True)]
+        zh = [z if isinstance(z, str) and z else e for e, z in zip(en, units.get("name_zh", en), strict=True)]
+        self.names = {str(u): {"en": e, "zh": z} for u, e, z in zip(ids, en, zh, strict=True)}  # Chinese falls back
         self.children: dict[str, list[str]] = {}
         for u, p in self.parent.items():
             if p is not None:

@@ -115,14 +115,6 @@ def employee_points(employee_id: EmployeeId, who: HRCaller, svc: Svc, lang: Lang
     return out
 
 
-def _unit_names(svc: Svc, lang: str) -> dict[str, str]:
-    from features.offline import read_clean
-
-    units = read_clean(svc.settings, "org_units")
-    return {str(u): str(z if lang == "zh" and isinstance(z, str) and z else e)
-            for u, e, z in zip(units["org_unit_id"], units["name_en"], units["name_zh"], strict=True)}
-
-
 @router.get("/points", response_model=PointsOverview, responses=PROBLEMS,
             summary="Training points completion per unit of an org unit's subtree (and the people's balances)")
 def points_overview(
@@ -146,8 +138,8 @@ def points_overview(
     table = unit_completion(rows, closure)
     if org_unit is not None:
         table = pd.concat([table[table["org_unit_id"] == org_unit], table[table["org_unit_id"] != org_unit]])
-    names = _unit_names(svc, lang)
-    out_units = [UnitPoints(name=names.get(r["org_unit_id"], r["org_unit_id"]), **r)
+    names = svc.tree.names  # read once at start-up with the tree the scope checks use
+    out_units = [UnitPoints(name=names.get(r["org_unit_id"], {}).get(lang, r["org_unit_id"]), **r)
                  for r in table.to_dict(orient="records")]
     listed = None
     if people:
