@@ -28,6 +28,7 @@ ENROLLMENT_STATUSES = ("enrolled", "in_progress", "completed", "dropped")
 REQUISITION_REASONS = ("growth", "backfill")
 CANDIDATE_SOURCES = ("referral", "job_board", "agency", "campus", "internal")
 CANDIDATE_STAGES = ("applied", "screened", "interviewed", "offered", "hired", "rejected")
+PLAN_STATUSES = ("accepted", "planned", "declined")
 SEXES = ("female", "male", "other", "undisclosed")
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed", "undisclosed")
 
@@ -63,6 +64,8 @@ class Table:
     columns: tuple[Col, ...]
     key: tuple[str, ...]
     event_time: str | None = None
+    optional: bool = False  # a feed without it is complete: its absence is not warned about
+
 
     @property
     def column_names(self) -> list[str]:
@@ -75,8 +78,10 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
 
-def _t(name: str, feed: str, description: str, key: tuple[str, ...], event_time: str | None, *cols: Col) -> Table:
-    return Table(name=name, feed=feed, description=description, columns=tuple(cols), key=key, event_time=event_time)
+def _t(name: str, feed: str, description: str, key: tuple[str, ...], event_time: str | None, *cols: Col,
+       optional: bool = False) -> Table:
+    return Table(name=name, feed=feed, description=description, columns=tuple(cols), key=key, event_time=event_time,
+                 optional=optional)
 
 
 TABLES: tuple[Table, ...] = (
@@ -229,6 +234,25 @@ TABLES: tuple[Table, ...] = (
        Col("skill_id", "str", "Skill assessed.", ref="skills.skill_id"),
        Col("score", "float", "Assessed level on the 1-5 competency scale.", ge=1, le=5),
        Col("assessed_at", "date", "Assessment date.")),
+    # ---------------------------------------------------------------- learning, optional (declared last: a
+    # simulation without it writes, and dirties, every other table exactly as before it existed)
+    _t("learning_plans", "learning",
+       "Optional. Courses an HR suite's learning-plan flow showed employees (one row per course shown) and what "
+       "each employee did with it; loaded into the recommendation log for off-policy evaluation "
+       "(docs/learning-plans.md).",
+       ("request_id", "course_id"), "served_at",
+       Col("request_id", "str", "The list shown (one request of the learning-plan flow)."),
+       Col("employee_id", "str", "Employee shown the list.", ref="employees.employee_id"),
+       Col("course_id", "str", "Course shown.", ref="courses.course_id"),
+       Col("rank", "int", "Position in the list shown, 1 = first.", ge=1, le=100),
+       Col("score", "float", "The showing policy's score of the course.", nullable=True),
+       Col("propensity", "float", "Probability the showing policy had of putting this course in this list "
+           "(1 when lists are never randomised).", ge=0.000001, le=1),
+       Col("policy", "str", "The policy or model version that chose the list."),
+       Col("served_at", "date", "Date the list was shown."),
+       Col("status", "str", "What the employee did with the course; empty when nothing was recorded.",
+           nullable=True, allowed=PLAN_STATUSES),
+       optional=True),
 )
 
 CONTRACT: dict[str, Table] = {t.name: t for t in TABLES}

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from features.simulator.plan_flow import PlanFlow, PlanSettings
+
 Progress = Callable[[str, int, int], None]
 FORMATS = ("csv", "parquet")
 
@@ -45,7 +47,8 @@ def _check(employees: int, months: int, fmt: str, dirty_rate: float, start: str)
 
 def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, fmt: str = "csv",
              dirty_rate: float = 0.02, start: str = "2023-01", progress: Progress | None = None,
-             profile: str = "full", reorg_at: int | None = None) -> SimulationReport:
+             profile: str = "full", reorg_at: int | None = None, plans: PlanSettings | None = None
+             ) -> SimulationReport:
     """Simulate the demo company and write its feeds and truth into ``out``.
 
     ``reorg_at`` (opt-in, month index from 0): a company-wide reorganisation that month after which the old
@@ -53,6 +56,10 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
 
     ``profile`` writes the same company as a real export of it would look (see :mod:`features.simulator.profiles`);
     the truth is the same whatever the profile.
+
+    ``plans`` (opt-in; ``talentloop demo`` turns it on): the HR suite's learning-plan flow played in a window
+    of past months (:mod:`features.simulator.plan_flow`): the feed ``learning/learning_plans`` and the truth
+    ``learning_plan_requests`` / ``learning_plan_candidates``.
     """
     import numpy as np
     import pandas as pd
@@ -64,19 +71,25 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     _check(employees, months, fmt, dirty_rate, start)
     if reorg_at is not None and not 0 < reorg_at < months:
         raise ValueError(f"--reorg-month must be between 1 and {months - 1} (a month of the simulation), got {reorg_at}")
+    if plans is not None:
+        if profile != "full":
+            raise ValueError(f"--learning-plans writes the full export only, not --profile {profile}")
+        plans.check(months)
     shape = profiles.get_profile(profile)
     profiles.check_employees(shape, employees)
     t0 = time.perf_counter()
     phases: dict[str, float] = {}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sim_seq, dirt_seq = np.random.SeedSequence(seed).spawn(2)
+    # a third stream for the learning-plan flow: the first two are those of SeedSequence(seed).spawn(2)
+    sim_seq, dirt_seq, plan_seq = np.random.SeedSequence(seed).spawn(3)
+    flow = None if plans is None else PlanFlow(plans, np.random.default_rng(plan_seq), months)
     start_month = np.datetime64(start, "M")
     skill_ids = build_taxonomy().skills["skill_id"].to_numpy()
     sink = writer.SkillLevelSink(out, start_month, skill_ids, employee_ids)
     try:
         history = dynamics.run(employees, months, start_month, np.random.default_rng(sim_seq), sink, progress,
-                               reorg_at=reorg_at)
+                               reorg_at=reorg_at, plans=None if flow is None else flow.month)
     finally:
         sink.close()
     phases["simulate"] = time.perf_counter() - t0
@@ -85,6 +98,10 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
     t = time.perf_counter()
     feeds = tables.feed_tables(history)
     truth = tables.truth_tables(history)
+    if flow is not None:
+        course_ids = history.cat.courses["course_id"].to_numpy(dtype=object)
+        feeds["learning_plans"] = flow.feed_table(employee_ids, course_ids)
+        truth.update(flow.truth_tables(employee_ids, course_ids))
     del history
     export = profiles.Export(feeds)
     if profile != "full":
@@ -131,6 +148,9 @@ def simulate(out: Path, employees: int = 2000, months: int = 36, seed: int = 7, 
         "end": str(start_month + months - 1), "format": fmt, "dirty_rate": dirty_rate,
         "rows": rows, "skill_level_rows": sink.rows,
         "library_versions": _versions()}
+    if plans is not None:
+        manifest["learning_plans"] = {k: getattr(plans, k) for k in ("share", "k", "pool", "epsilon", "follow",
+                                                                      "first", "last")}
     if profile != "full":
         manifest.update(profile=profile, profile_note=export.note, hidden_logit=list(shape.hides))
     writer.write_manifest(out, manifest)
@@ -163,4 +183,4 @@ def _versions() -> dict[str, str]:
     return {name: version(name) for name in ("numpy", "pandas", "pyarrow")}
 
 
-__all__ = ["SimulationReport", "simulate"]
+__all__ = ["PlanSettings", "SimulationReport", "simulate"]

@@ -31,6 +31,7 @@ from features.simulator.taxonomy import ADOPTED_TECHNOLOGY, Taxonomy, build_taxo
 
 SkillSink = Callable[[int, np.ndarray, np.ndarray, np.ndarray], None]
 Progress = Callable[[str, int, int], None]
+PlanHook = Callable[["History", int], None]
 ENGAGEMENT_RHO, ENGAGEMENT_SD = 0.98, 0.18
 PULL_RHO, PULL_SD = 0.85, 0.2
 LEARNING_BY_DOING = 0.01  # monthly drift of true skill on the job's required skills
@@ -125,7 +126,8 @@ REORG_SHUFFLED = ("pay", "promotion", "engagement", "manager", "team", "review",
 
 
 def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Generator,
-        on_skills: SkillSink, progress: Progress | None = None, reorg_at: int | None = None) -> History:
+        on_skills: SkillSink, progress: Progress | None = None, reorg_at: int | None = None,
+        plans: PlanHook | None = None) -> History:
     """Simulate ``months`` months of a company that starts with ``n_employees`` people.
 
     ``reorg_at`` (opt-in drift, off by default): in that month every team gets a new lead (so everyone's
@@ -157,6 +159,8 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         _drift(wf, tax, rng, h.eng_noise)
         _decay_shifts(h)
         _record_skills(wf, tax, m, on_skills)
+        if plans is not None:  # opt-in: the learning-plan flow at the month's first day (plan_flow.PlanFlow)
+            plans(h, m)
         mobility.pay_review(wf, h.log, m, cal, rng, manager)
         manager = _exits(h, m, rng, team_exits, day_of_unit, manager, reorg_at is not None and m >= reorg_at)
         mobility.promotions(wf, tax, h.log, org, m, cal, rng, manager)

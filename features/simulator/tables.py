@@ -97,10 +97,10 @@ def feed_tables(h: History) -> dict[str, pd.DataFrame]:
     out["course_skills"] = _order(cat.course_skills, "course_skills")
     out.update(_learning(h, emp_ids, course_ids))
     out.update(_recruiting(h, emp_ids, unit_ids, job_ids, skill_ids))
-    missing = set(CONTRACT) - set(out)
+    missing = {name for name, t in CONTRACT.items() if not t.optional} - set(out)
     if missing:
         raise RuntimeError(f"simulator produced no table for {sorted(missing)}")
-    return {name: out[name] for name in CONTRACT}
+    return {name: out[name] for name in CONTRACT if name in out}
 
 
 def _events(h: History, emp_ids: np.ndarray, unit_ids: np.ndarray, job_ids: np.ndarray) -> pd.DataFrame:
