@@ -249,6 +249,10 @@ TABLES: tuple[Table, ...] = (
        Col("propensity", "float", "Probability the showing policy had of putting this course in this list "
            "(1 when lists are never randomised).", ge=0.000001, le=1),
        Col("policy", "str", "The policy or model version that chose the list."),
+       Col("explored", "bool", "Whether the list was randomised (drawn among the policy's top candidates).",
+           nullable=True),
+       Col("exploration_share", "float", "Share of the policy's lists that were randomised.", nullable=True,
+           ge=0, le=1),
        Col("served_at", "date", "Date the list was shown."),
        Col("status", "str", "What the employee did with the course; empty when nothing was recorded.",
            nullable=True, allowed=PLAN_STATUSES),

@@ -139,7 +139,7 @@ class PlanFlow:
             return
         self._asked[pick[rows]] = True
         req_of, shown_rows = [], []
-        emp_s, course_s, rank_s, score_s, prop_s, req_s = [], [], [], [], [], []
+        emp_s, course_s, rank_s, score_s, prop_s, req_s, expl_s = [], [], [], [], [], [], []
         c_req, c_course, c_prop, c_pos, c_shown = [], [], [], [], []
         for i in rows:
             c = np.flatnonzero(cand[i])
@@ -157,6 +157,7 @@ class PlanFlow:
             score_s.append(score[i, order[positions]])
             prop_s.append(p[positions])
             req_s.append(np.full(len(positions), rid))
+            expl_s.append(np.full(len(positions), explored))
             is_shown = np.zeros(len(order), bool)
             is_shown[positions] = True
             c_req.append(np.full(len(order), rid))
@@ -170,7 +171,8 @@ class PlanFlow:
         day = cal.first_day(m)
         self.shown.append({"req": np.concatenate(req_s), "emp": emp, "course": course, "rank": np.concatenate(rank_s),
                            "score": np.concatenate(score_s), "prop": np.concatenate(prop_s),
-                           "day": np.full(len(emp), day, np.int64), "accepted": accepted})
+                           "day": np.full(len(emp), day, np.int64), "accepted": accepted,
+                           "explored": np.concatenate(expl_s)})
         cr = np.concatenate(c_req)
         ce = pick[np.repeat(np.asarray(req_of), [len(x) for x in c_req])]
         cc = np.concatenate(c_course)
@@ -265,12 +267,13 @@ class PlanFlow:
         """``learning/learning_plans``: one row per course shown (contract column order)."""
         from features.simulator.tables import iso
 
-        x = _concat(self.shown, ("req", "emp", "course", "rank", "score", "prop", "day", "accepted"))
+        x = _concat(self.shown, ("req", "emp", "course", "rank", "score", "prop", "day", "accepted", "explored"))
         return pd.DataFrame({
             "request_id": _request_ids(x["req"]), "employee_id": emp_ids(x["emp"]).astype(object),
             "course_id": course_ids[x["course"]].astype(object), "rank": x["rank"].astype(np.int64),
             "score": np.round(x["score"].astype(float), 4), "propensity": np.round(x["prop"].astype(float), 6),
-            "policy": np.full(len(x["req"]), POLICY, object), "served_at": iso(x["day"]),
+            "policy": np.full(len(x["req"]), POLICY, object), "explored": x["explored"].astype(bool),
+            "exploration_share": np.full(len(x["req"]), self.settings.epsilon), "served_at": iso(x["day"]),
             "status": np.where(x["accepted"].astype(bool), "accepted", "declined").astype(object)})
 
     def truth_tables(self, emp_ids, course_ids: np.ndarray) -> dict[str, pd.DataFrame]:  # noqa: ANN001

@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None) -> list[Step]:
+    from features.simulator.plan_flow import PlanSettings
     from features.stamps import code_digest, digest, files_fingerprint
 
     s = settings()
@@ -166,7 +167,8 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
 
     return [
         Step("simulate", ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
-                          "--out", str(folder), *(["--end", end] if end else [])], simulated),
+                          "--out", str(folder), *(["--end", end] if end else []),
+                          *(["--learning-plans"] if months > PlanSettings().first else [])], simulated),
         Step("ingest", ["ingest", str(folder)]),
         Step("features build", ["features", "build"], built),
         Step("features apply", ["features", "apply"], applied),

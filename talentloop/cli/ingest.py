@@ -40,10 +40,29 @@ def register(app: typer.Typer) -> None:
         except (MappingError, ValueError) as e:
             raise fail(str(e)) from e
         _print_report(report)
+        _load_learning_plans()
         if as_json:
             sys.stdout.write(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n")
         if not report.ok:
             raise typer.Exit(1)
+
+
+def _load_learning_plans() -> None:
+    """An HR suite's learning-plan export (the optional table ``learning_plans``, as accepted by this ingest)
+    into the application database's recommendation log and plans (idempotent; docs/learning-plans.md)."""
+    from contextlib import closing
+
+    from features.offline import read_clean
+
+    table = read_clean(settings(), "learning_plans")
+    if table.empty:
+        return
+    from features import app_db
+    from models.learning_plans import feed
+
+    with closing(app_db.connect(settings().app_db)) as con:
+        loaded = feed.load(con, table)
+    console.print(feed.describe(loaded), soft_wrap=True)
 
 
 def _print_report(report) -> None:  # noqa: ANN001 - features.ingest.IngestReport

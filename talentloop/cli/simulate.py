@@ -53,6 +53,18 @@ def simulate_command(
     reorg_month: Annotated[int | None, typer.Option(
         "--reorg-month", help="Opt-in drift: a company-wide reorganisation in this month (1 = the second month) "
                               "after which the old drivers of exits no longer tell who leaves; for `talentloop monitor`.")] = None,
+    learning_plans: Annotated[bool, typer.Option(
+        "--learning-plans", help="Play the HR suite's learning-plan flow 12 to 9 months before the end and write "
+                                 "learning/learning_plans (on in `talentloop demo`; see docs/simulator.md).")] = False,
+    plan_share: Annotated[float, typer.Option(
+        help="With --learning-plans: share of active employees given a plan request each window month.")] = 0.15,
+    plan_k: Annotated[int, typer.Option(help="With --learning-plans: courses per list.")] = 3,
+    plan_pool: Annotated[int, typer.Option(
+        help="With --learning-plans: a randomised list draws from the policy's top this many.")] = 10,
+    plan_epsilon: Annotated[float, typer.Option(
+        help="With --learning-plans: share of lists randomised (exploration).")] = 0.3,
+    plan_follow: Annotated[float, typer.Option(
+        help="With --learning-plans: probability an employee accepts (and enrolls in) a course shown.")] = 0.4,
 ) -> None:
     """Simulate a demo company: HR records, performance, learning and recruiting feeds plus the truth."""
     try:
@@ -61,7 +73,7 @@ def simulate_command(
         raise fail(str(exc)) from exc
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from features.simulator import simulate
+    from features.simulator import PlanSettings, simulate
     from features.simulator.profiles import get_profile
 
     try:
@@ -80,7 +92,9 @@ def simulate_command(
 
         try:
             report = simulate(out, employees=employees, months=months, seed=seed, fmt=fmt, dirty_rate=dirty_rate,
-                              start=start, progress=progress, profile=profile, reorg_at=reorg_month)
+                              start=start, progress=progress, profile=profile, reorg_at=reorg_month,
+                              plans=PlanSettings(share=plan_share, k=plan_k, pool=plan_pool, epsilon=plan_epsilon,
+                                                 follow=plan_follow) if learning_plans else None)
         except ValueError as exc:
             raise fail(str(exc)) from exc
     shape = "" if profile == "full" else f" as a {profile} export"
