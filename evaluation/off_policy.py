@@ -82,12 +82,26 @@ def _mean_ci(values: np.ndarray) -> dict[str, float]:
     return {"estimate": mean, "lo": mean - Z * se, "hi": mean + Z * se, "se": se}
 
 
+def on_policy(logged: pd.DataFrame) -> pd.DataFrame:
+    """The logging policy's own value per request: the sum of the rewards of the courses it showed (no
+    weighting: the lists were drawn by that policy); as :func:`per_request`, with support 1."""
+    _check(logged)
+    value = logged.groupby("request_id", sort=False)["reward"].sum()
+    return pd.DataFrame({"request_id": value.index, "ips": value.to_numpy(float), "dr": value.to_numpy(float),
+                         "support": 1.0})
+
+
 def evaluate(logged: pd.DataFrame, targets: dict[str, pd.DataFrame], reference: str,
-             q: pd.DataFrame | None = None) -> dict:
-    """IPS and DR value of every ranker in ``targets`` (name → its lists) and its gain over ``reference``."""
-    if reference not in targets:
-        raise ValueError(f"reference ranker {reference!r} is not among the rankers given: {sorted(targets)}")
+             q: pd.DataFrame | None = None, logging_name: str | None = None) -> dict:
+    """IPS and DR value of every ranker in ``targets`` (name → its lists) and its gain over ``reference``.
+
+    ``logging_name``: also report the logging policy itself under that name (its on-policy value,
+    :func:`on_policy`); it may be the ``reference``."""
     per = {name: per_request(logged, t, q).set_index("request_id") for name, t in targets.items()}
+    if logging_name is not None:
+        per[logging_name] = on_policy(logged).set_index("request_id")
+    if reference not in per:
+        raise ValueError(f"reference ranker {reference!r} is not among the rankers given: {sorted(per)}")
     base = per[reference]
     out: dict = {"requests": int(logged["request_id"].nunique()), "shown": int(len(logged)),
                  "reference": reference, "rankers": {}}

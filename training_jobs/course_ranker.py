@@ -62,6 +62,25 @@ def _months(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
     return list(pd.date_range(start, end, freq="MS")) if start <= end else []
 
 
+class TooLittleHistory(ValueError):
+    """Fewer origins with final labels than the backtest needs; ``have`` and ``need`` say how many."""
+
+    def __init__(self, message: str, have: int, need: int):
+        super().__init__(message)
+        self.have, self.need = have, need
+
+
+def history_check(settings: Settings, window_months: int = 3, outcome_months: int = 6,
+                  min_history_months: int = 6) -> TooLittleHistory | None:
+    """Whether the clean tables hold enough months to train (None) or why not (reads two tables only)."""
+    t = {name: read_clean(settings, name) for name in ("enrollments", "competency_ratings")}
+    try:
+        plan_origins(t, window_months + outcome_months, min_history_months)
+    except TooLittleHistory as exc:
+        return exc
+    return None
+
+
 def plan_origins(t: dict[str, pd.DataFrame], horizon: int, min_history_months: int) -> tuple[list, pd.Timestamp]:
     """(origins with final labels, the evaluation origin = the last of them)."""
     dated = [t["enrollments"]["enrolled_at"], t["competency_ratings"]["review_date"]]
@@ -74,8 +93,10 @@ def plan_origins(t: dict[str, pd.DataFrame], horizon: int, min_history_months: i
     eval_origin = data_end - pd.DateOffset(months=horizon)
     origins = _months(start, eval_origin)
     if len(origins) < horizon + 2:
-        raise ValueError(f"{len(origins)} labelled origins from {start:%Y-%m} to {eval_origin:%Y-%m}: need "
-                         f">= {horizon + 2}; use a longer history or a shorter window_months / outcome_months")
+        raise TooLittleHistory(
+            f"{len(origins)} labelled origins from {start:%Y-%m} to {eval_origin:%Y-%m}: need >= {horizon + 2} "
+            f"({horizon} months of labels and outcomes + 2); use a history {horizon + 2 - len(origins)} month(s) "
+            "longer or a shorter --window-months / --outcome-months", len(origins), horizon + 2)
     return origins, eval_origin
 
 

@@ -23,6 +23,8 @@ from features import app_db
 from features.settings import Settings
 from models.learning_plans import store as plans_store
 
+LOGGING = "logging policy"
+POPULARITY = "popularity within the job (baseline)"
 REWARD_FEATURES = ("avg_rating_change", "completion_rate", "max_gap_covered", "format_affinity", "hours")
 
 
@@ -49,9 +51,14 @@ def read_logged(settings: Settings) -> pd.DataFrame:
 
 
 def evaluate_versions(settings: Settings, models: dict[str, object], reference: str, window_months: int = 3,
-                      outcome_months: int = 6) -> dict | None:
+                      outcome_months: int = 6, baseline: bool = False, keep_lists: bool = False) -> dict | None:
     """IPS / DR gains of each model (name → fitted CourseRanker) over ``reference`` on the logged requests
-    whose outcome is known; None when nothing is logged. A dict with ``note`` when nothing can be evaluated."""
+    whose outcome is known; None when nothing is logged. A dict with ``note`` when nothing can be evaluated.
+
+    The logging policy itself is always reported (as :data:`LOGGING`, its on-policy value) and may be the
+    ``reference``; ``baseline`` adds the popularity-within-the-job baseline (:data:`POPULARITY`);
+    ``keep_lists`` keeps each ranker's lists (``lists``: name → request_id, course_id) and the logged rows
+    with their rewards (``logged``), for checking against the simulator (``bench/off_policy_feeds.py``)."""
     log = read_logged(settings)
     if log.empty:
         return None
@@ -78,28 +85,51 @@ def evaluate_versions(settings: Settings, models: dict[str, object], reference: 
     if shown.empty:
         return {"note": "no logged course is among the rebuilt candidates (mandatory courses are not evaluated)"}
     logged = shown.assign(reward=(shown["label"] >= 3).astype(float))
+    scores = {name: model.score(cands) for name, model in models.items()}
+    if baseline:
+        from evaluation.course_ranker_baselines import popularity_within_job
+
+        scores[POPULARITY] = popularity_within_job(cands)
     targets = {}
-    for name, model in models.items():
-        scored = cands.assign(score=model.score(cands))
-        s = scored.sort_values(["request_id", "score", "course_id"], ascending=[True, False, True])
+    for name, score in scores.items():
+        s = cands.assign(score=score).sort_values(["request_id", "score", "course_id"], ascending=[True, False, True])
         s = s[s.groupby("request_id").cumcount() < s["k"]]
         targets[name] = s[["request_id", "course_id"]]
     q = ope.predict_rewards(cands, logged, REWARD_FEATURES)
-    return ope.evaluate(logged, targets, reference, q)
+    result = ope.evaluate(logged, targets, reference, q, logging_name=LOGGING)
+    policies = log[["model_name", "model_version"]].drop_duplicates()
+    result["logging_policies"] = [f"{n} {v}" for n, v in policies.itertuples(index=False)]
+    result["unmatched_shown"] = int(len(log) - len(shown))
+    if keep_lists:
+        result["lists"], result["logged"] = targets, logged
+    return result
 
 
 def for_compare(settings: Settings, name: str, versions: list[str]) -> dict | None:
-    """The off-policy section of ``compare``: the versions' gains over the first (the champion), or None
-    when the workspace has no recommendation log."""
+    """The off-policy section of ``compare``, or None when the workspace has no recommendation log.
+
+    The versions' gains are over the first (the champion) when every logged list was shown by it (the
+    serving API's log); over the logging policy otherwise (e.g. an HR suite's plans loaded from the
+    ``learning_plans`` feed), so a single registered version is still compared with something. The
+    popularity-within-the-job baseline is always evaluated too."""
     import mlflow
 
-    if not read_logged(settings).shape[0]:
+    log = read_logged(settings)
+    if not log.shape[0]:
         return None
     models = {f"v{v}": mlflow.pyfunc.load_model(f"models:/{name}/{v}").unwrap_python_model().model for v in versions}
-    return evaluate_versions(settings, models, reference=f"v{versions[0]}")
+    by_champion = log["model_name"].eq(name).all() and log["model_version"].astype(str).eq(str(versions[0])).all()
+    return evaluate_versions(settings, models, reference=f"v{versions[0]}" if by_champion else LOGGING,
+                             baseline=True)
 
 
 def render(section: dict) -> str:
     if "note" in section:
         return f"Off-policy evaluation: {section['note']}."
-    return ope.render_markdown(section)
+    text = ope.render_markdown(section)
+    policies = section.get("logging_policies")
+    if policies:
+        text += (f"\n\nThe logging policy is what showed the lists ({', '.join(policies)}); its row is its "
+                 "own value (the rewards of the courses it showed). Reward: completed within 3 months and a "
+                 "targeted competency rating rose at the next review within 6.")
+    return text

@@ -217,11 +217,15 @@ class PlanFlow:
         the expected off-policy reward (completed, and a taught skill's rating rose at the first review after
         completion, within ``HORIZON_MONTHS`` of the request).
 
-        By the simulator's rules at the request: completion odds of ``Learning.enroll`` with the employee's
-        engagement and format preference now; the gain of ``Learning.apply_completions``; a rating
-        ``round(level + the manager's leniency + N(0, RATING_NOISE))`` against the last rating, with the
-        level at the review = now + gain + learning on the job until then (expected completion day: mid-month
-        + the expected duration). Left out: later manager or job changes, and other enrollments."""
+        By the simulator's rules at the request, averaged over the enrollment day (4 points of the month) and
+        the course's duration (8 quantiles of its random factor): completion odds of ``Learning.enroll`` with
+        the employee's engagement and format preference now; the gain of ``Learning.apply_completions``
+        (applied the month after completion, so a review in the month of completion does not show it); the
+        first review signed off after completion (sign-off in the month's last 9 days), in time when before
+        the horizon; staying employed until then at the employee's last monthly exit hazard; a rating
+        ``round(level + the manager's leniency + N(0, RATING_NOISE))`` against the last rating, the level at
+        the review = now (+ gain) + learning on the job until then. Left out: later manager or job changes,
+        engagement drift, and other enrollments."""
         from features.simulator.dynamics import LEARNING_BY_DOING, POTENTIAL_LEARNING
 
         s, cat, tax, cal, wf = self.settings, h.cat, h.tax, h.cal, h.wf
@@ -229,14 +233,12 @@ class PlanFlow:
         logit = (1.0 + 0.7 * a["engagement"][emp] + 0.8 * (cat.fmt[course] == a["fmt_pref"][emp])
                  - 0.06 * cat.hours[course])
         p_done = 1.0 / (1.0 + np.exp(-logit))
-        duration = 3 + cat.hours[course] * 3.25 * np.where(cat.fmt[course] == 2, 2.0, 1.0)
-        done_m = m + np.floor((15 + duration) / 30.44).astype(int)  # month of the expected completion
-        review_m = np.array([self._next_review(cal, x + 1) for x in np.unique(done_m)])
-        review_m = review_m[np.searchsorted(np.unique(done_m), done_m)]
-        in_time = review_m < m + HORIZON_MONTHS
         pace = np.maximum(0.0, 1.0 + POTENTIAL_LEARNING * a["potential"][emp])
         reviewer = h.org.manager_of(a["unit"][emp], emp)
         leniency = np.where(reviewer >= 0, a["leniency"][np.maximum(reviewer, 0)], 0.0)
+        hazard = np.full(wf.cap, 0.015)
+        if h.hazard:
+            hazard[h.hazard[-1]["emp"]] = h.hazard[-1]["hazard"] + 0.004  # + involuntary exits, about
         # expand to (pair, skill taught)
         order = np.argsort(cat.cs_course, kind="stable")
         starts = np.searchsorted(cat.cs_course[order], course)
@@ -249,18 +251,38 @@ class PlanFlow:
         rs = tax.req_skills[a["job"][e]]
         required = (rs == sk[:, None]).any(axis=1)
         gain = np.bincount(row, np.where(required, after - level, 0.0), len(emp))
-        x = np.minimum(after + LEARNING_BY_DOING * pace[row] * (review_m[row] - m + 1), 5.0) + leniency[row]
         r0 = obs[e, sk].astype(float)
-        rise = np.where(required & (r0 > 0) & (r0 < 5), 1.0 - _phi((r0 + 0.5 - x) / RATING_NOISE), 0.0)
-        none = np.exp(np.bincount(row, np.log1p(-np.minimum(rise, 1 - 1e-12)), len(emp)))
-        return s.follow * p_done * gain, s.follow * p_done * in_time * (1.0 - none)
+        rated = required & (r0 > 0) & (r0 < 5)
 
-    @staticmethod
-    def _next_review(cal, m: int) -> int:  # noqa: ANN001
-        """The first review month at or after month index ``m``."""
-        while cal.calendar_month(m) not in REVIEW_MONTHS:
-            m += 1
-        return m
+        starts_m = cal.month_start
+        n_m = len(starts_m) - 1
+        is_review = np.array([cal.calendar_month(x) in REVIEW_MONTHS for x in range(n_m)] + [False])
+        nxt = np.full(n_m + 1, n_m + 99)  # first review month at or after each month index
+        for x in range(n_m - 1, -1, -1):
+            nxt[x] = x if is_review[x] else nxt[x + 1]
+        scale = np.where(cat.fmt[course] == 2, 2.0, 1.0) * cat.hours[course]
+        reward = np.zeros(len(emp))
+        n_s = 0
+        for d in (np.arange(4) + 0.5) / 4:
+            day = cal.first_day(m) + int(d * cal.days_in(m))
+            for f in 1.5 + 3.5 * (np.arange(8) + 0.5) / 8:
+                n_s += 1
+                done = day + (3 + scale * f).astype(np.int64)
+                cm = np.minimum(np.searchsorted(starts_m, done, side="right") - 1, n_m)
+                last = starts_m[np.minimum(cm + 1, n_m)] - 1
+                same = np.where(is_review[cm], np.clip((last - done) / 9.0, 0.0, 1.0), 0.0)  # review after it
+                later = nxt[np.minimum(cm + 1, n_m)]
+                out = np.zeros(len(emp))
+                for p_at, rm, with_gain in ((same, cm, False), (1.0 - same, later, True)):
+                    in_time = rm <= m + HORIZON_MONTHS - 1
+                    stay = (1.0 - hazard[emp]) ** np.maximum(rm - m + 1, 1)
+                    base = np.where(with_gain, after, level)
+                    x = np.minimum(base + LEARNING_BY_DOING * pace[row] * (rm[row] - m + 1), 5.0) + leniency[row]
+                    rise = np.where(rated, 1.0 - _phi((r0 + 0.5 - x) / RATING_NOISE), 0.0)
+                    none = np.exp(np.bincount(row, np.log1p(-np.minimum(rise, 1 - 1e-12)), len(emp)))
+                    out += p_at * in_time * stay * (1.0 - none)
+                reward += out
+        return s.follow * p_done * gain, s.follow * p_done * reward / n_s
 
     # ------------------------------------------------------------------------------------------ tables
     def feed_table(self, emp_ids, course_ids: np.ndarray) -> pd.DataFrame:  # noqa: ANN001

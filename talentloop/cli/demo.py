@@ -99,7 +99,10 @@ def register(app: typer.Typer) -> None:
                 continue
             pair = next((p for p in PARALLEL if step.name in p), None)
             if pair is not None:
-                timings.update(_run_trainings(app, [pending.pop(name) for name in pair], stamps, force))
+                run = [pending.pop(name) for name in pair]
+                skipped = {s.name for s in run if _cannot_train(s.name, months)}
+                timings.update({name: "skipped" for name in skipped})
+                timings.update(_run_trainings(app, [s for s in run if s.name not in skipped], stamps, force))
             else:
                 timings.update(_run_scoring(app, pending.pop(step.name), stamps, force))
         key = _admin_key()
@@ -183,6 +186,26 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         Step("score potential", ["score", "potential"],
              scored("train potential", "score attrition", "train course-ranker")),
     ]
+
+
+def _cannot_train(step: str, months: int) -> bool:
+    """Whether the demo skips a training its data is too short for; says which, why and what fixes it."""
+    if step != "train course-ranker":
+        return False
+    from training_jobs.course_ranker import history_check
+
+    short = history_check(settings())
+    if short is None:
+        return False
+    outcome = next((o for o in range(5, 0, -1) if short.have + 6 - o >= 3 + o + 2), None)
+    fix = f"run the demo with --months {months + short.need - short.have} or more"
+    if outcome is not None:
+        fix += f", or train it afterwards with `talentloop train course-ranker --outcome-months {outcome}`"
+    console.print(f"[yellow]course ranker not trained: the data gives {short.have} monthly origins with final "
+                  f"labels and its backtest needs {short.need} (3 months to enrol + 6 months of outcomes + 2); the "
+                  f"other models are trained and served without course recommendations. To train it, {fix}.[/]",
+                  soft_wrap=True)
+    return True
 
 
 def _registered(db: Path, name: str) -> bool:

@@ -58,6 +58,12 @@ def register(app: typer.Typer) -> None:
     @writes("train course-ranker")
     def train_course_ranker(
         json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+        window_months: int = typer.Option(3, "--window-months", min=1, max=12,
+                                          help="Months after an origin in which an enrollment counts."),
+        outcome_months: int = typer.Option(6, "--outcome-months", min=1, max=12,
+                                           help="Months after the window for completion and the next review."),
+        min_history_months: int = typer.Option(6, "--min-history-months", min=1, max=24,
+                                               help="Months of data before the first origin."),
     ) -> None:
         """Course ranker (LambdaRank on closed-loop labels): time-split evaluation vs baselines and oracle."""
         from evaluation.truth import locate
@@ -65,7 +71,9 @@ def register(app: typer.Typer) -> None:
 
         try:
             with progress.step("train course-ranker: candidates, features, evaluation, fit, register"):
-                train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()))  # prints its own JSON
+                train_course_ranker_command(json_out=json_out, truth_dir=locate(settings()),  # prints its own JSON
+                                            window_months=window_months, outcome_months=outcome_months,
+                                            min_history_months=min_history_months)
         except ValueError as exc:
             raise fail(str(exc)) from exc
 

@@ -7,11 +7,13 @@ from pathlib import Path
 from talentloop.cli._common import console, settings, summary
 
 
-def train_course_ranker_command(json_out: bool = False, truth_dir: Path | None = None) -> dict:
+def train_course_ranker_command(json_out: bool = False, truth_dir: Path | None = None, window_months: int = 3,
+                                outcome_months: int = 6, min_history_months: int = 6) -> dict:
     """Train, evaluate against baselines (and the oracle on simulated data) and register the course ranker."""
     from training_jobs.course_ranker import METHODS, run
 
-    metrics = run(settings(), json_out=json_out, truth_dir=truth_dir)
+    metrics = run(settings(), json_out=json_out, truth_dir=truth_dir, window_months=window_months,
+                  outcome_months=outcome_months, min_history_months=min_history_months)
     if not json_out:
         k = 10
         names = ("ndcg", "recall", "uplift_capture", "coverage", "diversity")
