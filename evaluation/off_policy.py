@@ -148,8 +148,12 @@ def top_k(scored: pd.DataFrame, score_col: str, k: int, group: str = "request_id
 def render_markdown(result: dict, lang: str = "en") -> str:
     """The off-policy table (en or zh)."""
     zh = lang == "zh"
-    head = ("| 排序模型 | 支持度 | IPS 增益 [95% 区间] | DR 增益 [95% 区间] | DR 价值 |" if zh else
-            "| ranker | support | IPS gain [95% CI] | DR gain [95% CI] | DR value |")
+    if result.get("support_measure") == "shown":  # the candidates' propensities are unknown: the share shown
+        col = "已展示占比" if zh else "shown"
+    else:
+        col = "支持度" if zh else "support"
+    head = (f"| 排序模型 | {col} | IPS 增益 [95% 区间] | DR 增益 [95% 区间] | DR 价值 |" if zh else
+            f"| ranker | {col} | IPS gain [95% CI] | DR gain [95% CI] | DR value |")
     lines = [("离线策略评估（相对于 {ref}，{n} 个推荐请求）" if zh else
               "Off-policy evaluation (gain over {ref}, {n} logged requests)").format(ref=result["reference"],
                                                                               n=result["requests"]),

@@ -100,6 +100,7 @@ def evaluate_versions(settings: Settings, models: dict[str, object], reference: 
     policies = log[["model_name", "model_version"]].drop_duplicates()
     result["logging_policies"] = [f"{n} {v}" for n, v in policies.itertuples(index=False)]
     result["unmatched_shown"] = int(len(log) - len(shown))
+    result["support_measure"] = "shown"  # the log holds the propensities of the courses shown only
     if keep_lists:
         result["lists"], result["logged"] = targets, logged
     return result
@@ -131,5 +132,6 @@ def render(section: dict) -> str:
     if policies:
         text += (f"\n\nThe logging policy is what showed the lists ({', '.join(policies)}); its row is its "
                  "own value (the rewards of the courses it showed). Reward: completed within 3 months and a "
-                 "targeted competency rating rose at the next review within 6.")
+                 "targeted competency rating rose at the next review within 6. Shown: the share of a ranker's "
+                 "courses that were in the logged lists; IPS sees only those, DR models the rest.")
     return text
