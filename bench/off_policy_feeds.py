@@ -2,7 +2,8 @@
 read from the ingested feeds) within its interval of the gain the simulator expects?
 
     OMP_NUM_THREADS=1 .venv/bin/python -m bench.off_policy_feeds [--employees 1000 --months 30 --seed 3]
-        [--plan-share 0.3 --home /tmp/talentloop-offpolicy-feeds]
+        [--plan-share 0.3 --plan-k 3 --plan-pool 10 --plan-epsilon 0.3 --plan-follow 0.4]
+        [--home /tmp/talentloop-offpolicy-feeds]
 
 1. simulate with the learning-plan flow (``features.simulator.plan_flow``: a gap-rule logging policy with
    exploration, employees who follow with a known probability and enroll through the simulator's own
@@ -30,12 +31,12 @@ import numpy as np
 import pandas as pd
 
 
-def build(home: Path, employees: int, months: int, seed: int, share: float):
+def build(home: Path, employees: int, months: int, seed: int, plans):  # noqa: ANN001 - PlanSettings
     from features import store
     from features.build import build_features
     from features.ingest import ingest
     from features.settings import Settings
-    from features.simulator import PlanSettings, simulate
+    from features.simulator import simulate
 
     settings = Settings(home=home / "home")
     if (home / "DONE").exists():
@@ -48,7 +49,7 @@ def build(home: Path, employees: int, months: int, seed: int, share: float):
     from models.learning_plans import feed
 
     t0 = time.perf_counter()
-    simulate(home / "company", employees=employees, months=months, seed=seed, plans=PlanSettings(share=share))
+    simulate(home / "company", employees=employees, months=months, seed=seed, plans=plans)
     ingest(home / "company", settings)
     with closing(app_db.connect(settings.app_db)) as con:  # what `talentloop ingest` does after the ingest
         print(feed.describe(feed.load(con, read_clean(settings, "learning_plans"))))
@@ -62,6 +63,7 @@ def build(home: Path, employees: int, months: int, seed: int, share: float):
 def main() -> None:
     import mlflow
 
+    from features.simulator import PlanSettings
     from training_jobs.off_policy import LOGGING, POPULARITY, evaluate_versions
     from training_jobs.tracking import configure
 
@@ -70,13 +72,19 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=30)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--plan-share", type=float, default=0.3)
+    parser.add_argument("--plan-k", type=int, default=PlanSettings.k)
+    parser.add_argument("--plan-pool", type=int, default=PlanSettings.pool)
+    parser.add_argument("--plan-epsilon", type=float, default=PlanSettings.epsilon)
+    parser.add_argument("--plan-follow", type=float, default=PlanSettings.follow)
     parser.add_argument("--home", type=Path, default=Path("/tmp/talentloop-offpolicy-feeds"))
     args = parser.parse_args()
     if args.seed in (7, 11):
         raise SystemExit("--seed: 7 and 11 are held out (the demo's and the final check's); use another")
 
     t0 = time.perf_counter()
-    settings = build(args.home, args.employees, args.months, args.seed, args.plan_share)
+    plans = PlanSettings(share=args.plan_share, k=args.plan_k, pool=args.plan_pool, epsilon=args.plan_epsilon,
+                         follow=args.plan_follow)
+    settings = build(args.home, args.employees, args.months, args.seed, plans)
     configure(settings)
     champion = mlflow.pyfunc.load_model("models:/course_ranker@champion").unwrap_python_model().model
     res = evaluate_versions(settings, {"champion": champion}, LOGGING, baseline=True, keep_lists=True)
@@ -86,7 +94,7 @@ def main() -> None:
     evaluated = pd.Index(logged["request_id"].unique())
     per_req = requests.set_index("request_id").loc[evaluated]
     er = truth.set_index(["request_id", "course_id"])["expected_reward"]
-    print(f"{args.employees} employees × {args.months} months (seed {args.seed}), plan share {args.plan_share}; "
+    print(f"{args.employees} employees × {args.months} months (seed {args.seed}), {plans}; "
           f"{res['requests']} requests evaluated, {res['shown']} courses shown; "
           f"{time.perf_counter() - t0:.0f} s")
     on_feeds = logged.groupby("request_id")["reward"].sum().mean()
