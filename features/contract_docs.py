@@ -32,7 +32,8 @@ Rules that every table follows:
   every other table adds features, and a table that is not delivered means its features are absent (empty,
   never a failed feed).
   A feed folder holds the tables the company has: a table missing from a delivered feed is treated as not
-  delivered (its previous clean state is kept) and the ingest report warns about it.
+  delivered (its previous clean state is kept) and the ingest report warns about it, except for a table
+  marked *Optional.* (`learning_plans`), which a feed is complete without.
 - **Required columns**: a column marked *required* must be present in the file (schema drift stops the ingest
   of that feed). An *optional* column may be absent or empty: its features are absent where it is. A column
   marked *from `x`* may be absent or empty too: it then takes the value of column `x` (a Chinese name falls
