@@ -2,7 +2,7 @@
 read from the ingested feeds) within its interval of the gain the simulator expects?
 
     OMP_NUM_THREADS=1 .venv/bin/python -m bench.off_policy_feeds [--employees 1000 --months 30 --seed 3]
-        [--plan-share 0.3 --plan-k 3 --plan-pool 10 --plan-epsilon 0.3 --plan-follow 0.4]
+        [--plan-share 0.3 --plan-k 3 --plan-pool 30 --plan-epsilon 0.3 --plan-follow 0.4]
         [--home /tmp/talentloop-offpolicy-feeds]
 
 1. simulate with the learning-plan flow (``features.simulator.plan_flow``: a gap-rule logging policy with

@@ -10,12 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.contract import CONTRACT, TABLES
+from features.contract import CONTRACT
+from features.contract import TABLES as ALL_TABLES
 from features.simulator import simulate
 from features.simulator.dirty import DATE_FORMATS
 
 SMALL = {"employees": 300, "months": 24, "seed": 11}
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# the tables a simulation writes by default (the optional learning_plans needs the learning-plan flow)
+TABLES = tuple(t for t in ALL_TABLES if not t.optional)
 
 
 def _read(out: Path, table: str, fmt: str = "csv") -> pd.DataFrame:
@@ -244,6 +248,7 @@ def test_cli_writes_the_feeds_and_prints_a_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "voluntary" in result.output.lower() and "dirty rows: 0" in result.output
     assert all((out / t.feed / f"{t.name}.parquet").exists() for t in TABLES)
+    assert not any((out / t.feed / f"{t.name}.parquet").exists() for t in ALL_TABLES if t.optional)
     bad = CliRunner().invoke(app, ["simulate", "--out", str(out), "--format", "json"])
     assert bad.exit_code == 2 and "fmt" in bad.output
 

@@ -44,7 +44,7 @@ class PlanSettings:
 
     share: float = 0.15  # share of the active employees given one request per window month
     k: int = 3  # courses per list
-    pool: int = 10  # a randomised list draws from the policy's top this many
+    pool: int = 30  # a randomised list draws from the policy's top this many
     epsilon: float = 0.3  # share of the lists randomised
     follow: float = 0.4  # probability a shown course is accepted (and enrolled)
     first: int = 12  # the window: from this many months before the end ...

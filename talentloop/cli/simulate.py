@@ -60,7 +60,7 @@ def simulate_command(
         help="With --learning-plans: share of active employees given a plan request each window month.")] = 0.15,
     plan_k: Annotated[int, typer.Option(help="With --learning-plans: courses per list.")] = 3,
     plan_pool: Annotated[int, typer.Option(
-        help="With --learning-plans: a randomised list draws from the policy's top this many.")] = 10,
+        help="With --learning-plans: a randomised list draws from the policy's top this many.")] = 30,
     plan_epsilon: Annotated[float, typer.Option(
         help="With --learning-plans: share of lists randomised (exploration).")] = 0.3,
     plan_follow: Annotated[float, typer.Option(
