@@ -38,3 +38,15 @@ def test_a_usage_error_stops_the_demo_with_exit_2(home, capsys):
         run_step(app, ["train", "no-such-model"])
     assert stopped.value.exit_code == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def test_a_model_the_data_is_too_short_for_is_skipped_with_one_line_saying_how_to_train_it(tmp_path, home, capsys):
+    from talentloop.cli.demo import _cannot_train
+
+    run_step(app, ["ingest", str(write_feeds(tmp_path / "in", company()))])
+    capsys.readouterr()
+    assert _cannot_train("train course-ranker", 24)
+    err = " ".join(capsys.readouterr().err.split())
+    assert "course ranker not trained" in err and "needs 11" in err and "run the demo with --months" in err
+    assert "other models are trained and served" in err
+    assert not _cannot_train("train potential", 24)
