@@ -41,9 +41,9 @@ def build(home: Path, employees: int, months: int, seed: int, plans):  # noqa: A
     settings = Settings(home=home / "home")
     if (home / "DONE").exists():
         return settings
-    import training_jobs.course_ranker as job
     from contextlib import closing
 
+    import training_jobs.course_ranker as job
     from features import app_db
     from features.offline import read_clean
     from models.learning_plans import feed

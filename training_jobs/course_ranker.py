@@ -49,6 +49,7 @@ from features.offline import read_clean
 from features.settings import Settings
 from models.course_ranker import CourseRanker, candidate_pairs, employee_gaps_at, graded_labels
 from models.course_ranker.candidates import skill_levels_at
+from training_jobs.course_ranker_history import TooLittleHistory
 from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
 SERVICE = COURSE_RANKER_SERVICE
@@ -60,25 +61,6 @@ METHODS = ("model", "popularity", "rule", "cf")
 
 def _months(start: pd.Timestamp, end: pd.Timestamp) -> list[pd.Timestamp]:
     return list(pd.date_range(start, end, freq="MS")) if start <= end else []
-
-
-class TooLittleHistory(ValueError):
-    """Fewer origins with final labels than the backtest needs; ``have`` and ``need`` say how many."""
-
-    def __init__(self, message: str, have: int, need: int):
-        super().__init__(message)
-        self.have, self.need = have, need
-
-
-def history_check(settings: Settings, window_months: int = 3, outcome_months: int = 6,
-                  min_history_months: int = 6) -> TooLittleHistory | None:
-    """Whether the clean tables hold enough months to train (None) or why not (reads two tables only)."""
-    t = {name: read_clean(settings, name) for name in ("enrollments", "competency_ratings")}
-    try:
-        plan_origins(t, window_months + outcome_months, min_history_months)
-    except TooLittleHistory as exc:
-        return exc
-    return None
 
 
 def plan_origins(t: dict[str, pd.DataFrame], horizon: int, min_history_months: int) -> tuple[list, pd.Timestamp]:

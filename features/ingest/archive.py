@@ -18,7 +18,7 @@ RAW_MAPPING_NAME = "mapping.yaml"
 
 def locate_feed(source: Path, feed: str, mapping: Mapping) -> tuple[dict[str, Path], list[str]]:
     """The file of every table of a delivered feed, and the tables with no file (not delivered: they keep their
-    previous clean state). An ambiguous file, or a file the mapping names that is not there, fails the feed."""
+    previous clean state; an optional table's absence is not listed). An ambiguous file, or a file the mapping names that is not there, fails the feed."""
     folder = source / feed
     found: dict[str, Path] = {}
     absent: list[str] = []
@@ -33,7 +33,8 @@ def locate_feed(source: Path, feed: str, mapping: Mapping) -> tuple[dict[str, Pa
             continue
         options = [folder / f"{t.name}.{ext}" for ext in FILE_FORMATS if (folder / f"{t.name}.{ext}").is_file()]
         if not options:
-            absent.append(t.name)
+            if not t.optional:  # an optional table (learning_plans): a feed is complete without it
+                absent.append(t.name)
             continue
         if len(options) > 1:
             raise FeedError(feed, ", ".join(f"{feed}/{p.name}" for p in options),

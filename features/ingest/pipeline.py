@@ -72,8 +72,6 @@ def _ingest(source: Path, settings: Settings, mapping: Path | None, allow_shrink
             failed[feed] = str(e)
             continue
         for table in absent:
-            if CONTRACT[table].optional:  # an optional table (learning_plans): a feed is complete without it
-                continue
             missing[table] = (f"{feed}/{table}.<{'|'.join(FILE_FORMATS)}> is not in the delivered feed: table "
                               f"{table!r} is treated as not delivered (its previous clean state is kept)")
     every_file = [p for fs in files.values() for p in fs.values()]

@@ -22,6 +22,7 @@ import pandas as pd
 
 from features.app_db import ensure_schema
 from features.contract import PLAN_STATUSES
+
 LOG_COLUMNS = ("request_id", "employee_id", "org_unit_id", "course_id", "rank", "score", "model_name",
                "model_version", "propensity", "explored", "exploration_share", "served_at", "features_as_of")
 

@@ -192,7 +192,7 @@ def _cannot_train(step: str, months: int) -> bool:
     """Whether the demo skips a training its data is too short for; says which, why and what fixes it."""
     if step != "train course-ranker":
         return False
-    from training_jobs.course_ranker import history_check
+    from training_jobs.course_ranker_history import history_check
 
     short = history_check(settings())
     if short is None:
