@@ -49,7 +49,7 @@ from features.offline import read_clean
 from features.settings import Settings
 from models.course_ranker import CourseRanker, candidate_pairs, employee_gaps_at, graded_labels
 from models.course_ranker.candidates import skill_levels_at
-from training_jobs.course_ranker_history import TooLittleHistory
+from training_jobs.course_ranker_history import TooLittleHistory, history_check  # noqa: F401 - the job's own check
 from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
 SERVICE = COURSE_RANKER_SERVICE
