@@ -1,17 +1,21 @@
-"""The skill-demand oracle: the simulator's expected demand, scored like any forecast.
+"""The skill-demand oracle: the expectation of the forecast target itself, from the simulator, scored like any forecast.
 
-The simulator records, per team × skill × month, the *expected* required-skill slots of its plan (plus
-the adoption ramp of new technology): the oracle of a model that knew the generating plan. Teams are aggregated up the org tree
-(parents sum their subtree) so every unit of the feature store is covered.
+The target ``demand_slots`` is the planner's capability need (``features.build.unit_skill``): planned heads ×
+job skill requirements where the headcount plan covers the team and month, plus the open requisitions that ask
+for a skill beyond their job's requirements (else actual heads × requirements plus every open requisition's
+skills). The simulator writes, per team × skill × snapshot month (``_truth/skill_demand.parquet``,
+``expected_demand``), the expectation of exactly that quantity under its generating process: the plan part is
+exact (the plan is fixed in advance), the requisition part is the expected number of requisitions open at the
+start of the month that ask for the new technology (expected exits and plan growth per month × the probability
+a requisition is still open × the adoption ramp), and units without a plan count their head's management job
+(``features.simulator.dynamics._record_need``). Teams are aggregated up the org tree (parents sum their
+subtree) so every unit of the feature store is covered.
 
-The truth month ``m`` is the state during month ``m``; a feature snapshot at ``T`` is computed from rows
-dated before ``T``, so the truth of month ``m`` is aligned with the snapshot at ``T = m + lag_months``
-(``lag_months=1``: the snapshot at the start of month m + 1 is the first to see month m whole; with
-lag 0 the last snapshot month has no truth at all). The expected demand is the *plan* × requirements:
-observed ``demand_slots`` (actual headcount plus open requisitions) drifts away from the plan, so on the
-demo company the oracle is no lower bound for errors against observed demand; it measures how far
-observed demand sits from the planned expectation.
-Only this module, in ``evaluation/``, reads the truth folder.
+A truth month is the snapshot month ``T`` itself (the state at the start of the month), so ``lag_months=0``.
+The oracle's only advantage over a forecaster is knowing the generating process (the future plan, which the
+forecaster also sees as a known-in-advance input, and the expected requisitions); its error is the
+requisitions' own randomness and the rows the dirty feeds dropped (a quarantined plan row). Only this module,
+in ``evaluation/``, reads the truth folder.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def oracle_forecasts(
     plan: pd.DataFrame,
     truth_dir: Path,
     org_units: pd.DataFrame,
-    lag_months: int = 1,
+    lag_months: int = 0,
     ids: Sequence[str] = ("org_unit_id", "skill_id"),
     time_col: str = "month",
 ) -> pd.DataFrame:

@@ -39,6 +39,7 @@ TARGET = "demand_slots"
 EXOG = ("open_req_slots", "open_requisitions", "planned_headcount", "headcount", "holders_at_required",
         "in_training", "vol_attrition_rate_12m")
 STATIC = ("skill_id", "unit_type")
+AHEAD = ("planned_slots",)  # known in advance: the headcount plan's need in the target month (planned_slots_ahead_h)
 HORIZONS = tuple(range(1, 13))
 ETS_SERVED_MAX_SERIES = 2000
 N_WINDOWS = 8
@@ -70,7 +71,7 @@ def run(settings: Settings, truth_dir: Path | None = None, json_out: bool = Fals
     ``ets_max_series`` bounds the AutoETS baseline's sample of series (it costs ~40 ms per series and
     origin); ``n_windows`` and ``horizons`` set the backtest."""
     frame = training_frame(settings)
-    model = DemandForecaster(id_col=IDS, target_col=TARGET, exog_cols=EXOG, static_cols=STATIC,
+    model = DemandForecaster(id_col=IDS, target_col=TARGET, exog_cols=EXOG, static_cols=STATIC, ahead_cols=AHEAD,
                              feature_service=FEATURE_SERVICE, n_jobs=2)
     oracle = None
     if truth_dir is not None:
@@ -355,7 +356,7 @@ def _input_example(frame: pd.DataFrame, model: DemandForecaster, ids: list[str])
     keys = frame[ids].drop_duplicates().head(3)
     rows = frame.merge(keys, on=ids)
     rows = rows[rows[model.time_col] >= rows[model.time_col].max() - pd.DateOffset(months=12)]
-    cols = [*ids, model.time_col, model.target_col, *model.exog_cols]
+    cols = [*ids, model.time_col, model.target_col, *model.exog_cols, *model.ahead_input_columns()]
     extra = [c for c in ("holders_at_required", "in_training", "vol_attrition_rate_12m") if c in rows.columns]
     example = rows[list(dict.fromkeys([*cols, *extra]))].reset_index(drop=True)
     numbers = [c for c in example.columns if c not in ids and pd.api.types.is_numeric_dtype(example[c])]
