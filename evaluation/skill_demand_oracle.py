@@ -12,10 +12,14 @@ a requisition is still open × the adoption ramp), and units without a plan coun
 subtree) so every unit of the feature store is covered.
 
 A truth month is the snapshot month ``T`` itself (the state at the start of the month), so ``lag_months=0``.
-The oracle's only advantage over a forecaster is knowing the generating process (the future plan, which the
-forecaster also sees as a known-in-advance input, and the expected requisitions); its error is the
-requisitions' own randomness and the rows the dirty feeds dropped (a quarantined plan row). Only this module,
-in ``evaluation/``, reads the truth folder.
+
+The oracle knows what the forecaster knows in advance and, beyond it, only the generating process: given the
+plan *as delivered* (``known``: ``planned_slots`` of the target month, the same value the forecaster gets as
+``planned_slots_ahead_h``; it differs from the simulator's plan where ingest quarantined a dirty plan or
+requirement row), its forecast is that plan's part plus the truth's expectation of the rest
+(``expected_demand − expected_planned``: the expected requisitions asking for the new technology and the heads
+of units without a plan). Its error is then the requisitions' own randomness and the few dirty rows of other
+feeds. Only this module, in ``evaluation/``, reads the truth folder.
 """
 
 from __future__ import annotations
@@ -25,16 +29,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 TRUTH_FILE = "skill_demand.parquet"
 
 
 def read_expected_demand(truth_dir: Path) -> pd.DataFrame:
-    """``org_unit_id, skill_id, month, expected_demand`` as written by the simulator."""
+    """``org_unit_id, skill_id, month, expected_demand, expected_planned`` as written by the simulator."""
     path = Path(truth_dir) / TRUTH_FILE
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: pass the truth folder written by `talentloop simulate`")
-    df = pd.read_parquet(path, columns=["org_unit_id", "skill_id", "month", "expected_demand"])
+    cols = ["org_unit_id", "skill_id", "month", "expected_demand", "expected_planned"]
+    if "expected_planned" not in pq.read_schema(path).names:
+        raise ValueError(f"{path} has no column 'expected_planned': simulate the company again with this version")
+    df = pd.read_parquet(path, columns=cols)
     df["org_unit_id"] = df["org_unit_id"].astype(str)
     df["skill_id"] = df["skill_id"].astype(str)
     df["month"] = pd.to_datetime(df["month"]).dt.to_period("M").dt.to_timestamp()
@@ -55,7 +63,8 @@ def aggregate_up(demand: pd.DataFrame, org_units: pd.DataFrame) -> pd.DataFrame:
         rows.append(up)
         current = up
     out = pd.concat(rows, ignore_index=True)
-    return out.groupby(["org_unit_id", "skill_id", "month"], as_index=False)["expected_demand"].sum()
+    values = [c for c in ("expected_demand", "expected_planned") if c in out.columns]
+    return out.groupby(["org_unit_id", "skill_id", "month"], as_index=False)[values].sum()
 
 
 def oracle_forecasts(
@@ -65,10 +74,14 @@ def oracle_forecasts(
     lag_months: int = 0,
     ids: Sequence[str] = ("org_unit_id", "skill_id"),
     time_col: str = "month",
+    known: pd.DataFrame | None = None,
+    known_col: str = "planned_slots",
 ) -> pd.DataFrame:
     """The oracle's forecast for every backtest row of ``plan`` (id columns, ``origin``, target month,
     ``horizon``): ``model = "oracle"`` and ``p50`` = expected demand (0 where the truth has no row for a
-    month it covers: the simulator records only positive demand; NaN for months it does not cover)."""
+    month it covers: the simulator records only positive demand; NaN for months it does not cover). With
+    ``known`` (id columns, ``time_col`` and ``known_col``: the plan's part as delivered, known in advance), the
+    plan's part of the expectation is that value where it is present."""
     truth = aggregate_up(read_expected_demand(truth_dir), org_units)
     truth[time_col] = truth["month"] + pd.DateOffset(months=lag_months)
     if time_col != "month":
@@ -78,10 +91,22 @@ def oracle_forecasts(
     out = rows.merge(truth, on=[*ids, time_col], how="left")
     covered = rows[time_col].between(truth[time_col].min(), truth[time_col].max()).to_numpy()
     # the simulator records positive demand only: inside its months a missing row means 0, outside unknown
-    out["p50"] = np.where(covered, out["expected_demand"].fillna(0.0), np.nan)
+    expected = out["expected_demand"].fillna(0.0)
+    if known is not None:
+        delivered = known[[*ids, time_col, known_col]].copy()
+        delivered[time_col] = pd.to_datetime(delivered[time_col])
+        for c in ids:
+            delivered[c] = delivered[c].astype(str)
+        plan_now = out[[*ids, time_col]].astype({c: str for c in ids}).merge(delivered, on=[*ids, time_col],
+                                                                                how="left")[known_col]
+        plan_now = pd.to_numeric(plan_now, errors="coerce").to_numpy(dtype=float)
+        has = ~np.isnan(plan_now)
+        expected = expected.to_numpy() - np.where(has, out["expected_planned"].fillna(0.0).to_numpy(), 0.0)
+        expected = expected + np.where(has, plan_now, 0.0)
+    out["p50"] = np.where(covered, expected, np.nan)
     out["p10"] = np.nan
     out["p90"] = np.nan
-    return out.drop(columns="expected_demand").assign(model="oracle")
+    return out.drop(columns=["expected_demand", "expected_planned"]).assign(model="oracle")
 
 
 def best_alignment(

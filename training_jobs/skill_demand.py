@@ -79,7 +79,8 @@ def run(settings: Settings, truth_dir: Path | None = None, json_out: bool = Fals
         from features.offline import read_clean
 
         org_units = read_clean(settings, "org_units")
-        oracle = lambda plan: oracle_forecasts(plan, truth_dir, org_units)  # noqa: E731
+        known = frame[[*IDS, "month", AHEAD[0]]]  # the plan as delivered, known in advance (as the model sees it)
+        oracle = lambda plan: oracle_forecasts(plan, truth_dir, org_units, known=known)  # noqa: E731
     return _train_and_register(settings, frame, model, REGISTERED_NAME, oracle, json_out,
                                {"source": f"feature service {FEATURE_SERVICE}"}, n_windows, horizons,
                                ets_max_series)

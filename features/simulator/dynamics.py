@@ -386,7 +386,8 @@ def _record_need(h: History) -> None:
       member's voluntary hazard plus involuntary probability) plus the change of its plan, at least 0;
     * other units (no plan): their head, present at every month start, × the management job's requirements.
 
-    Only keys with a positive need are kept (a missing row means 0)."""
+    ``planned`` is the plan's part alone (planned heads × requirements). Only keys with a positive need are kept
+    (a missing row means 0)."""
     tax, rec, org, cal = h.tax, h.rec, h.org, h.cal
     n_s, months = tax.n_skills, cal.months
     plan = rec.plan[:, : months + 1].astype(float)
@@ -394,6 +395,7 @@ def _record_need(h: History) -> None:
     r, c = np.nonzero(rs >= 0)
     keys = [rec.cell_unit[r].astype(np.int64) * n_s + rs[r, c]]
     values = [plan[r]]
+    n_planned = len(r)  # the first rows are the plan's part
     for u in np.flatnonzero(org.kind != TEAM):
         req = tax.req_skills[management_job(tax, org.kind[u])]
         req = req[req >= 0]
@@ -415,6 +417,8 @@ def _record_need(h: History) -> None:
     key, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     need = np.zeros((len(key), months + 1))
     np.add.at(need, inverse, np.concatenate(values))
+    planned = np.zeros((len(key), months + 1))
+    np.add.at(planned, inverse[:n_planned], values[0])
     for k in range(months + 1):
         keep = np.flatnonzero(need[:, k] > 0)
         sk, sv = h.supply[k]
@@ -424,4 +428,4 @@ def _record_need(h: History) -> None:
         supply = np.zeros(len(keep))
         supply[hit] = sv[pos[hit]]
         h.demand.append({"unit": key[keep] // n_s, "skill": key[keep] % n_s, "m": np.full(len(keep), k, np.int32),
-                         "demand": need[keep, k], "supply": supply})
+                         "demand": need[keep, k], "planned": planned[keep, k], "supply": supply})

@@ -221,12 +221,13 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
                            # beyond what a Q4 review shows, and the shifts after weak off-cycle reviews)
                            "logit_reviews_offcycle": z["logit_reviews_offcycle"]})
     hazard.attrs["latent_process"] = latent_process()
-    d = _concat(h.demand, ("unit", "skill", "m", "demand", "supply"))
+    d = _concat(h.demand, ("unit", "skill", "m", "demand", "planned", "supply"))
     demand = pd.DataFrame({"org_unit_id": _cat(h.org.units["org_unit_id"].to_numpy(dtype=object), d["unit"]),
                            "skill_id": _cat(h.tax.skills["skill_id"].to_numpy(dtype=object), d["skill"]),
                            # snapshot months: the start of month m, m = 0 .. months (the state a snapshot sees)
                            "month": cal.month_start.astype("datetime64[D]").astype("datetime64[us]")[d["m"]],
                            "expected_demand": d["demand"].astype(float),
+                           "expected_planned": d["planned"].astype(float),  # the plan's part of expected_demand
                            "expected_supply": d["supply"].astype(float)})
     latent = pd.DataFrame({"employee_id": emp_ids, "engagement_start": a["engagement0"][:n].astype(float),
                            "engagement_end": a["engagement"][:n].astype(float),
