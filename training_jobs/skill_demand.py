@@ -2,7 +2,8 @@
 
 1. Training series from the feature store: every (org unit, skill, month) snapshot of
    ``unit_skill_monthly`` is the entity frame of ``historical_features(..., "skill_demand_v1")``; the
-   target is ``demand_slots``.
+   target is ``demand_slots``, the planner's capability need (``features.build.unit_skill``), and the plan of
+   each target month (``planned_slots_ahead_h``) is a known-in-advance input.
 2. Rolling-origin backtest (8 origins per horizon, horizons 1-12), one pooled model refitted every 4
    origins (``REFIT_EVERY``).
 3. Baselines on the same origins (naive, seasonal naive, drift; AutoETS on a sample of series, on the
@@ -287,7 +288,8 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
                        f"(feature service `{model.feature_service_}`).",
         "Features": f"Lags {list(model.lags)}, rolling means / std {list(model.windows)}, {model.trend_window}-month "
                     f"trend, calendar, static {list(model.static_cols)}, exogenous {list(model.exog_cols)} (known "
-                    "up to the forecast origin only). No person-level data.",
+                    "up to the forecast origin only), known in advance for the target month "
+                    f"{list(model.ahead_cols) or 'none'} (the headcount plan's need). No person-level data.",
         "Training setup": f"Global LightGBM, direct multi-horizon ({model.horizon_model}: one model with the "
                           f"horizon as a feature; {model.n_estimators} trees × {model.num_leaves} leaves), shared "
                           f"by every series; rolling-origin backtest with {summary['n_windows']} origins per "
