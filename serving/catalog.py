@@ -80,8 +80,9 @@ def load_skill_holders(settings: Settings) -> pd.DataFrame | None:
     path = feature_path(settings.feature_dir, "employee_monthly")
     if not path.exists():
         return None
-    em = pd.read_parquet(path, columns=["employee_id", "event_timestamp", "org_unit_id", "skill_ids", "skill_gaps"])
-    em = em[em["event_timestamp"] == em["event_timestamp"].max()]
+    latest = pd.read_parquet(path, columns=["event_timestamp"])["event_timestamp"].max()
+    em = pd.read_parquet(path, columns=["employee_id", "event_timestamp", "org_unit_id", "skill_ids", "skill_gaps"],
+                         filters=[("event_timestamp", "==", latest)])  # the latest snapshot only
     rows = em[["employee_id", "org_unit_id", "skill_ids", "skill_gaps"]].explode(["skill_ids", "skill_gaps"])
     rows = rows[pd.to_numeric(rows["skill_gaps"], errors="coerce") <= 0]
     return rows.rename(columns={"skill_ids": "skill_id"})[["employee_id", "org_unit_id", "skill_id"]].astype(str)
