@@ -86,3 +86,13 @@ def test_a_month_no_plan_covers_is_said_in_words_never_n_a(lang):
                 want = "no headcount plan covers the forecast month" if lang == "en" else "预测月份没有编制计划"
                 assert plan_rows[0].value is None and want in e.reasons
             assert plan_rows[0].display_name == ("headcount plan for the forecast month" if lang == "en" else "预测月份的编制计划")
+
+
+def test_a_model_saved_before_the_plan_input_existed_still_forecasts():
+    data, _ = _planned(n_series=8, n_months=18)
+    old = DemandForecaster(id_col=("org_unit_id", "skill_id"), target_col="demand_slots", horizons=(1, 3),
+                           n_estimators=20, min_child_samples=10).fit(data)
+    expected = old.predict(data, 3)
+    del old.ahead_cols  # what unpickling a model of the previous version gives
+    pd.testing.assert_frame_equal(old.predict(data, 3), expected)
+    assert old.explain(data, horizon=3)[0].reasons

@@ -158,13 +158,17 @@ class DemandForecaster(BaseEstimator):
         clean = validate_long(df, ids, self.time_col, self.target_col, exog, self.static_cols, self.fill)
         return to_panel(clean, ids, self.time_col, self.target_col, exog, self.static_cols)
 
+    def _ahead_cols(self) -> tuple[str, ...]:
+        """``ahead_cols``; none for a model pickled before the parameter existed (it used no plan input)."""
+        return tuple(getattr(self, "ahead_cols", ()))
+
     def ahead_input_columns(self) -> list[str]:
         """The input columns of the known-in-advance inputs: ``<c>_ahead_<k>`` for k = 1 .. the longest horizon."""
-        return [f"{c}_ahead_{k}" for c in self.ahead_cols for k in range(1, max(self.horizons) + 1)]
+        return [f"{c}_ahead_{k}" for c in self._ahead_cols() for k in range(1, max(self.horizons) + 1)]
 
     def _features(self, panel: Panel) -> dict[str, np.ndarray]:
         feats = origin_features(panel, self.lags, self.windows, self.trend_window, exog=self.exog_cols)
-        for c in self.ahead_cols:  # the value of c in month T - 1 + k, for each k (internal, not model inputs)
+        for c in self._ahead_cols():  # the value of c in month T - 1 + k, for each k (internal, not model inputs)
             for k in range(1, max(self.horizons) + 1):
                 feats[f"_ahead_{c}_{k}"] = last_seen(panel.exog[f"{c}_ahead_{k}"])
         return feats
@@ -198,7 +202,7 @@ class DemandForecaster(BaseEstimator):
             else:
                 static[c] = pd.to_numeric(values, errors="raise").astype(float)
         ahead = {}
-        for c in self.ahead_cols:
+        for c in self._ahead_cols():
             ahead[f"ahead_{c}"] = self._ahead(feats, c, s, o, h)
             ahead[f"ahead_{c}_delta"] = (ahead[f"ahead_{c}"] - feats["level"][s, o]) / feats["scale"][s, o]
         for j, name in enumerate(self.feature_names_):
@@ -272,7 +276,7 @@ class DemandForecaster(BaseEstimator):
         feats = self._features(panel)
         pooled = self.horizon_model == "pooled"
         self.feature_names_ = [n for n in feats if n not in _NOT_FEATURES and not n.startswith("_")] + [
-            *(f"ahead_{c}{x}" for c in self.ahead_cols for x in ("", "_delta")),
+            *(f"ahead_{c}{x}" for c in self._ahead_cols() for x in ("", "_delta")),
             "month_of_year", "quarter", *(["horizon"] if pooled else []), *self.static_cols]
         y = panel.values
         self.nonnegative_ = bool(np.nanmin(y) >= 0) if self.nonnegative == "auto" else bool(self.nonnegative)
@@ -505,7 +509,7 @@ class DemandForecaster(BaseEstimator):
         bins = np.digitize(np.nan_to_num(X["abs_change_12"].to_numpy(), nan=-1.0), cal["edges"])
         median = cal["quantiles"][bins, self.quantiles_.index(0.5)]
         shown = reasons.display_values(X, scale, panel.static.iloc[s], self.categories_)
-        drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols, self.ahead_cols)
+        drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols, self._ahead_cols())
         out = explain_rows(level + scale * (base + median), contrib * scale[:, None], shown, drivers,
                            lang=lang, top=top, groups=groups)
         raw = level + scale * (base + median + contrib.sum(axis=1))
