@@ -69,3 +69,20 @@ def load_demand_history(settings: Settings, model: Any) -> pd.DataFrame | None:
     frame[model.time_col] = frame[EVENT_TIMESTAMP].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
     units = read_clean(settings, "org_units")[["org_unit_id", "unit_type"]].astype(str)
     return frame.drop(columns=EVENT_TIMESTAMP).merge(units, on="org_unit_id", how="left")
+
+
+def load_skill_holders(settings: Settings) -> pd.DataFrame | None:
+    """``employee_id, org_unit_id, skill_id`` of every person holding a required skill at the required level
+    (gap ≤ 0) in the latest ``employee_monthly`` snapshot: whose leaving the skill-demand supply counts with
+    the attrition model's per-person probabilities. None when never built."""
+    from features.build import feature_path
+
+    path = feature_path(settings.feature_dir, "employee_monthly")
+    if not path.exists():
+        return None
+    latest = pd.read_parquet(path, columns=["event_timestamp"])["event_timestamp"].max()
+    em = pd.read_parquet(path, columns=["employee_id", "event_timestamp", "org_unit_id", "skill_ids", "skill_gaps"],
+                         filters=[("event_timestamp", "==", latest)])  # the latest snapshot only
+    rows = em[["employee_id", "org_unit_id", "skill_ids", "skill_gaps"]].explode(["skill_ids", "skill_gaps"])
+    rows = rows[pd.to_numeric(rows["skill_gaps"], errors="coerce") <= 0]
+    return rows.rename(columns={"skill_ids": "skill_id"})[["employee_id", "org_unit_id", "skill_id"]].astype(str)

@@ -18,7 +18,7 @@ from features.feature_repo.services import ATTRITION_SERVICE, EMPLOYEE_CONTEXT_S
 from features.settings import Settings
 from serving import audit
 from serving import auth as auth_mod
-from serving.catalog import Catalog, load_catalog, load_demand_history
+from serving.catalog import Catalog, load_catalog, load_demand_history, load_skill_holders
 from serving.ranker_inputs import RankerInputs
 from serving.registry import ModelRegistry, mlflow_loader, mlflow_resolver
 
@@ -71,6 +71,7 @@ class Services:
     store_error: str | None = None
     catalog: Catalog | None = None  # course catalog for candidate generation
     demand_history: pd.DataFrame | None = None  # skill-demand series history (see serving.catalog)
+    skill_holders: pd.DataFrame | None = None  # who holds each required skill now (skill-demand supply)
     db_lock: threading.Lock = field(default_factory=threading.Lock)
     _ranker_inputs: dict[str, RankerInputs] = field(default_factory=dict, init=False, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -248,4 +249,5 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
         svc.ranker_inputs(registry.get("course_ranker").model.feature_service_)
     if "skill_demand" in registry.loaded():
         svc.demand_history = load_demand_history(settings, registry.get("skill_demand").model)
+        svc.skill_holders = load_skill_holders(settings)
     return svc

@@ -71,7 +71,8 @@ def _register_small_forecaster(settings: Settings) -> None:
 
     frame = job.training_frame(settings)
     model = DemandForecaster(id_col=job.IDS, target_col=job.TARGET, exog_cols=job.EXOG, static_cols=job.STATIC,
-                             feature_service=FEATURE_SERVICE, horizons=(3, 6), n_estimators=40, n_jobs=2)
+                             ahead_cols=job.AHEAD, feature_service=FEATURE_SERVICE, horizons=(3, 6), n_estimators=40,
+                             n_jobs=2)
     model.fit(frame)
     experiment(settings, job.REGISTERED_NAME)
     with mlflow.start_run(run_name="skill_demand-test"):

@@ -216,7 +216,7 @@ def test_org_unit_headcount_rolls_up_the_tree(built) -> None:
     assert (root["headcount"].to_numpy() == em.groupby("event_timestamp").size().reindex(root["event_timestamp"]).to_numpy()).all()
 
 
-def test_unit_skill_demand_counts_required_slots_and_open_requisitions(built) -> None:
+def test_unit_skill_head_slots_count_required_slots(built) -> None:
     settings, clean, _ = built
     em = _features(settings, "employee_monthly")
     us = _features(settings, "unit_skill_monthly")
@@ -226,11 +226,68 @@ def test_unit_skill_demand_counts_required_slots_and_open_requisitions(built) ->
     slots = (em[em["event_timestamp"] == t].merge(jsr, on="job_id").merge(closure, on="org_unit_id")
              .groupby(["ancestor_id", "skill_id"]).size())
     snap = us[us["event_timestamp"] == t].set_index(["org_unit_id", "skill_id"])
-    head_slots = snap["demand_slots"] - snap["open_req_slots"]
+    head_slots = snap["head_slots"]
     for (unit, skill), n in slots.items():
         assert head_slots.loc[(unit, skill)] == n
     assert (snap["holders_at_required"] <= head_slots).all()
     assert set(zip(us["org_unit_id"], us["skill_id"], strict=True)) >= set(slots.index)
+
+
+def _planners_need(settings: Settings, clean: dict[str, pd.DataFrame], em: pd.DataFrame, t: pd.Timestamp
+                   ) -> pd.Series:
+    """Demand per (unit, skill) at snapshot ``t`` recomputed from the clean tables, team by team: planned heads ×
+    requirements + open requisitions asking beyond their job where the plan covers the team at ``t``, else heads ×
+    requirements + every open requisition's skills; summed up the tree."""
+    jsr = clean["job_skill_requirements"][["job_id", "skill_id"]]
+    plans = read_clean(settings, "headcount_plans")
+    plans = plans[pd.to_datetime(plans["plan_month"]) == _naive(t)]
+    reqs = clean["requisitions"]
+    opened, closed = pd.to_datetime(reqs["opened_at"]), pd.to_datetime(reqs["closed_at"])
+    open_now = reqs[(opened < _naive(t)) & (closed.isna() | (closed.where(closed > opened, opened) >= _naive(t)))]
+    asked = read_clean(settings, "requisition_skills")[["requisition_id", "skill_id"]]
+    asked = asked.merge(open_now[["requisition_id", "job_id"]], on="requisition_id")
+    own = open_now[["requisition_id", "job_id"]].merge(jsr, on="job_id")
+    beyond = asked.merge(jsr, on=["job_id", "skill_id"], how="left", indicator=True)
+    beyond = beyond[beyond["_merge"] == "left_only"]
+    every = pd.concat([own, asked]).drop_duplicates(["requisition_id", "skill_id"])
+    unit_of = open_now.set_index("requisition_id")["org_unit_id"]
+    planned_units = set(plans["org_unit_id"])
+    heads = em[em["event_timestamp"] == t][["org_unit_id", "job_id"]].merge(jsr, on="job_id")
+    parts = [plans.merge(jsr, on="job_id").groupby(["org_unit_id", "skill_id"])["planned_headcount"].sum(),
+             heads[~heads["org_unit_id"].isin(planned_units)].groupby(["org_unit_id", "skill_id"]).size()]
+    for rows, planned in ((beyond, True), (every, False)):
+        rows = rows.assign(org_unit_id=rows["requisition_id"].map(unit_of))
+        rows = rows[rows["org_unit_id"].isin(planned_units) == planned]
+        parts.append(rows.groupby(["org_unit_id", "skill_id"]).size())
+    leaf = pd.concat([p.rename("n") for p in parts if len(p)]).groupby(level=[0, 1]).sum().reset_index()
+    closure = unit_closure(clean["org_units"])
+    return leaf.merge(closure, on="org_unit_id").groupby(["ancestor_id", "skill_id"])["n"].sum()
+
+
+def test_unit_skill_demand_is_the_planners_need(built) -> None:
+    settings, clean, _ = built
+    em = _features(settings, "employee_monthly")
+    us = _features(settings, "unit_skill_monthly")
+    months = sorted(us["event_timestamp"].unique())
+    plans = read_clean(settings, "headcount_plans")
+    planned_months = set(pd.to_datetime(plans["plan_month"]))
+    last = months[-1]
+    covered = [m for m in months if _naive(m) in planned_months]
+    assert _naive(last) not in planned_months and len(covered) > 3  # both cases are tested
+    for t in (covered[-1], last):
+        expected = _planners_need(settings, clean, em, t)
+        snap = us[us["event_timestamp"] == t].set_index(["org_unit_id", "skill_id"])["demand_slots"]
+        joined = snap.to_frame().join(expected.rename_axis(snap.index.names), how="outer").fillna(0)
+        assert (joined["demand_slots"] == joined["n"]).all(), joined[joined["demand_slots"] != joined["n"]].head()
+        assert joined["n"].sum() > 0
+    # the plan of later months on each row: planned_slots_ahead_k at T is planned_slots at T + k
+    by = us.set_index(["org_unit_id", "skill_id", "event_timestamp"])
+    now, later = covered[-3], covered[-1]
+    a = by.xs(now, level="event_timestamp")["planned_slots_ahead_2"]
+    b = by.xs(later, level="event_timestamp")["planned_slots"]
+    pd.testing.assert_series_equal(a, b.reindex(a.index), check_names=False)
+    assert by.xs(last, level="event_timestamp")["planned_slots"].isna().all()  # no plan covers the last snapshot
+    assert by.xs(now, level="event_timestamp")["planned_slots"].notna().any()
 
 
 def test_course_stats_point_in_time(built) -> None:

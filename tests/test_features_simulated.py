@@ -69,3 +69,26 @@ def test_training_set_and_online_reads_agree(company) -> None:
                                 [{"org_unit_id": pair["org_unit_id"], "skill_id": pair["skill_id"]}],
                                 as_of=pair["event_timestamp"])
     assert demand.values["demand_slots"] == [pair["demand_slots"]] and not demand.missing
+
+
+def test_skill_demand_truth_is_the_expectation_of_the_target(company) -> None:
+    """The simulator's expected demand is the expectation of ``demand_slots`` itself: exact where it is determined
+    in advance (plan × requirements, the heads of units without a plan), and the new technology's requisitions,
+    the only random part, match on average."""
+    from evaluation.skill_demand_oracle import aggregate_up, read_expected_demand
+    from features.offline import read_clean
+    from features.simulator.taxonomy import ADOPTED_TECHNOLOGY
+
+    settings, _ = company
+    us = pd.read_parquet(feature_path(settings.feature_dir, "unit_skill_monthly"))
+    us["month"] = us["event_timestamp"].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+    truth = aggregate_up(read_expected_demand(settings.home / "company" / "_truth"), read_clean(settings, "org_units"))
+    joined = us.merge(truth, on=["org_unit_id", "skill_id", "month"], how="left").fillna({"expected_demand": 0.0})
+    assert joined["month"].between(truth["month"].min(), truth["month"].max()).all()  # every snapshot has its truth
+    tech = joined["skill_id"].isin(ADOPTED_TECHNOLOGY)
+    fixed = joined[~tech]
+    assert (fixed["demand_slots"] == fixed["expected_demand"]).all()
+    new = joined[tech].groupby("month")[["demand_slots", "expected_demand"]].sum()
+    late = new.iloc[12:]  # the adoption ramps up from month 6
+    assert late["demand_slots"].sum() > 0
+    assert abs(late["demand_slots"].sum() / late["expected_demand"].sum() - 1) < 0.25

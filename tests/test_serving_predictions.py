@@ -96,6 +96,20 @@ def test_skill_demand_scope_before_model(client, keys):
         assert item["method"] and e["raw_score"] == pytest.approx(d["p50"], abs=1e-6) or item["method"] == "lightgbm"
         assert e["raw_score"] is not None and e["reasons"] and (e["contributions"] or item["method"] != "lightgbm")
         assert not any("n/a" in r for r in e["reasons"])
+    # expected leavers: the attrition model's stored P(exit within 6 months) of the skill's holders in the subtree
+    from models.attrition.alerts import risks_at
+
+    svc = client.app.state.services
+    (as_of,), = svc.db.execute("SELECT max(as_of) FROM attrition_scores").fetchall()
+    risk = risks_at(svc.db, 6, as_of).set_index("employee_id")["risk"]
+    holders = svc.skill_holders
+    checked = 0
+    for item in body["items"]:
+        mine = holders[(holders["skill_id"] == item["skill_id"]) & holders["org_unit_id"].isin(tree.subtree(item["org_unit_id"]))]
+        want = float(mine["employee_id"].map(risk).fillna(0.0).sum())
+        assert item["supply_breakdown"]["expected_leavers"] == pytest.approx(want, abs=1e-6)
+        checked += want > 0
+    assert checked > 0
     one = client.get("/v1/skill-demand", params={"org_unit": a, "skill": body["items"][0]["skill_id"],
                                                  "horizon_months": 3}, headers=partner).json()
     assert {i["skill_id"] for i in one["items"]} == {body["items"][0]["skill_id"]}

@@ -82,3 +82,23 @@ def test_gap_is_demand_minus_supply_per_quantile():
 def test_missing_supply_columns_are_named():
     with pytest.raises(ValueError, match="supply needs columns 'holders_at_required'"):
         latest_state(_history().drop(columns="in_training"), IDS)
+
+
+def test_expected_leavers_sum_the_attrition_models_per_person_probabilities():
+    from models.skill_demand.supply import holder_exit_probabilities, latest_state, project_supply
+
+    holders = pd.DataFrame({"employee_id": ["e1", "e2", "e3", "e4"], "org_unit_id": ["t1", "t1", "t2", "t2"],
+                            "skill_id": ["s", "s", "s", "r"]})
+    risks = pd.DataFrame({"employee_id": ["e1", "e2", "e3", "e4", "e9"], "risk": [0.1, 0.3, 0.2, float("nan"), 0.9]})
+    closure = pd.DataFrame({"ancestor_id": ["t1", "t2", "d", "d"], "org_unit_id": ["t1", "t2", "t1", "t2"]})
+    probs = holder_exit_probabilities(holders, risks, closure, horizon=6)
+    assert set(probs["horizon"]) == {6} and "e4" not in set(probs["employee_id"])  # no score: no row
+    history = pd.DataFrame({"org_unit_id": ["t1", "t2", "d"], "skill_id": "s", "month": pd.Timestamp("2025-01-01"),
+                            "holders_at_required": [2.0, 1.0, 3.0], "in_training": 0.0,
+                            "vol_attrition_rate_12m": 0.5})
+    state = latest_state(history, ["org_unit_id", "skill_id"])
+    got = project_supply(state, [6], ["org_unit_id", "skill_id"], probs).set_index("org_unit_id")
+    assert got.loc["t1", "expected_leavers"] == pytest.approx(0.4)
+    assert got.loc["t2", "expected_leavers"] == pytest.approx(0.2)
+    assert got.loc["d", "expected_leavers"] == pytest.approx(0.6)  # the subtree's holders
+    assert got.loc["d", "supply"] == pytest.approx(3.0 - 0.6)

@@ -36,6 +36,7 @@ from evaluation.plots import roc_pr_calibration, shap_summary
 from evaluation.risk_bands import risk_bands
 from features.contract import CONTRACT
 from features.feature_repo.services import ATTRITION_SERVICE
+from features.ingest.validate import FUTURE_OK
 from features.offline import read_clean
 from features.settings import Settings
 from models.attrition import AttritionModel, ThresholdPolicy
@@ -262,8 +263,8 @@ def leakage_flags(settings: Settings, snaps: pd.DataFrame, events: pd.DataFrame,
     leavers = exits(events)
     dated = {}
     for name, table in CONTRACT.items():
-        if table.event_time is None or name == "employment_events":
-            continue
+        if table.event_time is None or name == "employment_events" or (name, table.event_time) in FUTURE_OK:
+            continue  # a headcount plan is about the future by nature (as ingest treats it)
         frame = read_clean(settings, name)
         if not frame.empty:
             keep = [c for c in ("employee_id",) if c in frame.columns]

@@ -2,7 +2,8 @@
 
 1. Training series from the feature store: every (org unit, skill, month) snapshot of
    ``unit_skill_monthly`` is the entity frame of ``historical_features(..., "skill_demand_v1")``; the
-   target is ``demand_slots``.
+   target is ``demand_slots``, the planner's capability need (``features.build.unit_skill``), and the plan of
+   each target month (``planned_slots_ahead_h``) is a known-in-advance input.
 2. Rolling-origin backtest (8 origins per horizon, horizons 1-12), one pooled model refitted every 4
    origins (``REFIT_EVERY``).
 3. Baselines on the same origins (naive, seasonal naive, drift; AutoETS on a sample of series, on the
@@ -39,6 +40,7 @@ TARGET = "demand_slots"
 EXOG = ("open_req_slots", "open_requisitions", "planned_headcount", "headcount", "holders_at_required",
         "in_training", "vol_attrition_rate_12m")
 STATIC = ("skill_id", "unit_type")
+AHEAD = ("planned_slots",)  # known in advance: the headcount plan's need in the target month (planned_slots_ahead_h)
 HORIZONS = tuple(range(1, 13))
 ETS_SERVED_MAX_SERIES = 2000
 N_WINDOWS = 8
@@ -70,7 +72,7 @@ def run(settings: Settings, truth_dir: Path | None = None, json_out: bool = Fals
     ``ets_max_series`` bounds the AutoETS baseline's sample of series (it costs ~40 ms per series and
     origin); ``n_windows`` and ``horizons`` set the backtest."""
     frame = training_frame(settings)
-    model = DemandForecaster(id_col=IDS, target_col=TARGET, exog_cols=EXOG, static_cols=STATIC,
+    model = DemandForecaster(id_col=IDS, target_col=TARGET, exog_cols=EXOG, static_cols=STATIC, ahead_cols=AHEAD,
                              feature_service=FEATURE_SERVICE, n_jobs=2)
     oracle = None
     if truth_dir is not None:
@@ -78,7 +80,8 @@ def run(settings: Settings, truth_dir: Path | None = None, json_out: bool = Fals
         from features.offline import read_clean
 
         org_units = read_clean(settings, "org_units")
-        oracle = lambda plan: oracle_forecasts(plan, truth_dir, org_units)  # noqa: E731
+        known = frame[[*IDS, "month", AHEAD[0]]]  # the plan as delivered, known in advance (as the model sees it)
+        oracle = lambda plan: oracle_forecasts(plan, truth_dir, org_units, known=known)  # noqa: E731
     return _train_and_register(settings, frame, model, REGISTERED_NAME, oracle, json_out,
                                {"source": f"feature service {FEATURE_SERVICE}"}, n_windows, horizons,
                                ets_max_series)
@@ -285,7 +288,8 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
                        f"(feature service `{model.feature_service_}`).",
         "Features": f"Lags {list(model.lags)}, rolling means / std {list(model.windows)}, {model.trend_window}-month "
                     f"trend, calendar, static {list(model.static_cols)}, exogenous {list(model.exog_cols)} (known "
-                    "up to the forecast origin only). No person-level data.",
+                    "up to the forecast origin only), known in advance for the target month "
+                    f"{list(model.ahead_cols) or 'none'} (the headcount plan's need). No person-level data.",
         "Training setup": f"Global LightGBM, direct multi-horizon ({model.horizon_model}: one model with the "
                           f"horizon as a feature; {model.n_estimators} trees × {model.num_leaves} leaves), shared "
                           f"by every series; rolling-origin backtest with {summary['n_windows']} origins per "
@@ -355,7 +359,7 @@ def _input_example(frame: pd.DataFrame, model: DemandForecaster, ids: list[str])
     keys = frame[ids].drop_duplicates().head(3)
     rows = frame.merge(keys, on=ids)
     rows = rows[rows[model.time_col] >= rows[model.time_col].max() - pd.DateOffset(months=12)]
-    cols = [*ids, model.time_col, model.target_col, *model.exog_cols]
+    cols = [*ids, model.time_col, model.target_col, *model.exog_cols, *model.ahead_input_columns()]
     extra = [c for c in ("holders_at_required", "in_training", "vol_attrition_rate_12m") if c in rows.columns]
     example = rows[list(dict.fromkeys([*cols, *extra]))].reset_index(drop=True)
     numbers = [c for c in example.columns if c not in ids and pd.api.types.is_numeric_dtype(example[c])]

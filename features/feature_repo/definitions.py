@@ -149,11 +149,17 @@ ORG_UNIT = [
     _f("planned_headcount", Int64, "Planned headcount for month T (subtree)."),
 ]
 UNIT_SKILL = [
-    _f("demand_slots", Int64, "Required-skill slots of the headcount at T plus open requisition slots."),
+    _f("demand_slots", Int64, "Capability need at T: planned heads x job skill requirements plus open requisitions "
+                              "asking for a skill beyond their job's (teams with a plan for T), else actual heads x "
+                              "requirements plus every open requisition's skills; summed over the subtree."),
+    _f("head_slots", Int64, "Required-skill slots of the actual headcount at T."),
     _f("holders_at_required", Int64, "Employees whose known level reaches their job's required level."),
     _f("open_req_slots", Int64, "Open requisitions at T asking for the skill."),
     _f("in_training", Int64, "Employees in a course teaching the skill at T."),
     _f("vol_exits_12m", Int64, "Voluntary exits from the unit in the 12 months before T."),
+    _f("planned_slots", Int64, "Planned heads x job skill requirements for month T (teams with a plan; empty if none)."),
+    *(_f(f"planned_slots_ahead_{k}", Int64, f"planned_slots for month T + {k} (the plan is known in advance).")
+      for k in range(1, 13)),
 ]
 # On-demand outputs: Feast compares them with fields inferred from a trial run of the UDF, which carry no
 # description, so the descriptions live in MATCH_DOC.

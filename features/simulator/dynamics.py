@@ -15,7 +15,14 @@ from features.simulator.catalog import Catalog, build_catalog
 from features.simulator.learning import Learning
 from features.simulator.org import TEAM, Org, build_org, management_job
 from features.simulator.people import add_people
-from features.simulator.recruiting import ADOPTION_FAMILIES, Recruiting, adoption_ramp, build_plan
+from features.simulator.recruiting import (
+    ADOPTION_FAMILIES,
+    FILL_LAG_CAP,
+    Recruiting,
+    adoption_ramp,
+    build_plan,
+    open_after,
+)
 from features.simulator.reviews import Reviews
 from features.simulator.state import (
     HIRE,
@@ -55,6 +62,12 @@ class History:
     rev: Reviews
     hazard: list[dict[str, np.ndarray]] = field(default_factory=list)
     demand: list[dict[str, np.ndarray]] = field(default_factory=list)
+    # truth only: expected exits (voluntary hazard + involuntary probability) per requisition cell and month, and
+    # the initial heads per cell; with the plan they give the expected requisitions of the planner's need
+    exit_expect: list[np.ndarray] = field(default_factory=list)
+    plan_base: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # truth only: members whose true level reaches SUPPLY_LEVEL per snapshot month (unit × skill key → count)
+    supply: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     # truth only: the part of each person's engagement that no observable event explains (the initial draw
     # and the monthly AR noise); engagement − this = the shifts from promotions, manager changes, weak reviews
     # and completions. Tracking it draws no random number, so the feeds do not change.
@@ -145,10 +158,12 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
     np.add.at(base, [key[(int(u), int(j))] for u, j in zip(m_unit, m_job, strict=True)], 1)
     plan = build_plan(org, tax, cal, cells[:, 0], cells[:, 1], base, rng)
     rec = Recruiting(cells[:, 0].astype(np.int64), cells[:, 1].astype(np.int64), plan, np.zeros(len(cells), np.int64))
-    h = History(tax, cat, org, cal, wf, EventLog(), rec, Learning(cat), Reviews(), pot_rng=rng.spawn(1)[0])
+    h = History(tax, cat, org, cal, wf, EventLog(), rec, Learning(cat), Reviews(), pot_rng=rng.spawn(1)[0],
+                plan_base=base.astype(float))
     manager = np.full(wf.cap, -1, np.int64)
     manager[: wf.n] = org.manager_of(wf.arrays["unit"][: wf.n], np.arange(wf.n))
     _initial_events(h, manager, rng)
+    _record_supply(h)  # the state at the first snapshot (start of month 0)
     team_exits = np.zeros((6, len(org.parent)), np.float64)
     weak_emp, weak_skill = np.zeros(0, np.int64), np.zeros(0, np.int64)
     for m in range(months):
@@ -179,11 +194,12 @@ def run(n_employees: int, months: int, start: np.datetime64, rng: np.random.Gene
         if annual:
             weak = np.flatnonzero(wf.arrays["last_weak_m"][: min(wf.n, len(h.weak_annual_m))] == m)
             h.weak_annual_m[weak] = m
-        _record_demand(h, m)
+        _record_supply(h)  # the state at the start of month m + 1
         if progress is not None:
             progress("months", m + 1, months)
     h.learn.apply_completions(wf, cal, months, rng)  # scores and points of the last month's completions
     _draw_potential(h)  # the last month's hires
+    _record_need(h)
     return h
 
 
@@ -268,7 +284,12 @@ def _exits(h: History, m: int, rng: np.random.Generator, team_exits: np.ndarray,
     hz = attrition.voluntary_hazard(terms)
     u = rng.random(len(act))
     vol = u < hz
-    inv = ~vol & (rng.random(len(act)) < attrition.involuntary_probability(wf, act))
+    p_inv = attrition.involuntary_probability(wf, act)
+    inv = ~vol & (rng.random(len(act)) < p_inv)
+    # truth: expected exits per requisition cell (heads are replaced at once and open no lasting requisition)
+    cell = h.rec.cell_index(a["unit"][act], a["job"][act])
+    member = (cell >= 0) & ~a["is_head"][act]
+    h.exit_expect.append(np.bincount(cell[member], (hz + (1 - hz) * p_inv)[member], len(h.rec.cell_unit)))
     # truth: the logit split into what the observable state determines and the two latent processes
     eng_latent, eng_now = h.eng_noise[act], a["engagement"][act]
     if shuffle is not None:  # the engagement term was shuffled with the others: its split follows it
@@ -348,27 +369,67 @@ def _welcome(h: History, m: int, new: np.ndarray, manager: np.ndarray, day_of_un
     mobility.sync_managers(org, wf, h.log, m, day_of_unit, manager)
 
 
-def _record_demand(h: History, m: int) -> None:
-    """Truth: expected required-skill slots per team × skill (plan × requirement, plus the adoption ramp)
-    and supply (active members whose true level is at least ``SUPPLY_LEVEL``)."""
-    tax, rec, org, wf = h.tax, h.rec, h.org, h.wf
-    plan = rec.plan[:, m]
-    rs, _ = tax.req_skills[rec.cell_job], None
-    r, c = np.nonzero(rs >= 0)
-    unit, skill, slots = rec.cell_unit[r], rs[r, c], plan[r].astype(float)
-    fams = np.array([f.family for f in tax.families])[tax.jobs["family_idx"].to_numpy()[rec.cell_job]]
-    adopt = (org.division[rec.cell_unit] == org.adopting_division) & np.isin(fams, ADOPTION_FAMILIES)
-    tech = tax.skills.index[tax.skills["skill_id"].isin(ADOPTED_TECHNOLOGY)].to_numpy()
-    cells = np.flatnonzero(adopt)
-    unit = np.r_[unit, np.repeat(rec.cell_unit[cells], len(tech))]
-    skill = np.r_[skill, np.tile(tech, len(cells))]
-    slots = np.r_[slots, np.repeat(plan[cells] * adoption_ramp(m), len(tech))]
-    n_s = tax.n_skills
-    demand = np.bincount(unit * n_s + skill, slots, minlength=len(org.parent) * n_s)
+def _record_supply(h: History) -> None:
+    """Truth: active members whose true level is at least ``SUPPLY_LEVEL``, per unit × skill (sparse)."""
+    wf, n_s = h.wf, h.tax.n_skills
     act = wf.active_idx()
-    holders = wf.skills[act] >= SUPPLY_LEVEL
-    supply = np.zeros((len(org.parent), n_s))
-    np.add.at(supply, wf.arrays["unit"][act], holders)
-    keep = np.flatnonzero(demand > 0)
-    h.demand.append({"unit": keep // n_s, "skill": keep % n_s, "m": np.full(len(keep), m, np.int32),
-                     "demand": demand[keep], "supply": supply.ravel()[keep]})
+    e, s = np.nonzero(wf.skills[act] >= SUPPLY_LEVEL)
+    keys, counts = np.unique(wf.arrays["unit"][act[e]].astype(np.int64) * n_s + s, return_counts=True)
+    h.supply.append((keys, counts.astype(float)))
+
+
+def _record_need(h: History) -> None:
+    """Truth: the expectation of the planner's capability need per unit × skill at each snapshot month
+    ``k = 0 .. months`` (the start of month ``k``), as ``features.build.unit_skill`` defines demand:
+
+    * teams (every team has a headcount plan): planned heads of each job in month ``k`` × the job's required
+      skills (exact: the plan is fixed in advance), plus the expected requisitions open at the start of month
+      ``k`` that ask for a new technology their job does not require: a requisition opened in month ``m`` is
+      still open with probability ``open_after(k − m)`` and asks for the technology with probability
+      ``adoption_ramp(m)``; the expected requisitions opened in month ``m`` are the cell's expected exits (each
+      member's voluntary hazard plus involuntary probability) plus the change of its plan, at least 0;
+    * other units (no plan): their head, present at every month start, × the management job's requirements.
+
+    ``planned`` is the plan's part alone (planned heads × requirements). Only keys with a positive need are kept
+    (a missing row means 0)."""
+    tax, rec, org, cal = h.tax, h.rec, h.org, h.cal
+    n_s, months = tax.n_skills, cal.months
+    plan = rec.plan[:, : months + 1].astype(float)
+    rs = tax.req_skills[rec.cell_job]
+    r, c = np.nonzero(rs >= 0)
+    keys = [rec.cell_unit[r].astype(np.int64) * n_s + rs[r, c]]
+    values = [plan[r]]
+    n_planned = len(r)  # the first rows are the plan's part
+    for u in np.flatnonzero(org.kind != TEAM):
+        req = tax.req_skills[management_job(tax, org.kind[u])]
+        req = req[req >= 0]
+        keys.append(u * n_s + req.astype(np.int64))
+        values.append(np.ones((len(req), months + 1)))
+    fams = np.array([f.family for f in tax.families])[tax.jobs["family_idx"].to_numpy()[rec.cell_job]]
+    adopt = np.flatnonzero((org.division[rec.cell_unit] == org.adopting_division) & np.isin(fams, ADOPTION_FAMILIES))
+    if len(adopt) and h.exit_expect:
+        prev = np.c_[h.plan_base[adopt], plan[adopt, : months - 1]]
+        opened = np.maximum(np.stack(h.exit_expect, axis=1)[adopt] + plan[adopt, :months] - prev, 0.0)
+        opened *= adoption_ramp(np.arange(months))
+        open_tech = np.zeros((len(adopt), months + 1))
+        for lag in range(1, FILL_LAG_CAP + 1):
+            open_tech[:, lag:] += open_after(lag) * opened[:, : months + 1 - lag]
+        for tech in tax.skills.index[tax.skills["skill_id"].isin(ADOPTED_TECHNOLOGY)].to_numpy():
+            beyond = ~(tax.req_skills[rec.cell_job[adopt]] == tech).any(axis=1)
+            keys.append(rec.cell_unit[adopt[beyond]].astype(np.int64) * n_s + tech)
+            values.append(open_tech[beyond])
+    key, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    need = np.zeros((len(key), months + 1))
+    np.add.at(need, inverse, np.concatenate(values))
+    planned = np.zeros((len(key), months + 1))
+    np.add.at(planned, inverse[:n_planned], values[0])
+    for k in range(months + 1):
+        keep = np.flatnonzero(need[:, k] > 0)
+        sk, sv = h.supply[k]
+        pos = np.searchsorted(sk, key[keep])
+        hit = pos < len(sk)
+        hit[hit] = sk[pos[hit]] == key[keep][hit]
+        supply = np.zeros(len(keep))
+        supply[hit] = sv[pos[hit]]
+        h.demand.append({"unit": key[keep] // n_s, "skill": key[keep] % n_s, "m": np.full(len(keep), k, np.int32),
+                         "demand": need[keep, k], "planned": planned[keep, k], "supply": supply})

@@ -22,10 +22,19 @@ SEASONAL_LIFT = 0.22  # Q4 lift of planned heads in sales and customer service
 ADOPTION_MONTH = 6  # month the adopting division starts ramping up its new technology
 ADOPTION_RAMP = 12  # months to full adoption
 ADOPTION_FAMILIES = ("software", "data_science")
+PLAN_AHEAD = 12  # the headcount plan also covers the 12 months after the simulated window (the next year's plan)
+FILL_LAG_CAP = 4  # a requisition is filled min(Geometric(FILL_P), FILL_LAG_CAP) months after the month it opens
+FILL_P = 0.5
 CANDIDATE_SOURCES = ("referral", "job_board", "agency", "campus", "internal")
 SOURCE_P = np.array([0.15, 0.45, 0.15, 0.15, 0.10])
 STAGES = ("applied", "screened", "interviewed", "offered", "hired", "rejected")
 LOSER_STAGE_P = np.array([0.05, 0.15, 0.2, 0.05, 0.0, 0.55])
+
+
+def open_after(k: int) -> float:
+    """Probability that a requisition opened in month ``m`` is still open at the start of month ``m + k``
+    (``k >= 1``): its fill month ``m + lag`` is ``m + k`` or later."""
+    return 1.0 if k <= 1 else (1.0 - FILL_P) ** (k - 1) if k <= FILL_LAG_CAP else 0.0
 
 
 def adoption_ramp(m: np.ndarray | int) -> np.ndarray:
@@ -35,8 +44,9 @@ def adoption_ramp(m: np.ndarray | int) -> np.ndarray:
 
 def build_plan(org: Org, tax: Taxonomy, cal: Calendar, cell_unit: np.ndarray, cell_job: np.ndarray,
                base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Planned heads per cell × month: base × team trend × Q4 seasonality (sales, customer service)."""
-    months = np.arange(cal.months)
+    """Planned heads per cell × month: base × team trend × Q4 seasonality (sales, customer service), for the
+    simulated months and the ``PLAN_AHEAD`` months after them (the random draws do not depend on the length)."""
+    months = np.arange(cal.months + PLAN_AHEAD)
     fam_names = np.array([f.family for f in tax.families])
     fam = fam_names[tax.jobs["family_idx"].to_numpy()[cell_job]]
     team_trend = rng.normal(0.001, 0.004, len(org.parent))
@@ -102,7 +112,7 @@ class Recruiting:
         backfill = rank < self.departures[cells]
         self.departures[cells[backfill]] -= 1
         self.departures[:] = np.minimum(self.departures, 3)
-        lag = np.minimum(rng.geometric(0.5, len(cells)), 4)
+        lag = np.minimum(rng.geometric(FILL_P, len(cells)), FILL_LAG_CAP)
         self._open(cells, self.cell_unit[cells], self.cell_job[cells], cal.random_days(m, len(cells), rng),
                    m + lag, np.where(backfill, 1, 0), org, tax, rng, m)
 

@@ -82,9 +82,9 @@ def feed_tables(h: History) -> dict[str, pd.DataFrame]:
     out["employment_events"] = _events(h, emp_ids, unit_ids, job_ids)
     cells = h.rec
     out["headcount_plans"] = pd.DataFrame({
-        "org_unit_id": _cat(unit_ids, np.repeat(cells.cell_unit, cal.months)),
-        "job_id": _cat(job_ids, np.repeat(cells.cell_job, cal.months)),
-        "plan_month": iso(np.tile(cal.month_start[:-1], len(cells.cell_unit))),
+        "org_unit_id": _cat(unit_ids, np.repeat(cells.cell_unit, cells.plan.shape[1])),
+        "job_id": _cat(job_ids, np.repeat(cells.cell_job, cells.plan.shape[1])),
+        "plan_month": iso(np.tile(_plan_months(cal, cells.plan.shape[1]), len(cells.cell_unit))),
         "planned_headcount": cells.plan.ravel().astype(np.int64)})
     out.update(_performance(h, emp_ids, skill_ids))
     out["skills"] = _order(tax.skills, "skills")
@@ -101,6 +101,11 @@ def feed_tables(h: History) -> dict[str, pd.DataFrame]:
     if missing:
         raise RuntimeError(f"simulator produced no table for {sorted(missing)}")
     return {name: out[name] for name in CONTRACT if name in out}
+
+
+def _plan_months(cal, n: int) -> np.ndarray:
+    """Days of the first ``n`` month starts from the window's start (the plan runs past the window)."""
+    return (cal.start + np.arange(n)).astype("datetime64[D]").astype(np.int64)
 
 
 def _events(h: History, emp_ids: np.ndarray, unit_ids: np.ndarray, job_ids: np.ndarray) -> pd.DataFrame:
@@ -216,10 +221,13 @@ def truth_tables(h: History) -> dict[str, pd.DataFrame]:
                            # beyond what a Q4 review shows, and the shifts after weak off-cycle reviews)
                            "logit_reviews_offcycle": z["logit_reviews_offcycle"]})
     hazard.attrs["latent_process"] = latent_process()
-    d = _concat(h.demand, ("unit", "skill", "m", "demand", "supply"))
+    d = _concat(h.demand, ("unit", "skill", "m", "demand", "planned", "supply"))
     demand = pd.DataFrame({"org_unit_id": _cat(h.org.units["org_unit_id"].to_numpy(dtype=object), d["unit"]),
                            "skill_id": _cat(h.tax.skills["skill_id"].to_numpy(dtype=object), d["skill"]),
-                           "month": months[d["m"]], "expected_demand": d["demand"].astype(float),
+                           # snapshot months: the start of month m, m = 0 .. months (the state a snapshot sees)
+                           "month": cal.month_start.astype("datetime64[D]").astype("datetime64[us]")[d["m"]],
+                           "expected_demand": d["demand"].astype(float),
+                           "expected_planned": d["planned"].astype(float),  # the plan's part of expected_demand
                            "expected_supply": d["supply"].astype(float)})
     latent = pd.DataFrame({"employee_id": emp_ids, "engagement_start": a["engagement0"][:n].astype(float),
                            "engagement_end": a["engagement"][:n].astype(float),

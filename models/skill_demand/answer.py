@@ -52,12 +52,16 @@ class DemandAnswer:
     source: Literal["live"] = "live"
 
 
-def forecast(model, history: pd.DataFrame, horizon: int, lang: str = "en", limit: int = 100) -> DemandAnswer:
+def forecast(model, history: pd.DataFrame, horizon: int, lang: str = "en", limit: int = 100,
+             exit_probabilities: pd.DataFrame | None = None) -> DemandAnswer:
     """Forecast and explain the series of ``history`` (long format, ``model``'s id and time columns) at
-    ``horizon`` with ``model`` (a ``DemandForecaster``); the ``limit`` largest gaps, explained."""
+    ``horizon`` with ``model`` (a ``DemandForecaster``); the ``limit`` largest gaps, explained. Expected leavers
+    come from ``exit_probabilities`` (per-employee rows, :func:`models.skill_demand.supply.holder_exit_probabilities`)
+    when given, else from each unit's 12-month voluntary attrition rate."""
     if history.empty:
         return DemandAnswer(horizon, [], None)
-    predicted = model.predict_frame(history, horizons=[horizon]).reset_index(drop=True)
+    predicted = model.predict_frame(history, horizons=[horizon],
+                                    exit_probabilities=exit_probabilities).reset_index(drop=True)
     gap_col = "gap_p50" if "gap_p50" in predicted else "p50"
     predicted = predicted.sort_values(gap_col, ascending=False, kind="mergesort").head(limit)
     shown = history.merge(predicted[["org_unit_id", "skill_id"]], on=["org_unit_id", "skill_id"])

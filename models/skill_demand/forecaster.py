@@ -10,7 +10,11 @@ Features at an origin T (the first month not seen) use months < T only (:func:`s
 lags, rolling means / std, the slope of the last 6 months, the mean absolute monthly change, series
 size, the calendar of the target month (month of year, quarter), static attributes (categorical) and
 exogenous leading indicators (one float64 matrix per horizon, filled in place; each horizon trains on at
-most ``max_train_rows`` rows, a uniform sample on large companies). Values are divided by the series'
+most ``max_train_rows`` rows, a uniform sample on large companies). **Known-in-advance inputs**
+(``ahead_cols``, e.g. the headcount plan): a column ``c`` is given as ``c_ahead_1`` .. ``c_ahead_K`` on each
+row (its value ``k`` months after the row's month, missing where nothing covers that month); at origin ``T``
+and horizon ``h`` the model sees ``c_ahead_h`` of the last month before ``T``, i.e. ``c`` of the target month,
+raw (``ahead_<c>``) and as the scaled change from the last value (``ahead_<c>_delta``). Values are divided by the series'
 recent mean level so one model serves series of every size; the model predicts the scaled change from
 the last value with an L1 objective (the median change: flat series stay exactly flat, and on the demo
 company L1 halved the 12-month MASE of L2, which extrapolated early growth).
@@ -49,6 +53,7 @@ from models.skill_demand.series import (
     Fill,
     Panel,
     id_columns,
+    last_seen,
     month_at,
     origin_features,
     series_key,
@@ -73,6 +78,7 @@ class DemandForecaster(BaseEstimator):
         trend_window: int = 6,
         exog_cols: Sequence[str] = (),
         static_cols: Sequence[str] = (),
+        ahead_cols: Sequence[str] = (),
         id_col: str | Sequence[str] = "series_id",
         time_col: str = "month",
         target_col: str = "value",
@@ -101,6 +107,7 @@ class DemandForecaster(BaseEstimator):
         self.trend_window = trend_window
         self.exog_cols = exog_cols
         self.static_cols = static_cols
+        self.ahead_cols = ahead_cols
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
@@ -147,11 +154,36 @@ class DemandForecaster(BaseEstimator):
         if known_static and absent and all(c in df.columns for c in ids):
             key = series_key(df, ids)
             df = df.assign(**{c: key.map(self.static_values_[c]).to_numpy() for c in absent})
-        clean = validate_long(df, ids, self.time_col, self.target_col, self.exog_cols, self.static_cols, self.fill)
-        return to_panel(clean, ids, self.time_col, self.target_col, self.exog_cols, self.static_cols)
+        exog = [*self.exog_cols, *self.ahead_input_columns()]
+        clean = validate_long(df, ids, self.time_col, self.target_col, exog, self.static_cols, self.fill)
+        return to_panel(clean, ids, self.time_col, self.target_col, exog, self.static_cols)
+
+    def _ahead_cols(self) -> tuple[str, ...]:
+        """``ahead_cols``; none for a model pickled before the parameter existed (it used no plan input)."""
+        return tuple(getattr(self, "ahead_cols", ()))
+
+    def ahead_input_columns(self) -> list[str]:
+        """The input columns of the known-in-advance inputs: ``<c>_ahead_<k>`` for k = 1 .. the longest horizon."""
+        return [f"{c}_ahead_{k}" for c in self._ahead_cols() for k in range(1, max(self.horizons) + 1)]
 
     def _features(self, panel: Panel) -> dict[str, np.ndarray]:
-        return origin_features(panel, self.lags, self.windows, self.trend_window)
+        feats = origin_features(panel, self.lags, self.windows, self.trend_window, exog=self.exog_cols)
+        for c in self._ahead_cols():  # the value of c in month T - 1 + k, for each k (internal, not model inputs)
+            for k in range(1, max(self.horizons) + 1):
+                feats[f"_ahead_{c}_{k}"] = last_seen(panel.exog[f"{c}_ahead_{k}"])
+        return feats
+
+    def _ahead(self, feats: Mapping[str, np.ndarray], c: str, s: np.ndarray, o: np.ndarray, h: int | np.ndarray
+               ) -> np.ndarray:
+        """``c`` in the target month of rows (``s``, ``o``, ``h``): ``c_ahead_h`` of the month before ``o``."""
+        hs = np.broadcast_to(np.asarray(h), s.shape)
+        out = np.full(len(s), np.nan)
+        for k in np.unique(hs):
+            rows = hs == k
+            col = feats.get(f"_ahead_{c}_{int(k)}")
+            if col is not None:
+                out[rows] = col[s[rows], o[rows]]
+        return out
 
     def _matrix(self, panel: Panel, feats: Mapping[str, np.ndarray], s: np.ndarray, o: np.ndarray,
                 h: int | np.ndarray) -> np.ndarray:
@@ -169,8 +201,14 @@ class DemandForecaster(BaseEstimator):
                 static[c] = np.where(codes < 0, np.nan, codes)
             else:
                 static[c] = pd.to_numeric(values, errors="raise").astype(float)
+        ahead = {}
+        for c in self._ahead_cols():
+            ahead[f"ahead_{c}"] = self._ahead(feats, c, s, o, h)
+            ahead[f"ahead_{c}_delta"] = (ahead[f"ahead_{c}"] - feats["level"][s, o]) / feats["scale"][s, o]
         for j, name in enumerate(self.feature_names_):
-            if name == "month_of_year":
+            if name in ahead:
+                X[:, j] = ahead[name]
+            elif name == "month_of_year":
                 X[:, j] = moy
             elif name == "quarter":
                 X[:, j] = (moy - 1) // 3 + 1
@@ -237,7 +275,8 @@ class DemandForecaster(BaseEstimator):
         }
         feats = self._features(panel)
         pooled = self.horizon_model == "pooled"
-        self.feature_names_ = [n for n in feats if n not in _NOT_FEATURES] + [
+        self.feature_names_ = [n for n in feats if n not in _NOT_FEATURES and not n.startswith("_")] + [
+            *(f"ahead_{c}{x}" for c in self._ahead_cols() for x in ("", "_delta")),
             "month_of_year", "quarter", *(["horizon"] if pooled else []), *self.static_cols]
         y = panel.values
         self.nonnegative_ = bool(np.nanmin(y) >= 0) if self.nonnegative == "auto" else bool(self.nonnegative)
@@ -470,7 +509,7 @@ class DemandForecaster(BaseEstimator):
         bins = np.digitize(np.nan_to_num(X["abs_change_12"].to_numpy(), nan=-1.0), cal["edges"])
         median = cal["quantiles"][bins, self.quantiles_.index(0.5)]
         shown = reasons.display_values(X, scale, panel.static.iloc[s], self.categories_)
-        drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols)
+        drivers, groups = reasons.drivers(self.feature_names_, self.exog_cols, self.static_cols, self._ahead_cols())
         out = explain_rows(level + scale * (base + median), contrib * scale[:, None], shown, drivers,
                            lang=lang, top=top, groups=groups)
         raw = level + scale * (base + median + contrib.sum(axis=1))

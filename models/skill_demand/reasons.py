@@ -68,10 +68,30 @@ EXOG_DRIVERS: dict[str, Driver] = {
 }
 
 
+def _ahead_driver(en: str, zh: str, text_en: Callable[[object], str] | None, text_zh: Callable[[object], str] | None,
+                  none_en: str = "no plan covers the forecast month", none_zh: str = "预测月份没有计划") -> Driver:
+    """A known-in-advance input (a plan) for the forecast month: when no plan covers that month the sentence
+    says so in words (the model did use that absence); with no wording of its own, no sentence otherwise."""
+    return Driver({"en": en, "zh": zh}, {
+        "en": lambda v: none_en if value_of(v) is None else (text_en(v) if text_en else None),
+        "zh": lambda v: none_zh if value_of(v) is None else (text_zh(v) if text_zh else None)})
+
+
+AHEAD_DRIVERS: dict[str, Driver] = {
+    "planned_slots": _ahead_driver(
+        "headcount plan for the forecast month", "预测月份的编制计划",
+        lambda v: f"the headcount plan for the forecast month needs the skill in {_num(v, '{:.0f}')} positions",
+        lambda v: f"预测月份的编制计划中有{_num(v, '{:.0f}')}个岗位需要该技能",
+        "no headcount plan covers the forecast month", "预测月份没有编制计划"),
+}
+
+
 def drivers(
-    feature_names: Sequence[str], exog_cols: Sequence[str], static_cols: Sequence[str]
+    feature_names: Sequence[str], exog_cols: Sequence[str], static_cols: Sequence[str],
+    ahead_cols: Sequence[str] = (),
 ) -> tuple[dict[str, Driver], dict[str, list[str]]]:
-    """The Driver table and the column groups for a fitted forecaster's columns."""
+    """The Driver table and the column groups for a fitted forecaster's columns (``ahead_cols``: the
+    known-in-advance inputs, shown by their value in the forecast month)."""
     names = set(feature_names)
     trend = next((n for n in feature_names if n.startswith("trend_")), "trend_6")
     months = trend.split("_")[1]
@@ -117,6 +137,10 @@ def drivers(
         # an indicator with no wording of its own: named in plain words, no sentence (never a raw column name)
         table[c] = EXOG_DRIVERS.get(c) or Driver({"en": c.replace("_", " "), "zh": "其他先行指标"},
                                                 {"en": lambda v: None, "zh": lambda v: None})
+    for c in ahead_cols:
+        groups[f"ahead_{c}"] = present([f"ahead_{c}", f"ahead_{c}_delta"])
+        table[f"ahead_{c}"] = AHEAD_DRIVERS.get(c) or _ahead_driver(
+            f"{c.replace('_', ' ')} planned for the forecast month", "预测月份的计划值", None, None)
     for c in static_cols:
         if c == "unit_type":
             table[c] = Driver({"en": "unit type", "zh": "单位类型"}, {

@@ -285,19 +285,26 @@ def _slope(a: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+def last_seen(a: np.ndarray) -> np.ndarray:
+    """``out[:, o] = a[:, o - 1]``: the value of the last month before each origin ``o = 0..T`` (NaN at 0)."""
+    return _shift(a, 1)
+
+
 def origin_features(
     panel: Panel,
     lags: Sequence[int],
     windows: Sequence[int],
     trend_window: int,
     scale_window: int = 12,
+    exog: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """Features per series and origin ``o = 0..T`` (the first month not seen), from months ``< o`` only.
 
     Every array is ``series × (T + 1)``. ``level`` is the last value, ``scale`` the mean |value| over
     the last ``scale_window`` months (1 where that is 0). Lags, rolling means / std, the trend slope and
     the mean absolute month-to-month change are divided by ``scale`` so one model fits every size of
-    series; exogenous columns come raw (``x_<col>``) and divided by scale (``x_<col>_rel``).
+    series; exogenous columns (``exog``, default every column of ``panel.exog``) come raw (``x_<col>``) and
+    divided by scale (``x_<col>_rel``).
     """
     y = panel.values
     observed = _shift(np.cumsum(~np.isnan(y), axis=1).astype(float), 1)
@@ -314,8 +321,8 @@ def origin_features(
     diffs = np.abs(np.diff(y, axis=1, prepend=np.nan))
     feats["abs_change_12"] = _shift(_rolling(diffs, 12, "mean"), 1) / scale
     feats["log_scale"] = np.log1p(scale)
-    for c, x in panel.exog.items():
-        last = _shift(x, 1)
+    for c in panel.exog if exog is None else exog:
+        last = _shift(panel.exog[c], 1)
         feats[f"x_{c}"] = last
         feats[f"x_{c}_rel"] = last / scale
     return feats

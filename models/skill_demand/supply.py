@@ -96,6 +96,24 @@ def _leavers_from_probabilities(
     return out[[*ids, "horizon", "expected_leavers"]]
 
 
+def holder_exit_probabilities(holders: pd.DataFrame, risks: pd.DataFrame, closure: pd.DataFrame,
+                              horizon: int) -> pd.DataFrame:
+    """Per-employee ``exit_probabilities`` rows from the attrition model's stored scores, for
+    :func:`project_supply`: one row per holder (``holders``: ``employee_id, org_unit_id, skill_id``, the people
+    holding a skill at their job's required level), per unit whose subtree holds them (``closure``:
+    ``ancestor_id, org_unit_id``), with ``exit_probability`` = the person's P(voluntary exit within ``horizon``
+    months) (``risks``: ``employee_id, risk``). Holders without a score (hired after the scoring month) get no
+    row: their expected leaving counts 0."""
+    risk = risks.dropna(subset=["risk"]).assign(employee_id=lambda d: d["employee_id"].astype(str))
+    risk = risk.drop_duplicates("employee_id").set_index("employee_id")["risk"].clip(0.0, 1.0)
+    rows = holders.assign(employee_id=holders["employee_id"].astype(str),
+                          org_unit_id=holders["org_unit_id"].astype(str))
+    rows = rows.assign(**{EXIT_PROBABILITY: rows["employee_id"].map(risk)}).dropna(subset=[EXIT_PROBABILITY])
+    up = rows.merge(closure.astype(str), on="org_unit_id").drop(columns="org_unit_id")
+    up = up.rename(columns={"ancestor_id": "org_unit_id"})
+    return up[["employee_id", "org_unit_id", "skill_id", EXIT_PROBABILITY]].assign(horizon=int(horizon))
+
+
 def project_supply(
     state: pd.DataFrame,
     horizons: Sequence[int],

@@ -6,6 +6,13 @@ store (latest snapshot only) does not hold: the ``skill_demand_v1`` history is r
 (:func:`serving.catalog.load_demand_history`, the same point-in-time retrieval the training job uses)
 and each request forecasts and explains the series of the requested subtree and skill in one call
 (:func:`models.skill_demand.answer.forecast`); the handler shapes its typed result.
+
+Supply's expected leavers come from the attrition model: the people holding each skill at the required level in
+the latest ``employee_monthly`` snapshot (:func:`serving.catalog.load_skill_holders`, read at start-up), each
+with their stored P(voluntary exit within ``horizon_months``) from the latest month ``talentloop score
+attrition`` scored (:func:`_exit_probabilities`), summed per unit's subtree
+(:func:`models.skill_demand.supply.holder_exit_probabilities`). Only when attrition was never scored does a
+unit's 12-month voluntary attrition rate stand in.
 """
 
 from __future__ import annotations
@@ -13,11 +20,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query
 
 from features.feature_repo.definitions import MONTHLY_TTL
+from models.attrition.alerts import risks_at
 from models.skill_demand.answer import Interval as DemandInterval
 from models.skill_demand.answer import forecast
+from models.skill_demand.supply import holder_exit_probabilities
 from serving.audit import Entry
 from serving.deps import Predictor, Svc, bad_request, model_dependency, unit_in_scope
 from serving.errors import not_found, unavailable
@@ -48,6 +58,29 @@ def _scope(
     return units
 
 
+def _exit_probabilities(svc: Svc, horizon: int) -> pd.DataFrame | None:
+    """Each skill holder's P(voluntary exit within ``horizon`` months) from the latest stored attrition scores,
+    one row per unit of the holder's ancestry (None when attrition was never scored or no holder is known)."""
+    if svc.skill_holders is None or svc.skill_holders.empty:
+        return None
+    with svc.db_lock:
+        (as_of,), = svc.db.execute("SELECT max(as_of) FROM attrition_scores").fetchall()
+        risks = risks_at(svc.db, horizon, as_of) if as_of is not None else None
+    if risks is None or risks["risk"].notna().sum() == 0:
+        return None
+    parent = svc.tree.parent
+    closure = pd.DataFrame([(a, u) for u in parent for a in _ancestry(parent, u)], columns=["ancestor_id", "org_unit_id"])
+    return holder_exit_probabilities(svc.skill_holders, risks, closure, horizon)
+
+
+def _ancestry(parent: dict[str, str | None], unit: str) -> list[str]:
+    out, node = [], unit
+    while node is not None and node not in out:
+        out.append(node)
+        node = parent.get(node)
+    return out
+
+
 def _interval(i: DemandInterval) -> Interval:
     return Interval(p10=i.p10, p50=i.p50, p90=i.p90)
 
@@ -76,7 +109,7 @@ def skill_demand(
         rows = rows[rows["org_unit_id"].isin(units)]
     if skill is not None:
         rows = rows[rows["skill_id"] == skill]
-    got = forecast(model, rows, horizon_months, lang, limit)
+    got = forecast(model, rows, horizon_months, lang, limit, exit_probabilities=_exit_probabilities(svc, horizon_months))
     names = svc.catalog.skill_names if svc.catalog is not None else {}
     items = [SkillDemandRow(
         org_unit_id=f.org_unit_id, skill_id=f.skill_id, skill_name=names.get(f.skill_id, {}).get(lang),
