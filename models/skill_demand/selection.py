@@ -35,6 +35,9 @@ import numpy as np
 import pandas as pd
 
 ENSEMBLE_SIZES = (2, 3)
+COMBINATION = ("naive", "ets_damped", "arima", "lightgbm")  # equal weights over the members present
+SPREAD_FLOOR = 0.01  # an interval's scale is at least 1% of the series' level
+RECENT_ORIGINS = 12  # the interval's residual quantile is taken on the latest origins only
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS = 10
 MIN_ORIGINS = 3
@@ -56,6 +59,29 @@ def row_scale(values: np.ndarray, origin: np.ndarray, h: int = 1, window: int = 
 def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
                    ) -> dict[int, np.ndarray]:
     """:func:`row_scale` for every horizon of ``horizons`` at once."""
+    level, moves = _level_and_moves(values, origin, horizons, window)
+    return {h: np.maximum(np.maximum(moves[h], level), 1e-6) for h in moves}
+
+
+def horizon_spreads(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
+                    ) -> dict[int, np.ndarray]:
+    """The interval's scale per horizon ``h``: the largest over ``k = 1..h`` of the series' mean
+    |``k``-month change| over the ``window`` months before its origin, at least ``SPREAD_FLOOR`` times its
+    level (and 1e-6). Unlike :func:`row_scale` it follows the series' recent volatility, so an interval
+    calibrated when series moved ten times more a month (2020-2022 job postings) narrows when they calm."""
+    level, moves = _level_and_moves(values, origin, horizons, window)
+    return {h: np.maximum(np.maximum(moves[h], SPREAD_FLOOR * level), 1e-6) for h in moves}
+
+
+def row_spread(values: np.ndarray, origin: np.ndarray, h: int, window: int = 24) -> np.ndarray:
+    """:func:`horizon_spreads` at one horizon."""
+    return horizon_spreads(values, origin, [h], window)[h]
+
+
+def _level_and_moves(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int
+                     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Per series, the mean |level| over the 12 months before its origin and, per horizon ``h``, the largest
+    over ``k = 1..h`` of its mean |``k``-month change| over the ``window`` months before it (0 when unknown)."""
     n, m = values.shape
     cols = np.arange(m)[None, :]
     with np.errstate(all="ignore"):
@@ -70,15 +96,15 @@ def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[in
             mad = np.nanmean(np.abs(v[:, k:] - v[:, :-k]), axis=1) if m > k else np.full(n, np.nan)
         running = np.maximum(running, np.nan_to_num(mad, nan=0.0))
         if k in wanted:
-            out[k] = np.maximum(np.maximum(running, level), 1e-6)
-    return out
+            out[k] = running.copy()
+    return level, out
 
 
 def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
     """One row per (key..., y, scale) with one P50 column per method, only where every method forecasts."""
     wide = rows.set_index([*key, "model"])["p50"]
     wide = wide[~wide.index.duplicated()].unstack("model")
-    meta = rows.drop_duplicates(list(key)).set_index(list(key))[["y", "scale"]]
+    meta = rows.drop_duplicates(list(key)).set_index(list(key))[[c for c in ("y", "scale", "spread") if c in rows]]
     return wide.join(meta).dropna()
 
 
@@ -86,11 +112,22 @@ def _score(y: np.ndarray, p50: np.ndarray, scale: np.ndarray) -> float:
     return float(np.abs(y - p50).sum() / scale.sum())
 
 
+def combination(methods: Sequence[str]) -> str | None:
+    """The equal-weight combination's name (``mean:`` and its members) when at least 2 members are present."""
+    members = [m for m in COMBINATION if m in methods]
+    return "mean:" + "+".join(sorted(members)) if len(members) >= 2 else None
+
+
 def candidates(wide: pd.DataFrame, methods: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Each candidate's weights: every method alone and the weighted ensembles of the best 2 and 3."""
+    """Each candidate's weights: every method alone, the equal-weight :func:`combination` and the weighted
+    ensembles of the best 2 and 3."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
     scores = {m: _score(y, wide[m].to_numpy(), scale) for m in methods}
     out = {m: {m: 1.0} for m in methods}
+    comb = combination(methods)
+    if comb is not None:
+        members = comb.split(":", 1)[1].split("+")
+        out[comb] = {m: 1.0 / len(members) for m in members}
     ranked = sorted(methods, key=lambda m: scores[m])
     for k in ENSEMBLE_SIZES:
         if len(ranked) >= k:
@@ -132,18 +169,22 @@ def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: in
     scores = {n: _score(y, p, scale) for n, p in p50.items()}
     by_origin = {n: _per_origin(np.abs(y - p), scale, origin) for n, p in p50.items()}
     baselines = [m for m in methods if m != MODEL]
-    default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
-    stronger = [b for b in baselines if b != default and scores[b] < scores[default]
-                and significant_win(by_origin[b], by_origin[default], h)]
-    if stronger:
-        default = min(stronger, key=lambda n: (scores[n], n))
+    default = combination(methods)
+    if default is None:
+        default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
+        stronger = [b for b in baselines if b != default and scores[b] < scores[default]
+                    and significant_win(by_origin[b], by_origin[default], h)]
+        if stronger:
+            default = min(stronger, key=lambda n: (scores[n], n))
     winners = [n for n in cands if n != default and scores[n] < scores[default]
                and significant_win(by_origin[n], by_origin[default], h)]
     best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
     # symmetric: the 80% quantile of |scaled residual| on each side. The sign of past errors flips with
     # the regime (a recovery's forecasts fall short, a decline's overshoot): a skewed interval calibrated
     # on one regime misses the other
-    half = float(np.quantile(np.abs(y - p50[best]) / scale, UPPER - LOWER))
+    spread = wide["spread"].to_numpy() if "spread" in wide else scale
+    recent = origin >= np.unique(origin)[-min(RECENT_ORIGINS, len(np.unique(origin)))]
+    half = float(np.quantile(np.abs(y - p50[best])[recent] / spread[recent], UPPER - LOWER))
     return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
             "origins": len(np.unique(origin)),
             "q": [-half, half]}
@@ -199,9 +240,11 @@ def served(p50: Mapping[str, np.ndarray], choice: Mapping[str, Any], scale: np.n
 def describe(choice: Mapping[str, Any], lang: str = "en") -> str:
     """The served method in words, e.g. "AutoETS" or "ensemble: 60% LightGBM + 40% naive"."""
     names = {"en": {"lightgbm": "LightGBM", "naive": "naive (last value)", "seasonal_naive": "seasonal naive",
-                    "drift": "drift (random walk with drift)", "auto_ets": "AutoETS"},
+                    "drift": "drift (random walk with drift)", "auto_ets": "AutoETS",
+                    "ets_damped": "damped-trend ETS", "arima": "ARIMA"},
              "zh": {"lightgbm": "LightGBM模型", "naive": "朴素法（最近值）", "seasonal_naive": "季节朴素法",
-                    "drift": "漂移法（带漂移随机游走）", "auto_ets": "AutoETS指数平滑"}}[lang]
+                    "drift": "漂移法（带漂移随机游走）", "auto_ets": "AutoETS指数平滑",
+                    "ets_damped": "阻尼趋势指数平滑", "arima": "ARIMA模型"}}[lang]
     w = choice["weights"]
     if len(w) == 1:
         return names[next(iter(w))]
@@ -218,4 +261,4 @@ def served_rows(values: np.ndarray, origin: np.ndarray, h: int, lightgbm_p50: np
     p50 = {}
     for m in choice["weights"]:
         p50[m] = lightgbm_p50 if m == "lightgbm" else baselines.forecast(m, values, origin, [h], season)[:, 0]
-    return served(p50, choice, row_scale(values, origin, h), nonnegative)
+    return served(p50, choice, row_spread(values, origin, h), nonnegative)
