@@ -238,7 +238,8 @@ def served(p50: Mapping[str, np.ndarray], choice: Mapping[str, Any], scale: np.n
 
 
 def describe(choice: Mapping[str, Any], lang: str = "en") -> str:
-    """The served method in words, e.g. "AutoETS" or "ensemble: 60% LightGBM + 40% naive"."""
+    """The served method in words, e.g. "AutoETS", "ensemble: 60% LightGBM + 40% naive" or "equal-weight mean
+    of LightGBM and naive (last value)"."""
     names = {"en": {"lightgbm": "LightGBM", "naive": "naive (last value)", "seasonal_naive": "seasonal naive",
                     "drift": "drift (random walk with drift)", "auto_ets": "AutoETS",
                     "ets_damped": "damped-trend ETS", "arima": "ARIMA"},
@@ -248,6 +249,11 @@ def describe(choice: Mapping[str, Any], lang: str = "en") -> str:
     w = choice["weights"]
     if len(w) == 1:
         return names[next(iter(w))]
+    if str(choice.get("method", "")).startswith("mean:"):
+        parts = [names[m] for m in sorted(w)]
+        if lang == "en":
+            return "equal-weight mean of " + ", ".join(parts[:-1]) + " and " + parts[-1]
+        return "等权平均：" + "、".join(parts[:-1]) + "与" + parts[-1]
     parts = [f"{round(100 * x)}% {names[m]}" for m, x in sorted(w.items(), key=lambda kv: -kv[1])]
     return ("ensemble: " if lang == "en" else "加权组合：") + " + ".join(parts)
 
