@@ -29,6 +29,9 @@ import pandas as pd
 
 METHODS = ("naive", "seasonal_naive", "drift", "auto_ets", "ets_damped", "arima")
 STATISTICAL = ("auto_ets", "ets_damped", "arima")  # fitted per series: seconds per thousand series
+# damped ETS and ARIMA are refitted at every backtest origin (20-60 ms a series each): served candidates on
+# panels of at most this many series
+REFITTED_MAX_SERIES = 100
 
 
 def _last(values: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -103,13 +106,33 @@ def auto_ets(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], se
     return p50, lo, hi
 
 
+_FITTED: dict[tuple[str, str], np.ndarray] = {}  # the last few fits: serving asks one horizon at a time
+MAX_HORIZON = 24
+
+
 def _statsforecast(kind: str, values: np.ndarray, origin: np.ndarray, horizons: Sequence[int]) -> np.ndarray:
     """P50 of ``ets_damped`` or ``arima`` fitted per series on its seen months, series × horizons; the last
-    value for series with fewer than 6 months or that statsforecast cannot fit."""
+    value for series with fewer than 6 months. One fit gives every horizon up to :data:`MAX_HORIZON`, and the
+    last 4 fits are kept, so serving 12 horizons one by one fits each series once."""
+    import hashlib
+
+    values, origin = np.ascontiguousarray(values, dtype=float), np.ascontiguousarray(origin, dtype=np.int64)
+    key = (kind, hashlib.blake2b(values.tobytes() + origin.tobytes() + str(values.shape).encode()).hexdigest())
+    if key not in _FITTED:
+        if len(_FITTED) >= 4:
+            _FITTED.pop(next(iter(_FITTED)))
+        _FITTED[key] = _fit_statsforecast(kind, values, origin, MAX_HORIZON)
+    hs = np.asarray(list(horizons), dtype=int)
+    if hs.min(initial=1) < 1 or hs.max(initial=1) > MAX_HORIZON:
+        raise ValueError(f"horizons must be within 1-{MAX_HORIZON}, got {sorted(set(hs.tolist()))}")
+    return _FITTED[key][:, hs - 1].copy()
+
+
+def _fit_statsforecast(kind: str, values: np.ndarray, origin: np.ndarray, h_max: int) -> np.ndarray:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS
 
-    hs = list(horizons)
+    hs = list(range(1, h_max + 1))
     p50 = naive(values, origin, hs)
     cols = np.arange(values.shape[1])
     seen = ~np.isnan(values) & (cols[None, :] < origin[:, None])

@@ -36,6 +36,7 @@ import pandas as pd
 
 ENSEMBLE_SIZES = (2, 3)
 COMBINATION = ("naive", "ets_damped", "arima", "lightgbm")  # equal weights over the members present
+SPREAD_WINDOW = 24  # months of changes an interval's scale is measured on
 SPREAD_FLOOR = 0.01  # an interval's scale is at least 1% of the series' level
 RECENT_ORIGINS = 12  # the interval's residual quantile is taken on the latest origins only
 LOWER, UPPER = 0.1, 0.9
@@ -63,17 +64,17 @@ def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[in
     return {h: np.maximum(np.maximum(moves[h], level), 1e-6) for h in moves}
 
 
-def horizon_spreads(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
+def horizon_spreads(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int | None = None
                     ) -> dict[int, np.ndarray]:
     """The interval's scale per horizon ``h``: the largest over ``k = 1..h`` of the series' mean
-    |``k``-month change| over the ``window`` months before its origin, at least ``SPREAD_FLOOR`` times its
+    |``k``-month change| over the ``window`` (:data:`SPREAD_WINDOW`) months before its origin, at least ``SPREAD_FLOOR`` times its
     level (and 1e-6). Unlike :func:`row_scale` it follows the series' recent volatility, so an interval
     calibrated when series moved ten times more a month (2020-2022 job postings) narrows when they calm."""
-    level, moves = _level_and_moves(values, origin, horizons, window)
+    level, moves = _level_and_moves(values, origin, horizons, window or SPREAD_WINDOW)
     return {h: np.maximum(np.maximum(moves[h], SPREAD_FLOOR * level), 1e-6) for h in moves}
 
 
-def row_spread(values: np.ndarray, origin: np.ndarray, h: int, window: int = 24) -> np.ndarray:
+def row_spread(values: np.ndarray, origin: np.ndarray, h: int, window: int | None = None) -> np.ndarray:
     """:func:`horizon_spreads` at one horizon."""
     return horizon_spreads(values, origin, [h], window)[h]
 
