@@ -34,20 +34,18 @@ def selection_frame(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
     code = grid.codes(forecasts, list(ids))
     origin = _month_index(forecasts["origin"]).to_numpy()
     y = grid.at(code, _month_index(forecasts[time_col]).to_numpy())
-    scale, spread = np.full(len(forecasts), np.nan), np.full(len(forecasts), np.nan)
+    scale = np.full(len(forecasts), np.nan)
     horizon = forecasts["horizon"].to_numpy()
     for o in np.unique(origin):
         at_o = (origin == o) & (code >= 0)
         hs = np.unique(horizon[at_o])
         scales = selection.horizon_scales(grid.values, np.full(len(grid.keys), o - grid.first), hs)
-        spreads = selection.horizon_spreads(grid.values, np.full(len(grid.keys), o - grid.first), hs)
         for h in hs:
             at = np.flatnonzero(at_o & (horizon == h))
             scale[at] = scales[int(h)][code[at]]
-            spread[at] = spreads[int(h)][code[at]]
     out = pd.DataFrame({"series": code, "origin": origin, "horizon": forecasts["horizon"].to_numpy(),
                         "model": forecasts["model"].to_numpy(), "p50": forecasts["p50"].to_numpy(dtype=float),
-                        "y": y, "scale": scale, "spread": spread})
+                        "y": y, "scale": scale})
     return out[(code >= 0) & ~np.isnan(y) & ~np.isnan(out["p50"].to_numpy())]
 
 
@@ -96,7 +94,7 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
         ok = wide_o.reindex(columns=list(choice["weights"])).notna().all(axis=1).to_numpy()
         plan, wide_o = plan[ok], wide_o[ok]
         code = codes[plan.index.to_numpy()]
-        scale = selection.row_spread(grid.values, np.full(len(grid.keys), o - grid.first), int(h))[code]
+        scale = selection.row_scale(grid.values, np.full(len(grid.keys), o - grid.first), int(h))[code]
         p10, p50, p90 = selection.served({m: wide_o[m].to_numpy() for m in choice["weights"]}, choice, scale,
                                          nonnegative)
         frames.append(plan.assign(model=SERVED, method=choice["method"], p10=p10, p50=p50, p90=p90))

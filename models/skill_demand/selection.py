@@ -36,8 +36,8 @@ import pandas as pd
 
 ENSEMBLE_SIZES = (2, 3)
 COMBINATION = ("naive", "ets_damped", "arima", "lightgbm")  # equal weights over the members present
-SPREAD_WINDOW = 24  # months of changes an interval's scale is measured on
-SPREAD_FLOOR = 0.01  # an interval's scale is at least 1% of the series' level
+LONG_COMBINATION = ("naive", "auto_ets")  # beyond SHORT_HORIZON months: the level methods only
+SHORT_HORIZON = 3
 RECENT_ORIGINS = 12  # the interval's residual quantile is taken on the latest origins only
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS = 10
@@ -62,21 +62,6 @@ def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[in
     """:func:`row_scale` for every horizon of ``horizons`` at once."""
     level, moves = _level_and_moves(values, origin, horizons, window)
     return {h: np.maximum(np.maximum(moves[h], level), 1e-6) for h in moves}
-
-
-def horizon_spreads(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int | None = None
-                    ) -> dict[int, np.ndarray]:
-    """The interval's scale per horizon ``h``: the largest over ``k = 1..h`` of the series' mean
-    |``k``-month change| over the ``window`` (:data:`SPREAD_WINDOW`) months before its origin, at least ``SPREAD_FLOOR`` times its
-    level (and 1e-6). Unlike :func:`row_scale` it follows the series' recent volatility, so an interval
-    calibrated when series moved ten times more a month (2020-2022 job postings) narrows when they calm."""
-    level, moves = _level_and_moves(values, origin, horizons, window or SPREAD_WINDOW)
-    return {h: np.maximum(np.maximum(moves[h], SPREAD_FLOOR * level), 1e-6) for h in moves}
-
-
-def row_spread(values: np.ndarray, origin: np.ndarray, h: int, window: int | None = None) -> np.ndarray:
-    """:func:`horizon_spreads` at one horizon."""
-    return horizon_spreads(values, origin, [h], window)[h]
 
 
 def _level_and_moves(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int
@@ -105,7 +90,7 @@ def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
     """One row per (key..., y, scale) with one P50 column per method, only where every method forecasts."""
     wide = rows.set_index([*key, "model"])["p50"]
     wide = wide[~wide.index.duplicated()].unstack("model")
-    meta = rows.drop_duplicates(list(key)).set_index(list(key))[[c for c in ("y", "scale", "spread") if c in rows]]
+    meta = rows.drop_duplicates(list(key)).set_index(list(key))[["y", "scale"]]
     return wide.join(meta).dropna()
 
 
@@ -113,19 +98,21 @@ def _score(y: np.ndarray, p50: np.ndarray, scale: np.ndarray) -> float:
     return float(np.abs(y - p50).sum() / scale.sum())
 
 
-def combination(methods: Sequence[str]) -> str | None:
-    """The equal-weight combination's name (``mean:`` and its members) when at least 2 members are present."""
-    members = [m for m in COMBINATION if m in methods]
+def combination(methods: Sequence[str], h: int = 1) -> str | None:
+    """The equal-weight combination's name at horizon ``h`` (``mean:`` and its members) when at least 2 of
+    its members are present: :data:`COMBINATION` up to :data:`SHORT_HORIZON` months, :data:`LONG_COMBINATION`
+    beyond."""
+    members = [m for m in (COMBINATION if h <= SHORT_HORIZON else LONG_COMBINATION) if m in methods]
     return "mean:" + "+".join(sorted(members)) if len(members) >= 2 else None
 
 
-def candidates(wide: pd.DataFrame, methods: Sequence[str]) -> dict[str, dict[str, float]]:
+def candidates(wide: pd.DataFrame, methods: Sequence[str], h: int = 1) -> dict[str, dict[str, float]]:
     """Each candidate's weights: every method alone, the equal-weight :func:`combination` and the weighted
     ensembles of the best 2 and 3."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
     scores = {m: _score(y, wide[m].to_numpy(), scale) for m in methods}
     out = {m: {m: 1.0} for m in methods}
-    comb = combination(methods)
+    comb = combination(methods, h)
     if comb is not None:
         members = comb.split(":", 1)[1].split("+")
         out[comb] = {m: 1.0 / len(members) for m in members}
@@ -165,27 +152,29 @@ def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: in
     """The served candidate on the rows of ``wide`` (one P50 column per method, ``y``, ``scale``; their
     origins ``origin``): the strongest baseline unless a candidate beats it significantly across origins."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
-    cands = candidates(wide, methods)
+    cands = candidates(wide, methods, h)
     p50 = {n: combine(wide, w) for n, w in cands.items()}
     scores = {n: _score(y, p, scale) for n, p in p50.items()}
     by_origin = {n: _per_origin(np.abs(y - p), scale, origin) for n, p in p50.items()}
     baselines = [m for m in methods if m != MODEL]
-    default = combination(methods)
-    if default is None:
+    default = combination(methods, h)
+    if default is not None:
+        best = default  # a combination is served as it is: no selection among the candidates
+    else:
         default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
         stronger = [b for b in baselines if b != default and scores[b] < scores[default]
                     and significant_win(by_origin[b], by_origin[default], h)]
         if stronger:
             default = min(stronger, key=lambda n: (scores[n], n))
-    winners = [n for n in cands if n != default and scores[n] < scores[default]
-               and significant_win(by_origin[n], by_origin[default], h)]
-    best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
+        winners = [n for n in cands if n != default and scores[n] < scores[default]
+                   and significant_win(by_origin[n], by_origin[default], h)]
+        best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
     # symmetric: the 80% quantile of |scaled residual| on each side. The sign of past errors flips with
     # the regime (a recovery's forecasts fall short, a decline's overshoot): a skewed interval calibrated
     # on one regime misses the other
-    spread = wide["spread"].to_numpy() if "spread" in wide else scale
+    # the latest origins only: an interval calibrated on the 2020-2022 swings is too wide for calmer years
     recent = origin >= np.unique(origin)[-min(RECENT_ORIGINS, len(np.unique(origin)))]
-    half = float(np.quantile(np.abs(y - p50[best])[recent] / spread[recent], UPPER - LOWER))
+    half = float(np.quantile(np.abs(y - p50[best])[recent] / scale[recent], UPPER - LOWER))
     return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
             "origins": len(np.unique(origin)),
             "q": [-half, half]}
@@ -268,4 +257,4 @@ def served_rows(values: np.ndarray, origin: np.ndarray, h: int, lightgbm_p50: np
     p50 = {}
     for m in choice["weights"]:
         p50[m] = lightgbm_p50 if m == "lightgbm" else baselines.forecast(m, values, origin, [h], season)[:, 0]
-    return served(p50, choice, row_spread(values, origin, h), nonnegative)
+    return served(p50, choice, row_scale(values, origin, h), nonnegative)
