@@ -12,8 +12,9 @@ Protocol: a rolling-origin backtest with ``--windows`` (24) origins per horizon 
 LightGBM model (one pooled model for every horizon) at every origin; naive, seasonal naive, drift and
 AutoETS on the same origins, and the two further served candidates, damped-trend ETS and ARIMA (refitted at
 every origin). At each of the last ``--report`` (12) origins the served method per horizon
-is chosen on the backtest rows realised before it (:mod:`models.skill_demand.selection`: the equal-weight
-combination of naive, damped ETS, ARIMA and LightGBM unless another candidate wins significantly) and scored, with every baseline, on those report origins only
+is set on the backtest rows realised before it (:mod:`models.skill_demand.selection`: the equal-weight
+mean of naive, damped ETS, ARIMA and LightGBM up to 3 months ahead, of naive and AutoETS beyond, with its
+interval from the latest 12 realised origins) and scored, with every baseline, on those report origins only
 (:mod:`evaluation.forecast_selection`). Targets:
 served MASE ≤ 1.0 × the best baseline's at every horizon on every country, ≤ 0.95 × at h = 1 and 3 on at
 least 3 of 5 countries, 80% coverage in 75-88% at every horizon.

@@ -5,25 +5,31 @@ method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean le
 before the origin, or its mean change over the row's horizon when larger, so series of every size
 weigh alike).
 
-At each horizon every candidate is scored on the rows all candidates forecast, by its scaled error
-``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin. Candidates: each
-method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²); a method
-that forecasts too few of the rows for a comparison (fewer than 10 in common, e.g. AutoETS on a small
-sample of series) is left out.
+**Forecast combination first.** Up to ``SHORT_HORIZON`` (3) months ahead the served forecast is the
+equal-weight mean of naive, damped-trend ETS, ARIMA and LightGBM (:data:`COMBINATION`, the members the
+backtest has); beyond, the equal-weight mean of naive and AutoETS (:data:`LONG_COMBINATION`). A combination
+with at least two members is served as it is, whatever the backtest scores: on the real job-posting series
+the method that won on earlier origins often lost on later ones (trend-following won through the 2021-2022
+recovery and lost in the 2023-2024 decline), and equal weights do not chase that. Short horizons carry the
+trend (momentum in postings lasts a few months); at longer horizons only the level methods are averaged,
+because a year-ahead trend extrapolated from the past two years was the largest loss on the real series.
 
-**Shrinkage toward the strongest baseline.** The default at a horizon is naive (the last value), replaced
-by another baseline (seasonal naive, drift, AutoETS) only when that baseline beats it significantly,
-and the default is replaced by another candidate (LightGBM or an ensemble) only when that candidate
-beats it significantly. Significant: a lower pooled score, and a per-origin difference of scores whose
-mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``max(3, h)`` origins, the
-standard error taken ``sqrt(h)`` times that of independent origins (forecasts from origins less than
-``h`` months apart miss the same months). A win on one or two origins, or one carried by a single turbulent period,
-keeps the baseline: a method that won on early origins but not consistently is the usual way a
-selection loses on later ones.
+**Selection without a combination** (e.g. a large panel where AutoETS is not a served candidate, beyond
+3 months: naive alone). Every candidate is scored on the rows all candidates forecast, by its scaled
+error ``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin.
+Candidates: each method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 /
+score²); a method that forecasts too few of the rows for a comparison (fewer than 10 in common) is left
+out. The default is naive, replaced by another baseline (seasonal naive, drift, AutoETS) only when that
+baseline beats it significantly, and the default is replaced by another candidate (LightGBM or an
+ensemble) only when that candidate beats it significantly. Significant: a lower pooled score, and a
+per-origin difference of scores whose mean is at least ``T_SWITCH`` (1.64) standard errors below zero over
+at least ``max(3, h)`` origins, the standard error taken ``sqrt(h)`` times that of independent origins
+(forecasts from origins less than ``h`` months apart miss the same months).
 
-Its interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of its scaled
-absolute residuals ``|y − p50| / scale``, made non-decreasing in width over the horizons (a longer
-horizon never gets a narrower interval than a shorter one).
+The interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of the served
+candidate's scaled absolute residuals ``|y − p50| / scale`` on the latest ``RECENT_ORIGINS`` (12) origins,
+made non-decreasing in width over the horizons (a longer horizon never gets a narrower interval than a
+shorter one).
 """
 
 from __future__ import annotations
@@ -149,8 +155,9 @@ def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> 
 
 
 def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: int = 1) -> dict[str, Any]:
-    """The served candidate on the rows of ``wide`` (one P50 column per method, ``y``, ``scale``; their
-    origins ``origin``): the strongest baseline unless a candidate beats it significantly across origins."""
+    """The served candidate at horizon ``h`` on the rows of ``wide`` (one P50 column per method, ``y``,
+    ``scale``; their origins ``origin``): the horizon's :func:`combination`, or, without one, the strongest
+    baseline unless a candidate beats it significantly across origins."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
     cands = candidates(wide, methods, h)
     p50 = {n: combine(wide, w) for n, w in cands.items()}
