@@ -10,9 +10,11 @@ dropped.
 
 Protocol: a rolling-origin backtest with ``--windows`` (24) origins per horizon 1-12, refitting the
 LightGBM model (one pooled model for every horizon) at every origin; naive, seasonal naive, drift and
-AutoETS on the same origins. At each of the last ``--report`` (12) origins the served method per horizon
-is chosen on the backtest rows realised before it (:mod:`models.skill_demand.selection`: naive unless
-another candidate wins significantly) and scored, with every baseline, on those report origins only
+AutoETS on the same origins, and the two further served candidates, damped-trend ETS and ARIMA (refitted at
+every origin). At each of the last ``--report`` (12) origins the served method per horizon
+is set on the backtest rows realised before it (:mod:`models.skill_demand.selection`: the equal-weight
+mean of naive, damped ETS, ARIMA and LightGBM up to 3 months ahead, of naive and AutoETS beyond, with its
+interval from the latest 12 realised origins) and scored, with every baseline, on those report origins only
 (:mod:`evaluation.forecast_selection`). Targets:
 served MASE ≤ 1.0 × the best baseline's at every horizon on every country, ≤ 0.95 × at h = 1 and 3 on at
 least 3 of 5 countries, 80% coverage in 75-88% at every horizon.
@@ -30,6 +32,7 @@ import pandas as pd
 DATA = Path("/work/shared/data/indeed_sector")
 COUNTRIES = ("GB", "DE", "FR", "AU", "CA")
 BASELINE_NAMES = ("naive", "seasonal_naive", "drift", "auto_ets")
+CANDIDATES = ("ets_damped", "arima")  # served candidates, not target baselines
 
 
 def monthly_panel(path: Path) -> pd.DataFrame:
@@ -55,7 +58,7 @@ def evaluate(panel: pd.DataFrame, windows: int, report: int, horizons=tuple(rang
     model = DemandForecaster(horizons=horizons, n_jobs=2)
     cv = model.cross_validation(panel, n_windows=windows, horizons=horizons)
     plan = cv[["series_id", "origin", "month", "horizon"]]
-    base = baseline_backtest(panel, plan, "series_id", ets_max_series=None)
+    base = baseline_backtest(panel, plan, "series_id", ets_max_series=None, models=(*BASELINE_NAMES, *CANDIDATES))
     forecasts = pd.concat([cv.drop(columns=["value", "method"], errors="ignore").assign(model="lightgbm"), base],
                           ignore_index=True)
     served, chosen = served_backtest(forecasts, panel, ["series_id"], "month", "value", n_report=report)
@@ -87,7 +90,7 @@ def main() -> None:
         print(f"\n{cc}: {panel['series_id'].nunique()} sectors x {panel['month'].nunique()} months "
               f"({panel['month'].min():%Y-%m} to {panel['month'].max():%Y-%m}), {args.report} report origins, "
               f"{time.perf_counter() - t0:.0f} s")
-        cols = [SERVED, "lightgbm", *BASELINE_NAMES]
+        cols = [SERVED, "lightgbm", *BASELINE_NAMES, *CANDIDATES]
         print(f"{'h':>3} " + "".join(f"{c[:14]:>15}" for c in cols) + f"{'served/best':>13}"
               f"{'cov served':>11}{'cov ets':>9}  method served")
         for h in shown:

@@ -10,6 +10,9 @@ Each baseline sees, at an origin T (the first month not seen), only months < T o
   80% prediction interval (``p10`` / ``p90``). It costs ~40 ms per series and origin on this machine, so
   it runs on a fixed random sample of at most ``ets_max_series`` series (``None``: all); compare it with
   the other models on the same rows (the ``model == "auto_ets"`` rows name them).
+- ``ets_damped`` and ``arima``: statsforecast's damped-trend ``AutoETS`` and ``AutoARIMA`` (no season),
+  refitted on every series at every origin (:func:`models.skill_demand.baselines.forecast`, the code
+  that serves them): 20-60 ms per series and origin, for small panels. Not in the default ``models``.
 
 The output has the backtest's columns: id columns, ``origin``, target month, ``horizon``, ``model`` and
 ``p50`` (plus ``p10`` / ``p90`` for AutoETS, NaN otherwise).
@@ -26,6 +29,7 @@ import pandas as pd
 from models.skill_demand.series import series_key
 
 BASELINES = ("seasonal_naive", "naive", "drift", "auto_ets")
+STATISTICAL = ("ets_damped", "arima")  # served candidates on small panels, refitted at every origin
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,9 @@ def baseline_backtest(
     The history is looked up as a series × months matrix (no per-row keys or copies of the plan), so
     millions of backtest rows cost seconds and a few arrays of their length."""
     ids = [id_col] if isinstance(id_col, str) else list(id_col)
-    unknown = sorted(set(models) - set(BASELINES))
+    unknown = sorted(set(models) - set(BASELINES) - set(STATISTICAL))
     if unknown:
-        raise ValueError(f"unknown baseline(s) {unknown}; baselines are {list(BASELINES)}")
+        raise ValueError(f"unknown baseline(s) {unknown}; baselines are {list(BASELINES + STATISTICAL)}")
     missing = [c for c in [*ids, "origin", time_col, "horizon"] if c not in plan.columns]
     if missing:
         raise ValueError(f"plan is missing column(s) {missing}")
@@ -106,7 +110,23 @@ def baseline_backtest(
             codes = np.random.default_rng(seed).choice(codes, ets_max_series, replace=False)
         sample = np.isin(code, codes)
         frames.append(_auto_ets(grid, rows[sample], code[sample], origin[sample], month[sample], season))
+    for name in (m for m in STATISTICAL if m in models):
+        frames.append(_forecast(rows, name, _refitted(grid, code, origin, rows["horizon"].to_numpy(), name)))
     return pd.concat(frames, ignore_index=True)
+
+
+def _refitted(grid: _Grid, code: np.ndarray, origin: np.ndarray, horizon: np.ndarray, method: str) -> np.ndarray:
+    """``method`` fitted at every origin on every series the origin forecasts, on the months before it."""
+    from models.skill_demand.baselines import forecast
+
+    out = np.full(len(code), np.nan)
+    for o in np.unique(origin):
+        at = np.flatnonzero((origin == o) & (code >= 0))
+        series = np.unique(code[at])
+        hs = np.unique(horizon[at])
+        fc = forecast(method, grid.values[series], np.full(len(series), o - grid.first), hs)
+        out[at] = fc[np.searchsorted(series, code[at]), np.searchsorted(hs, horizon[at])]
+    return out
 
 
 def _drift(grid: _Grid, code: np.ndarray, origin: np.ndarray, horizon: np.ndarray) -> np.ndarray:

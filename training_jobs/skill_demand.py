@@ -164,6 +164,7 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
     from evaluation.compare import forecast_units
     from evaluation.forecast_baselines import baseline_backtest, score
     from evaluation.forecast_selection import SERVED, report_origins, selection_frame, served_backtest
+    from models.skill_demand.baselines import REFITTED_MAX_SERIES
     from training_jobs.tracking import experiment, log_and_register, log_json, log_markdown
 
     ids = list(model.id_col) if not isinstance(model.id_col, str) else [model.id_col]
@@ -184,9 +185,11 @@ def _train_and_register(settings, frame, model, registered_name, oracle, json_ou
     methods.append(baseline_backtest(frame, plan, ids, model.time_col, model.target_col,
                                      models=("seasonal_naive", "naive", "drift")))
     ets_plan = plan if ets_served else plan[report_origins(plan, n_report).to_numpy()]
+    # damped ETS and ARIMA (served candidates, refitted at every origin) on small panels only
+    refitted = ("ets_damped", "arima") if n_series <= REFITTED_MAX_SERIES else ()
     with progress.step("AutoETS baseline", total=None):
         methods.append(baseline_backtest(frame, ets_plan, ids, model.time_col, model.target_col,
-                                         models=("auto_ets",), ets_max_series=ets_max_series))
+                                         models=("auto_ets", *refitted), ets_max_series=ets_max_series))
     methods = pd.concat(methods, ignore_index=True)
     candidates = methods if ets_served else methods[methods["model"] != "auto_ets"]
     candidates = candidates.reset_index(drop=True)

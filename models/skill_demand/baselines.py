@@ -12,6 +12,12 @@ served.
 - ``drift``: statsforecast's ``RandomWalkWithDrift`` in closed form, the last value plus ``h`` times the
   mean monthly change over the whole history (``(y_last - y_first) / (n - 1)``); vectorised.
 - ``auto_ets``: statsforecast's ``AutoETS(season_length=season)`` per series (~40-250 ms a series).
+- ``ets_damped``: statsforecast's ``AutoETS(damped=True)`` without a season (a damped additive or
+  multiplicative trend; the forecast levels off instead of extrapolating a trend for a year).
+- ``arima``: statsforecast's ``AutoARIMA`` without a season (orders chosen per series by AICc).
+
+``ets_damped`` and ``arima`` cost 20-60 ms a series at each forecast: the served forecast uses them on
+small panels only (:data:`STATISTICAL`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-METHODS = ("naive", "seasonal_naive", "drift", "auto_ets")
+METHODS = ("naive", "seasonal_naive", "drift", "auto_ets", "ets_damped", "arima")
+STATISTICAL = ("auto_ets", "ets_damped", "arima")  # fitted per series: seconds per thousand series
+# damped ETS and ARIMA are refitted at every backtest origin (20-60 ms a series each): served candidates on
+# panels of at most this many series
+REFITTED_MAX_SERIES = 100
 
 
 def _last(values: np.ndarray, origin: np.ndarray) -> np.ndarray:
@@ -96,6 +106,57 @@ def auto_ets(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], se
     return p50, lo, hi
 
 
+_FITTED: dict[tuple[str, str], np.ndarray] = {}  # the last few fits: serving asks one horizon at a time
+MAX_HORIZON = 24
+
+
+def _statsforecast(kind: str, values: np.ndarray, origin: np.ndarray, horizons: Sequence[int]) -> np.ndarray:
+    """P50 of ``ets_damped`` or ``arima`` fitted per series on its seen months, series × horizons; the last
+    value for series with fewer than 6 months. One fit gives every horizon up to :data:`MAX_HORIZON`, and the
+    last 4 fits are kept, so serving 12 horizons one by one fits each series once."""
+    import hashlib
+
+    values, origin = np.ascontiguousarray(values, dtype=float), np.ascontiguousarray(origin, dtype=np.int64)
+    key = (kind, hashlib.blake2b(values.tobytes() + origin.tobytes() + str(values.shape).encode()).hexdigest())
+    if key not in _FITTED:
+        if len(_FITTED) >= 4:
+            _FITTED.pop(next(iter(_FITTED)))
+        _FITTED[key] = _fit_statsforecast(kind, values, origin, MAX_HORIZON)
+    hs = np.asarray(list(horizons), dtype=int)
+    if hs.min(initial=1) < 1 or hs.max(initial=1) > MAX_HORIZON:
+        raise ValueError(f"horizons must be within 1-{MAX_HORIZON}, got {sorted(set(hs.tolist()))}")
+    return _FITTED[key][:, hs - 1].copy()
+
+
+def _fit_statsforecast(kind: str, values: np.ndarray, origin: np.ndarray, h_max: int) -> np.ndarray:
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS
+
+    hs = list(range(1, h_max + 1))
+    p50 = naive(values, origin, hs)
+    cols = np.arange(values.shape[1])
+    seen = ~np.isnan(values) & (cols[None, :] < origin[:, None])
+    # a series' months must be consecutive for these models: its seen months up to its origin, gaps refused
+    first = np.argmax(seen, axis=1)
+    span = origin - first
+    fit = np.flatnonzero((seen.sum(axis=1) >= 6) & (seen.sum(axis=1) == span))
+    if not len(fit):
+        return p50
+    s, t = np.nonzero(seen[fit])
+    data = pd.DataFrame({"unique_id": fit[s], "ds": pd.Timestamp("2000-01-01") + pd.to_timedelta(t, "D"),
+                         "y": values[fit[s], t]})
+    model = AutoETS(season_length=1, damped=True) if kind == "ets_damped" else AutoARIMA(season_length=1)
+    with np.errstate(all="ignore"):
+        fc = StatsForecast(models=[model], freq="D", n_jobs=1).forecast(df=data, h=max(hs))
+    step = fc.groupby("unique_id").cumcount().to_numpy() + 1
+    uid = fc["unique_id"].to_numpy().astype(int)
+    value = fc[fc.columns[-1]].to_numpy(dtype=float)
+    for j, h in enumerate(hs):
+        at = (step == h) & np.isfinite(value)
+        p50[uid[at], j] = value[at]
+    return p50
+
+
 def forecast(method: str, values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], season: int = 12
              ) -> np.ndarray:
     """The P50 of ``method`` (one of :data:`METHODS`), series × horizons."""
@@ -107,6 +168,8 @@ def forecast(method: str, values: np.ndarray, origin: np.ndarray, horizons: Sequ
         return drift(values, origin, horizons)
     if method == "auto_ets":
         return auto_ets(values, origin, horizons, season)[0]
+    if method in ("ets_damped", "arima"):
+        return _statsforecast(method, values, origin, horizons)
     raise ValueError(f"unknown method {method!r}; methods are {list(METHODS)}")
 
 

@@ -5,25 +5,31 @@ method's ``p50`` and the row's ``scale`` (:func:`row_scale`: the series' mean le
 before the origin, or its mean change over the row's horizon when larger, so series of every size
 weigh alike).
 
-At each horizon every candidate is scored on the rows all candidates forecast, by its scaled error
-``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin. Candidates: each
-method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 / score²); a method
-that forecasts too few of the rows for a comparison (fewer than 10 in common, e.g. AutoETS on a small
-sample of series) is left out.
+**Forecast combination first.** Up to ``SHORT_HORIZON`` (3) months ahead the served forecast is the
+equal-weight mean of naive, damped-trend ETS, ARIMA and LightGBM (:data:`COMBINATION`, the members the
+backtest has); beyond, the equal-weight mean of naive and AutoETS (:data:`LONG_COMBINATION`). A combination
+with at least two members is served as it is, whatever the backtest scores: on the real job-posting series
+the method that won on earlier origins often lost on later ones (trend-following won through the 2021-2022
+recovery and lost in the 2023-2024 decline), and equal weights do not chase that. Short horizons carry the
+trend (momentum in postings lasts a few months); at longer horizons only the level methods are averaged,
+because a year-ahead trend extrapolated from the past two years was the largest loss on the real series.
 
-**Shrinkage toward the strongest baseline.** The default at a horizon is naive (the last value), replaced
-by another baseline (seasonal naive, drift, AutoETS) only when that baseline beats it significantly,
-and the default is replaced by another candidate (LightGBM or an ensemble) only when that candidate
-beats it significantly. Significant: a lower pooled score, and a per-origin difference of scores whose
-mean is at least ``T_SWITCH`` (1.64) standard errors below zero over at least ``max(3, h)`` origins, the
-standard error taken ``sqrt(h)`` times that of independent origins (forecasts from origins less than
-``h`` months apart miss the same months). A win on one or two origins, or one carried by a single turbulent period,
-keeps the baseline: a method that won on early origins but not consistently is the usual way a
-selection loses on later ones.
+**Selection without a combination** (e.g. a large panel where AutoETS is not a served candidate, beyond
+3 months: naive alone). Every candidate is scored on the rows all candidates forecast, by its scaled
+error ``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin.
+Candidates: each method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 /
+score²); a method that forecasts too few of the rows for a comparison (fewer than 10 in common) is left
+out. The default is naive, replaced by another baseline (seasonal naive, drift, AutoETS) only when that
+baseline beats it significantly, and the default is replaced by another candidate (LightGBM or an
+ensemble) only when that candidate beats it significantly. Significant: a lower pooled score, and a
+per-origin difference of scores whose mean is at least ``T_SWITCH`` (1.64) standard errors below zero over
+at least ``max(3, h)`` origins, the standard error taken ``sqrt(h)`` times that of independent origins
+(forecasts from origins less than ``h`` months apart miss the same months).
 
-Its interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of its scaled
-absolute residuals ``|y − p50| / scale``, made non-decreasing in width over the horizons (a longer
-horizon never gets a narrower interval than a shorter one).
+The interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of the served
+candidate's scaled absolute residuals ``|y − p50| / scale`` on the latest ``RECENT_ORIGINS`` (12) origins,
+made non-decreasing in width over the horizons (a longer horizon never gets a narrower interval than a
+shorter one).
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ import numpy as np
 import pandas as pd
 
 ENSEMBLE_SIZES = (2, 3)
+COMBINATION = ("naive", "ets_damped", "arima", "lightgbm")  # equal weights over the members present
+LONG_COMBINATION = ("naive", "auto_ets")  # beyond SHORT_HORIZON months: the level methods only
+SHORT_HORIZON = 3
+RECENT_ORIGINS = 12  # the interval's residual quantile is taken on the latest origins only
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS = 10
 MIN_ORIGINS = 3
@@ -56,6 +66,14 @@ def row_scale(values: np.ndarray, origin: np.ndarray, h: int = 1, window: int = 
 def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
                    ) -> dict[int, np.ndarray]:
     """:func:`row_scale` for every horizon of ``horizons`` at once."""
+    level, moves = _level_and_moves(values, origin, horizons, window)
+    return {h: np.maximum(np.maximum(moves[h], level), 1e-6) for h in moves}
+
+
+def _level_and_moves(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int
+                     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Per series, the mean |level| over the 12 months before its origin and, per horizon ``h``, the largest
+    over ``k = 1..h`` of its mean |``k``-month change| over the ``window`` months before it (0 when unknown)."""
     n, m = values.shape
     cols = np.arange(m)[None, :]
     with np.errstate(all="ignore"):
@@ -70,8 +88,8 @@ def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[in
             mad = np.nanmean(np.abs(v[:, k:] - v[:, :-k]), axis=1) if m > k else np.full(n, np.nan)
         running = np.maximum(running, np.nan_to_num(mad, nan=0.0))
         if k in wanted:
-            out[k] = np.maximum(np.maximum(running, level), 1e-6)
-    return out
+            out[k] = running.copy()
+    return level, out
 
 
 def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
@@ -86,11 +104,24 @@ def _score(y: np.ndarray, p50: np.ndarray, scale: np.ndarray) -> float:
     return float(np.abs(y - p50).sum() / scale.sum())
 
 
-def candidates(wide: pd.DataFrame, methods: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Each candidate's weights: every method alone and the weighted ensembles of the best 2 and 3."""
+def combination(methods: Sequence[str], h: int = 1) -> str | None:
+    """The equal-weight combination's name at horizon ``h`` (``mean:`` and its members) when at least 2 of
+    its members are present: :data:`COMBINATION` up to :data:`SHORT_HORIZON` months, :data:`LONG_COMBINATION`
+    beyond."""
+    members = [m for m in (COMBINATION if h <= SHORT_HORIZON else LONG_COMBINATION) if m in methods]
+    return "mean:" + "+".join(sorted(members)) if len(members) >= 2 else None
+
+
+def candidates(wide: pd.DataFrame, methods: Sequence[str], h: int = 1) -> dict[str, dict[str, float]]:
+    """Each candidate's weights: every method alone, the equal-weight :func:`combination` and the weighted
+    ensembles of the best 2 and 3."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
     scores = {m: _score(y, wide[m].to_numpy(), scale) for m in methods}
     out = {m: {m: 1.0} for m in methods}
+    comb = combination(methods, h)
+    if comb is not None:
+        members = comb.split(":", 1)[1].split("+")
+        out[comb] = {m: 1.0 / len(members) for m in members}
     ranked = sorted(methods, key=lambda m: scores[m])
     for k in ENSEMBLE_SIZES:
         if len(ranked) >= k:
@@ -124,26 +155,33 @@ def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> 
 
 
 def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: int = 1) -> dict[str, Any]:
-    """The served candidate on the rows of ``wide`` (one P50 column per method, ``y``, ``scale``; their
-    origins ``origin``): the strongest baseline unless a candidate beats it significantly across origins."""
+    """The served candidate at horizon ``h`` on the rows of ``wide`` (one P50 column per method, ``y``,
+    ``scale``; their origins ``origin``): the horizon's :func:`combination`, or, without one, the strongest
+    baseline unless a candidate beats it significantly across origins."""
     y, scale = wide["y"].to_numpy(), wide["scale"].to_numpy()
-    cands = candidates(wide, methods)
+    cands = candidates(wide, methods, h)
     p50 = {n: combine(wide, w) for n, w in cands.items()}
     scores = {n: _score(y, p, scale) for n, p in p50.items()}
     by_origin = {n: _per_origin(np.abs(y - p), scale, origin) for n, p in p50.items()}
     baselines = [m for m in methods if m != MODEL]
-    default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
-    stronger = [b for b in baselines if b != default and scores[b] < scores[default]
-                and significant_win(by_origin[b], by_origin[default], h)]
-    if stronger:
-        default = min(stronger, key=lambda n: (scores[n], n))
-    winners = [n for n in cands if n != default and scores[n] < scores[default]
-               and significant_win(by_origin[n], by_origin[default], h)]
-    best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
+    default = combination(methods, h)
+    if default is not None:
+        best = default  # a combination is served as it is: no selection among the candidates
+    else:
+        default = PRIOR if PRIOR in baselines else min(baselines or list(methods), key=lambda n: (scores[n], n))
+        stronger = [b for b in baselines if b != default and scores[b] < scores[default]
+                    and significant_win(by_origin[b], by_origin[default], h)]
+        if stronger:
+            default = min(stronger, key=lambda n: (scores[n], n))
+        winners = [n for n in cands if n != default and scores[n] < scores[default]
+                   and significant_win(by_origin[n], by_origin[default], h)]
+        best = min(winners, key=lambda n: (scores[n], n.startswith("ensemble"), n)) if winners else default
     # symmetric: the 80% quantile of |scaled residual| on each side. The sign of past errors flips with
     # the regime (a recovery's forecasts fall short, a decline's overshoot): a skewed interval calibrated
     # on one regime misses the other
-    half = float(np.quantile(np.abs(y - p50[best]) / scale, UPPER - LOWER))
+    # the latest origins only: an interval calibrated on the 2020-2022 swings is too wide for calmer years
+    recent = origin >= np.unique(origin)[-min(RECENT_ORIGINS, len(np.unique(origin)))]
+    half = float(np.quantile(np.abs(y - p50[best])[recent] / scale[recent], UPPER - LOWER))
     return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
             "origins": len(np.unique(origin)),
             "q": [-half, half]}
@@ -197,14 +235,22 @@ def served(p50: Mapping[str, np.ndarray], choice: Mapping[str, Any], scale: np.n
 
 
 def describe(choice: Mapping[str, Any], lang: str = "en") -> str:
-    """The served method in words, e.g. "AutoETS" or "ensemble: 60% LightGBM + 40% naive"."""
+    """The served method in words, e.g. "AutoETS", "ensemble: 60% LightGBM + 40% naive" or "equal-weight mean
+    of LightGBM and naive (last value)"."""
     names = {"en": {"lightgbm": "LightGBM", "naive": "naive (last value)", "seasonal_naive": "seasonal naive",
-                    "drift": "drift (random walk with drift)", "auto_ets": "AutoETS"},
+                    "drift": "drift (random walk with drift)", "auto_ets": "AutoETS",
+                    "ets_damped": "damped-trend ETS", "arima": "ARIMA"},
              "zh": {"lightgbm": "LightGBM模型", "naive": "朴素法（最近值）", "seasonal_naive": "季节朴素法",
-                    "drift": "漂移法（带漂移随机游走）", "auto_ets": "AutoETS指数平滑"}}[lang]
+                    "drift": "漂移法（带漂移随机游走）", "auto_ets": "AutoETS指数平滑",
+                    "ets_damped": "阻尼趋势指数平滑", "arima": "ARIMA模型"}}[lang]
     w = choice["weights"]
     if len(w) == 1:
         return names[next(iter(w))]
+    if str(choice.get("method", "")).startswith("mean:"):
+        parts = [names[m] for m in sorted(w)]
+        if lang == "en":
+            return "equal-weight mean of " + ", ".join(parts[:-1]) + " and " + parts[-1]
+        return "等权平均：" + "、".join(parts[:-1]) + "与" + parts[-1]
     parts = [f"{round(100 * x)}% {names[m]}" for m, x in sorted(w.items(), key=lambda kv: -kv[1])]
     return ("ensemble: " if lang == "en" else "加权组合：") + " + ".join(parts)
 
