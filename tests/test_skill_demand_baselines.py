@@ -43,3 +43,29 @@ def test_oracle_demand_is_summed_up_the_tree():
                            "expected_demand": [2.0, 3.0]})
     out = aggregate_up(demand, units).set_index("org_unit_id")["expected_demand"]
     assert out.to_dict() == {"c": 5.0, "d": 5.0, "t1": 2.0, "t2": 3.0}
+
+
+def test_damped_ets_and_arima_see_only_months_before_the_origin_and_are_served_as_backtested():
+    from models.skill_demand import baselines
+
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2022-01-01", periods=30, freq="MS")
+    history = pd.DataFrame({"series_id": np.repeat(["a", "b"], 30), "month": np.tile(months, 2),
+                            "value": np.concatenate([50 + np.cumsum(rng.normal(0.5, 1.0, 30)),
+                                                     80 - np.cumsum(rng.normal(0.3, 1.0, 30))])})
+    plan = pd.DataFrame({"series_id": ["a", "a", "b"], "origin": pd.Timestamp("2024-01-01"),
+                         "month": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-03-01"]), "horizon": [1, 3, 3]})
+    models = ("ets_damped", "arima")
+    out = baseline_backtest(history, plan, models=models)
+    changed = history.assign(value=np.where(history["month"] >= "2024-01-01", 1e6, history["value"]))
+    pd.testing.assert_frame_equal(out, baseline_backtest(changed, plan, models=models))  # the future is not seen
+    assert out["p50"].between(20, 120).all() and set(out["model"]) == set(models)
+    # the served forecast from the months before the origin is the backtest's, one horizon at a time
+    values = history.pivot(index="series_id", columns="month", values="value").to_numpy()[:, :24]
+    for m in models:
+        at = out[out["model"] == m]
+        got = [baselines.forecast(m, values, np.array([24, 24]), [h])[0 if s == "a" else 1, 0]
+               for s, h in zip(at["series_id"], at["horizon"], strict=True)]
+        np.testing.assert_allclose(got, at["p50"].to_numpy())
+    with pytest.raises(ValueError, match="horizons must be within 1-24"):
+        baselines.forecast("arima", values, np.array([24, 24]), [25])

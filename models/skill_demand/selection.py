@@ -66,14 +66,6 @@ def row_scale(values: np.ndarray, origin: np.ndarray, h: int = 1, window: int = 
 def horizon_scales(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int = 24
                    ) -> dict[int, np.ndarray]:
     """:func:`row_scale` for every horizon of ``horizons`` at once."""
-    level, moves = _level_and_moves(values, origin, horizons, window)
-    return {h: np.maximum(np.maximum(moves[h], level), 1e-6) for h in moves}
-
-
-def _level_and_moves(values: np.ndarray, origin: np.ndarray, horizons: Sequence[int], window: int
-                     ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Per series, the mean |level| over the 12 months before its origin and, per horizon ``h``, the largest
-    over ``k = 1..h`` of its mean |``k``-month change| over the ``window`` months before it (0 when unknown)."""
     n, m = values.shape
     cols = np.arange(m)[None, :]
     with np.errstate(all="ignore"):
@@ -88,8 +80,8 @@ def _level_and_moves(values: np.ndarray, origin: np.ndarray, horizons: Sequence[
             mad = np.nanmean(np.abs(v[:, k:] - v[:, :-k]), axis=1) if m > k else np.full(n, np.nan)
         running = np.maximum(running, np.nan_to_num(mad, nan=0.0))
         if k in wanted:
-            out[k] = running.copy()
-    return level, out
+            out[k] = np.maximum(np.maximum(running, level), 1e-6)
+    return out
 
 
 def _wide(rows: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
