@@ -157,25 +157,27 @@ def _wide_rows(errors: dict[str, list[float]], rows_per_origin: int = 5) -> tupl
 def test_a_combination_is_served_as_it_is_and_selection_runs_only_without_one():
     from models.skill_demand.selection import choose
 
-    # up to 3 months ahead: the equal-weight mean of naive, damped ETS, ARIMA and LightGBM (the members
-    # present), even where one member wins at every origin
+    # up to 3 months ahead: the equal-weight mean of naive, damped ETS, ARIMA and LightGBM, even where one
+    # method wins at every origin
+    short = ["arima", "drift", "ets_damped", "lightgbm", "naive"]
     wide, origin = _wide_rows({"lightgbm": [0.5, 0.6, 0.55, 0.5, 0.6], "naive": [1.0, 1.1, 0.9, 1.0, 1.2],
-                               "drift": [0.4, 0.5, 0.45, 0.4, 0.5]})
-    choice = choose(wide, ["drift", "lightgbm", "naive"], origin, h=3)
-    assert choice["method"] == choice["default"] == "mean:lightgbm+naive"
-    assert choice["weights"] == {"lightgbm": 0.5, "naive": 0.5}
-    assert choice["scores"]["drift"] < choice["scores"]["lightgbm"] < choice["scores"]["mean:lightgbm+naive"]
+                               "drift": [0.4, 0.5, 0.45, 0.4, 0.5], "arima": [0.8] * 5, "ets_damped": [0.9] * 5})
+    choice = choose(wide, short, origin, h=3)
+    assert choice["method"] == choice["default"] == "mean:arima+ets_damped+lightgbm+naive"
+    assert choice["weights"] == {"arima": 0.25, "ets_damped": 0.25, "lightgbm": 0.25, "naive": 0.25}
+    assert choice["scores"]["drift"] < choice["scores"]["lightgbm"] < choice["scores"][choice["method"]]
     # beyond 3 months: the mean of naive and AutoETS; LightGBM is not a member there
     wide, origin = _wide_rows({"lightgbm": [0.5] * 6, "naive": [1.0] * 6, "auto_ets": [0.8] * 6})
     assert choose(wide, ["auto_ets", "lightgbm", "naive"], origin, h=6)["method"] == "mean:auto_ets+naive"
-    # no combination (fewer than 2 members): naive, replaced only by a win that holds across origins
+    # a member missing (a large panel: no damped ETS, ARIMA or AutoETS): naive, replaced only by a win that
+    # holds across origins
     wide, origin = _wide_rows({"lightgbm": [0.1, 1.1, 1.1, 1.1, 1.1, 1.1], "naive": [3.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
-    choice = choose(wide, ["lightgbm", "naive"], origin, h=6)
+    choice = choose(wide, ["lightgbm", "naive"], origin, h=3)
     assert choice["method"] == "naive" and choice["scores"]["lightgbm"] < choice["scores"]["naive"]
     wide, origin = _wide_rows({"lightgbm": [0.5, 0.6, 0.55, 0.5, 0.6, 0.5], "naive": [1.0, 1.1, 0.9, 1.0, 1.2, 1.0]})
     assert choose(wide, ["lightgbm", "naive"], origin, h=4)["method"] != "naive"
     wide, origin = _wide_rows({"lightgbm": [0.1, 0.1], "naive": [1.0, 1.0]})
-    assert choose(wide, ["lightgbm", "naive"], origin, h=4)["method"] == "naive"  # too few origins to judge
+    assert choose(wide, ["lightgbm", "naive"], origin, h=1)["method"] == "naive"  # too few origins to judge
 
 
 def test_interval_comes_from_the_latest_origins():

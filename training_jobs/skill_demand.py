@@ -298,7 +298,9 @@ def model_card(name: str, model: DemandForecaster, table: pd.DataFrame, summary:
                           f"by every series; rolling-origin backtest with {summary['n_windows']} origins per "
                           f"horizon, refit every {REFIT_EVERY} origins on the months before; the final model on "
                           "every month. Explanations: exact TreeSHAP, drivers in English and Chinese.\n\n"
-                          "Served method per horizon (naive, or another baseline, LightGBM or a backtest-weighted "
+                          "Served method per horizon (where the backtest has every member, an equal-weight mean: "
+                          "naive, damped ETS, ARIMA and LightGBM up to 3 months, naive and AutoETS beyond; "
+                          "otherwise naive, or another baseline, LightGBM or a backtest-weighted "
                           "ensemble only where it beats it significantly across the backtest origins; a horizon "
                           "served by a baseline is explained by its method, not by tree contributions):\n\n"
                           + methods,

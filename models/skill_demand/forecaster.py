@@ -527,9 +527,9 @@ class DemandForecaster(BaseEstimator):
         served = self.predict(df, h)
         p50 = served["p50"].to_numpy()
         score = choice["scores"][choice["method"]]
-        text = (f"forecast by {selection.describe(choice, 'en')}, the method chosen for {h} months ahead "
-                f"on the backtest (scaled error {score:.2f})" if lang == "en" else
-                f"由{selection.describe(choice, 'zh')}预测：回测中为提前{h}个月选定的方法（标度误差{score:.2f}）")
+        text = (f"forecast by {selection.describe(choice, 'en')}, the method served {h} months ahead "
+                f"(scaled error {score:.2f} on the backtest)" if lang == "en" else
+                f"由{selection.describe(choice, 'zh')}预测：提前{h}个月采用的方法（回测标度误差{score:.2f}）")
         return (served[self.id_cols_].reset_index(drop=True),
                 [Explanation(base_value=float(v), contributions=[], reasons=[text], total=0.0) for v in p50])
 

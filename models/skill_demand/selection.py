@@ -6,16 +6,16 @@ before the origin, or its mean change over the row's horizon when larger, so ser
 weigh alike).
 
 **Forecast combination first.** Up to ``SHORT_HORIZON`` (3) months ahead the served forecast is the
-equal-weight mean of naive, damped-trend ETS, ARIMA and LightGBM (:data:`COMBINATION`, the members the
-backtest has); beyond, the equal-weight mean of naive and AutoETS (:data:`LONG_COMBINATION`). A combination
-with at least two members is served as it is, whatever the backtest scores: on the real job-posting series
+equal-weight mean of naive, damped-trend ETS, ARIMA and LightGBM (:data:`COMBINATION`); beyond, the
+equal-weight mean of naive and AutoETS (:data:`LONG_COMBINATION`). Where the backtest has every member, the
+combination is served as it is, whatever the backtest scores: on the real job-posting series
 the method that won on earlier origins often lost on later ones (trend-following won through the 2021-2022
 recovery and lost in the 2023-2024 decline), and equal weights do not chase that. Short horizons carry the
 trend (momentum in postings lasts a few months); at longer horizons only the level methods are averaged,
 because a year-ahead trend extrapolated from the past two years was the largest loss on the real series.
 
-**Selection without a combination** (e.g. a large panel where AutoETS is not a served candidate, beyond
-3 months: naive alone). Every candidate is scored on the rows all candidates forecast, by its scaled
+**Selection without a combination** (a member missing: damped ETS and ARIMA are candidates on panels of
+at most 100 series, AutoETS on at most 2,000). Every candidate is scored on the rows all candidates forecast, by its scaled
 error ``Σ|y − p50| / Σ scale`` (the pooled MASE with one scale per row), overall and per origin.
 Candidates: each method and the backtest-weighted ensembles of the best 2 and 3 methods (weights ∝ 1 /
 score²); a method that forecasts too few of the rows for a comparison (fewer than 10 in common) is left
@@ -97,11 +97,12 @@ def _score(y: np.ndarray, p50: np.ndarray, scale: np.ndarray) -> float:
 
 
 def combination(methods: Sequence[str], h: int = 1) -> str | None:
-    """The equal-weight combination's name at horizon ``h`` (``mean:`` and its members) when at least 2 of
-    its members are present: :data:`COMBINATION` up to :data:`SHORT_HORIZON` months, :data:`LONG_COMBINATION`
-    beyond."""
-    members = [m for m in (COMBINATION if h <= SHORT_HORIZON else LONG_COMBINATION) if m in methods]
-    return "mean:" + "+".join(sorted(members)) if len(members) >= 2 else None
+    """The equal-weight combination's name at horizon ``h`` (``mean:`` and its members), :data:`COMBINATION`
+    up to :data:`SHORT_HORIZON` months and :data:`LONG_COMBINATION` beyond, when every member is among
+    ``methods`` (None otherwise: a mean of LightGBM and naive alone is no combination of diverse forecasts,
+    and on synthetic counts it lost to LightGBM alone)."""
+    members = COMBINATION if h <= SHORT_HORIZON else LONG_COMBINATION
+    return "mean:" + "+".join(sorted(members)) if set(members) <= set(methods) else None
 
 
 def candidates(wide: pd.DataFrame, methods: Sequence[str], h: int = 1) -> dict[str, dict[str, float]]:
