@@ -172,7 +172,7 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
     return [
         Step("simulate", ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
                           "--out", str(folder), *(["--end", end] if end else []),
-                          *(["--learning-plans"] if months > PlanSettings().first else [])], simulated),
+                          *(["--learning-plans"] if months >= PlanSettings().first + 3 else [])], simulated),
         Step("ingest", ["ingest", str(folder)]),
         Step("features build", ["features", "build"], built),
         Step("features apply", ["features", "apply"], applied),
