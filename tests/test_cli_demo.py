@@ -61,3 +61,5 @@ def test_a_forecaster_whose_backtest_windows_are_too_short_is_skipped_with_the_h
     assert "skill-demand forecaster not trained" in err and "--horizons 1-3" in err
     assert not too_short("train skill-demand", "error: something else")
     assert not too_short("train attrition", failed)
+    assert too_short("train potential", "error: too little history for a backtest: the high-potential model needs ...")
+    assert "high-potential model not trained" in capsys.readouterr().err

@@ -258,8 +258,8 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
                 rows[step.name] = "skipped"
                 continue
             finally:
-                console.record = False
                 console.export_text()  # drop what was recorded
+                console.record = False
             if key is not None:
                 stamps.record(step.name, key)
         return {s.name: rows[s.name] for s in steps}
