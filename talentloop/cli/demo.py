@@ -376,6 +376,11 @@ def _run_scoring(app: typer.Typer, step: Step, stamps, force: bool) -> dict[str,
     if step.name not in SCORES:
         return {step.name: _run_or_skip(app, step, stamps, force)}
     model, required = SCORES[step.name]
+    if not _registered(settings().home / "mlflow.db", model):  # skipped for too little data (said above)
+        stamps.forget(step.name)
+        console.print(f"[yellow]talentloop {' '.join(step.args)}: not run, the {model} model was not trained[/]",
+                      soft_wrap=True)
+        return {step.name: "not run"}
     rows = {f"promote {model}": f"{run_step(app, exc, f'promote {model}'):.1f}"
             for exc in _gate_exception(model, required)}
     status = model_status(settings().home / "mlflow.db", REGISTERED.values()).get(model, {})
