@@ -18,7 +18,7 @@ from features.contract import CONTRACT
 from features.simulator import PlanSettings, simulate
 from features.simulator.plan_flow import inclusion
 
-SMALL = {"employees": 80, "months": 16, "seed": 5, "dirty_rate": 0.0, "start": "2024-01"}
+SMALL = {"employees": 80, "months": 19, "seed": 5, "dirty_rate": 0.0, "start": "2024-01"}
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,8 @@ def test_the_simulator_writes_the_plan_export_with_exact_propensities(with_plans
     requests = pd.read_parquet(with_plans / "_truth" / "learning_plan_requests.parquet")
     assert set(requests["request_id"]) == set(plans["request_id"])
     assert (requests["expected_reward"] >= 0).all() and (requests["expected_gain"] >= 0).all()
-    # window: 12 to 9 months before the end of a 16-month simulation from 2024-01 = 2024-05 .. 2024-08
-    assert set(plans["served_at"]) == {"2024-05-01", "2024-06-01", "2024-07-01", "2024-08-01"}
+    # window: 12 to 9 months before the last review month (2025-06) of 19 months from 2024-01: 2024-06 .. 2024-09
+    assert set(plans["served_at"]) == {"2024-06-01", "2024-07-01", "2024-08-01", "2024-09-01"}
 
 
 def test_the_flow_draws_from_its_own_stream_and_following_changes_later_enrollments(tmp_path, with_plans):
@@ -60,17 +60,17 @@ def test_the_flow_draws_from_its_own_stream_and_following_changes_later_enrollme
     enr = {name: pd.read_csv(tmp_path / name / "learning" / "enrollments.csv") for name in ("none", "never", "always")}
     # the months before the window are untouched (a course's outcome may end later, so ids, dates and sources)
     ident = ["enrollment_id", "employee_id", "course_id", "enrolled_at", "source"]
-    before = {name: e.loc[e["enrolled_at"] < "2024-05-01", ident] for name, e in enr.items()}
+    before = {name: e.loc[e["enrolled_at"] < "2024-06-01", ident] for name, e in enr.items()}
     pd.testing.assert_frame_equal(before["none"], before["always"])
     ratings = {name: pd.read_csv(tmp_path / name / "performance" / "competency_ratings.csv") for name in ("none", "always")}
-    early = {name: r[r["review_date"] < "2024-05-01"] for name, r in ratings.items()}
+    early = {name: r[r["review_date"] < "2024-06-01"] for name, r in ratings.items()}
     pd.testing.assert_frame_equal(early["none"], early["always"])
     assert not ratings["none"].equals(ratings["always"])  # the plans' true effects show in later ratings
     pd.testing.assert_frame_equal(enr["none"], enr["never"])  # nobody follows: the company is the same
     never = pd.read_csv(tmp_path / "never" / "learning" / "learning_plans.csv")
     always = pd.read_csv(tmp_path / "always" / "learning" / "learning_plans.csv")
     assert (never["status"] == "declined").all() and (always["status"] == "accepted").all()
-    in_window = {name: e[(e["enrolled_at"] >= "2024-05-01") & (e["enrolled_at"] < "2024-09-01")
+    in_window = {name: e[(e["enrolled_at"] >= "2024-06-01") & (e["enrolled_at"] < "2024-10-01")
                         & (e["source"] == "recommended")] for name, e in enr.items()}
     planned = always[["employee_id", "course_id"]].merge(in_window["always"], on=["employee_id", "course_id"])
     assert len(planned) == len(always)  # every accepted course was enrolled in the window

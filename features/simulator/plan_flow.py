@@ -1,7 +1,7 @@
 """The HR suite's learning-plan flow, played inside the simulation (opt-in; on in ``talentloop demo``).
 
-In each month of a window of past months (by default 12 to 9 months before the end, so that the outcomes
-are known by the end of the data), a share of the active employees gets a learning-plan request. The
+In each month of a window of past months (by default 12 to 9 months before the last review month of the
+data, so that the 3 months to enrol and 6 months of outcomes that off-policy evaluation reads are known), a share of the active employees gets a learning-plan request. The
 logging policy uses only what the HR suite could see (the feeds):
 
 - candidates: the catalogue's non-mandatory courses created before the month that teach a skill with an
@@ -47,7 +47,7 @@ class PlanSettings:
     pool: int = 30  # a randomised list draws from the policy's top this many
     epsilon: float = 0.3  # share of the lists randomised
     follow: float = 0.4  # probability a shown course is accepted (and enrolled)
-    first: int = 12  # the window: from this many months before the end ...
+    first: int = 12  # the window: from this many months before the last review month of the data ...
     last: int = 9  # ... to this many (inclusive)
 
     def check(self, months: int) -> None:
@@ -60,12 +60,15 @@ class PlanSettings:
         if not 1 <= self.last <= self.first:
             raise ValueError(f"learning plans: the window needs 1 <= last <= first, got first={self.first}, "
                              f"last={self.last}")
-        if months - self.first < 1:
-            raise ValueError(f"learning plans: the window starts {self.first} months before the end, which a "
-                             f"{months}-month simulation does not reach; simulate at least {self.first + 1} months")
+        if months - self.first < 3:
+            raise ValueError(f"learning plans: the window starts {self.first} months before the last review "
+                             f"month, which a {months}-month simulation may not reach; simulate at least "
+                             f"{self.first + 3} months")
 
-    def window(self, months: int) -> range:
-        return range(months - self.first, months - self.last + 1)
+    def window(self, cal) -> range:  # noqa: ANN001 - state.Calendar
+        """Month indices of the window: ``first`` to ``last`` months before the last review month."""
+        review = max(m for m in range(cal.months) if cal.calendar_month(m) in REVIEW_MONTHS)
+        return range(max(review - self.first, 1), review - self.last + 1)
 
 
 def inclusion(n: int, k: int, epsilon: float, pool: int) -> np.ndarray:
@@ -113,7 +116,7 @@ class PlanFlow:
     def month(self, h, m: int) -> None:  # noqa: ANN001 - dynamics.History
         """The requests of month ``m`` (at its first day: ratings, jobs and completions before it)."""
         s = self.settings
-        if m not in s.window(self.months):
+        if m not in s.window(h.cal):
             return
         tax, cat, cal, wf, rng = h.tax, h.cat, h.cal, h.wf, self.rng
         a = wf.arrays

@@ -37,6 +37,7 @@ import typer
 
 from talentloop.cli._common import console, fail, settings, summary, writes
 from talentloop.cli.demo_closing import base_url, model_status, tryout_lines
+from talentloop.cli.demo_skips import cannot_train, too_short
 
 __all__ = ["base_url", "register", "run_step", "tryout_lines"]
 
@@ -100,7 +101,7 @@ def register(app: typer.Typer) -> None:
             pair = next((p for p in PARALLEL if step.name in p), None)
             if pair is not None:
                 run = [pending.pop(name) for name in pair]
-                skipped = {s.name for s in run if _cannot_train(s.name, months)}
+                skipped = {s.name for s in run if cannot_train(s.name, months)}
                 timings.update({name: "skipped" for name in skipped})
                 timings.update(_run_trainings(app, [s for s in run if s.name not in skipped], stamps, force))
             else:
@@ -171,7 +172,7 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
     return [
         Step("simulate", ["simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
                           "--out", str(folder), *(["--end", end] if end else []),
-                          *(["--learning-plans"] if months > PlanSettings().first else [])], simulated),
+                          *(["--learning-plans"] if months >= PlanSettings().first + 3 else [])], simulated),
         Step("ingest", ["ingest", str(folder)]),
         Step("features build", ["features", "build"], built),
         Step("features apply", ["features", "apply"], applied),
@@ -186,26 +187,6 @@ def _steps(folder: Path, employees: int, months: int, seed: int, end: str | None
         Step("score potential", ["score", "potential"],
              scored("train potential", "score attrition", "train course-ranker")),
     ]
-
-
-def _cannot_train(step: str, months: int) -> bool:
-    """Whether the demo skips a training its data is too short for; says which, why and what fixes it."""
-    if step != "train course-ranker":
-        return False
-    from training_jobs.course_ranker_history import history_check
-
-    short = history_check(settings())
-    if short is None:
-        return False
-    outcome = next((o for o in range(5, 0, -1) if short.have + 6 - o >= 3 + o + 2), None)
-    fix = f"run the demo with --months {months + short.need - short.have} or more"
-    if outcome is not None:
-        fix += f", or train it afterwards with `talentloop train course-ranker --outcome-months {outcome}`"
-    console.print(f"[yellow]course ranker not trained: the data gives {short.have} monthly origins with final "
-                  f"labels and its backtest needs {short.need} (3 months to enrol + 6 months of outcomes + 2); the "
-                  f"other models are trained and served without course recommendations. To train it, {fix}.[/]",
-                  soft_wrap=True)
-    return True
 
 
 def _registered(db: Path, name: str) -> bool:
@@ -268,7 +249,17 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
     cores = _cores()
     if len(todo) < 2 or cores < 2:
         for step, key in todo:
-            rows[step.name] = f"{run_step(app, step.args, step.name):.1f}"
+            console.record = True  # to read a failure's reason (see demo_skips.too_short)
+            try:
+                rows[step.name] = f"{run_step(app, step.args, step.name):.1f}"
+            except typer.Exit:
+                if not too_short(step.name, console.export_text()):
+                    raise
+                rows[step.name] = "skipped"
+                continue
+            finally:
+                console.export_text()  # drop what was recorded
+                console.record = False
             if key is not None:
                 stamps.record(step.name, key)
         return {s.name: rows[s.name] for s in steps}
@@ -308,6 +299,9 @@ def _run_trainings(app: typer.Typer, steps: list[Step], stamps, force: bool) -> 
         console.print("[dim]the MLflow database was busy; running it again on its own[/]")
         seconds += run_step(app, child_step.args, child_step.name)
         code = 0
+    if code != 0 and too_short(child_step.name, output):
+        rows[child_step.name] = "skipped"
+        return {s.name: rows[s.name] for s in steps}
     if code != 0:
         raise fail(f"demo stopped: `talentloop {' '.join(child_step.args)}` exited with {code}", int(code))
     if child_key is not None:
@@ -382,6 +376,11 @@ def _run_scoring(app: typer.Typer, step: Step, stamps, force: bool) -> dict[str,
     if step.name not in SCORES:
         return {step.name: _run_or_skip(app, step, stamps, force)}
     model, required = SCORES[step.name]
+    if not _registered(settings().home / "mlflow.db", model):  # skipped for too little data (said above)
+        stamps.forget(step.name)
+        console.print(f"[yellow]talentloop {' '.join(step.args)}: not run, the {model} model was not trained[/]",
+                      soft_wrap=True)
+        return {step.name: "not run"}
     rows = {f"promote {model}": f"{run_step(app, exc, f'promote {model}'):.1f}"
             for exc in _gate_exception(model, required)}
     status = model_status(settings().home / "mlflow.db", REGISTERED.values()).get(model, {})

@@ -54,7 +54,7 @@ def simulate_command(
         "--reorg-month", help="Opt-in drift: a company-wide reorganisation in this month (1 = the second month) "
                               "after which the old drivers of exits no longer tell who leaves; for `talentloop monitor`.")] = None,
     learning_plans: Annotated[bool, typer.Option(
-        "--learning-plans", help="Play the HR suite's learning-plan flow 12 to 9 months before the end and write "
+        "--learning-plans", help="Play the HR suite's learning-plan flow 12 to 9 months before the last review month and write "
                                  "learning/learning_plans (on in `talentloop demo`; see docs/simulator.md).")] = False,
     plan_share: Annotated[float, typer.Option(
         help="With --learning-plans: share of active employees given a plan request each window month.")] = 0.15,
