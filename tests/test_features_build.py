@@ -183,6 +183,30 @@ def test_employee_features_match_brute_force(built) -> None:
     assert mismatches == []
 
 
+def test_job_typical_pay_matches_brute_force(built) -> None:
+    """pay_vs_job_typical: pay against the mean, over everyone who held the job at a snapshot up to T, of each
+    one's mean pay in it (people who left the job or the company still count)."""
+    settings, clean, _ = built
+    brute = Brute(clean)
+    em = _features(settings, "employee_monthly")
+    months = sorted({_naive(t) for t in em["event_timestamp"]})
+    held = defaultdict(list)  # (job, employee) -> [(T, pay)]
+    for t in months:
+        for e in brute.hire:
+            s = brute.state(e, t)
+            if s is not None and not pd.isna(s["base_pay"]):
+                held[(s["job_id"], e)].append((t, float(s["base_pay"])))
+    checked = 0
+    for row in em.to_dict("records"):
+        t = _naive(row["event_timestamp"])
+        means = [np.mean([p for d, p in spells if d <= t]) for (job, _), spells in held.items()
+                 if job == row["job_id"] and spells[0][0] <= t]
+        expected = row["base_pay"] / np.mean(means) - 1 if not pd.isna(row["base_pay"]) else None
+        assert _same(row["pay_vs_job_typical"], expected), (row["employee_id"], t)
+        checked += 1
+    assert checked == len(em) > 0
+
+
 def test_month_start_ties_are_excluded(built) -> None:
     """A review signed exactly at T (1 July) is not seen by the July snapshot, only by August's."""
     settings, clean, _ = built
