@@ -198,6 +198,10 @@ def test_hris_minimal_at_300_trains_and_scores_from_the_cli(tmp_path, home, caps
     assert report["tables"]["employees"]["unknown_codes"]["marital_status"] > 0
     assert rows["last_rating"].isna().all() and rows["pay_band_position"].isna().all()
     assert rows["tenure_months"].notna().all()
+    # no pay bands and no reviews, but the HR feed's own traces of them: pay against the job's typical pay, and
+    # the size of the last raise (missing only before a first raise)
+    assert rows["pay_vs_job_typical"].notna().mean() > 0.99
+    assert 0.3 < rows["last_pay_change_pct"].notna().mean() < 1 and (rows["last_pay_change_pct"].dropna() > 0).mean() > 0.9
     capsys.readouterr()
     try:
         run_step(app, ["train", "attrition", "--json"])

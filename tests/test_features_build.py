@@ -183,6 +183,49 @@ def test_employee_features_match_brute_force(built) -> None:
     assert mismatches == []
 
 
+def test_job_typical_pay_matches_brute_force(built) -> None:
+    """pay_vs_job_typical: pay against the mean, over everyone who held the job at a snapshot up to T, of each
+    one's mean pay in it (people who left the job or the company still count)."""
+    settings, clean, _ = built
+    brute = Brute(clean)
+    em = _features(settings, "employee_monthly")
+    months = sorted({_naive(t) for t in em["event_timestamp"]})
+    held = defaultdict(list)  # (job, employee) -> [(T, pay)]
+    for t in months:
+        for e in brute.hire:
+            s = brute.state(e, t)
+            if s is not None and not pd.isna(s["base_pay"]):
+                held[(s["job_id"], e)].append((t, float(s["base_pay"])))
+    checked = 0
+    for row in em.to_dict("records"):
+        t = _naive(row["event_timestamp"])
+        means = [np.mean([p for d, p in spells if d <= t]) for (job, _), spells in held.items()
+                 if job == row["job_id"] and spells[0][0] <= t]
+        expected = row["base_pay"] / np.mean(means) - 1 if not pd.isna(row["base_pay"]) else None
+        assert _same(row["pay_vs_job_typical"], expected), (row["employee_id"], t)
+        checked += 1
+    assert checked == len(em) > 0
+
+
+def test_last_pay_change_matches_brute_force(built) -> None:
+    """last_pay_change_pct: the relative size of the last pay-change event before T that changed pay (against the
+    pay of the event before it); missing when there is none."""
+    settings, clean, _ = built
+    brute = Brute(clean)
+    em = _features(settings, "employee_monthly")
+    seen = 0
+    for row in em.to_dict("records"):
+        t = _naive(row["event_timestamp"])
+        before = [r for r in brute.events.get(row["employee_id"], []) if r["effective_date"] < t]
+        changes = [r["base_pay"] / p["base_pay"] - 1 for p, r in zip(before, before[1:], strict=False)
+                   if r["event_type"] == "pay_change" and not pd.isna(r["base_pay"]) and not pd.isna(p["base_pay"])
+                   and p["base_pay"] != 0 and r["base_pay"] != p["base_pay"]]
+        expected = changes[-1] if changes else None
+        assert _same(row["last_pay_change_pct"], expected), (row["employee_id"], t)
+        seen += expected is not None
+    assert seen > 0
+
+
 def test_month_start_ties_are_excluded(built) -> None:
     """A review signed exactly at T (1 July) is not seen by the July snapshot, only by August's."""
     settings, clean, _ = built

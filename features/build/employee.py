@@ -22,7 +22,7 @@ _EMP_MAXES = ("last_promotion", "last_pay_change", "last_manager_change")
 
 # Temp tables only ``employee_monthly`` reads: the build drops them once it is written.
 EMPLOYEE_HELPERS = ("cum_emp", "done_lists", "rev", "emp_skill_agg", "job_skill_lists", "emp_running", "emp_rev",
-                    "emp_done")
+                    "emp_done", "job_typical_pay", "emp_pay_change")
 
 
 def _emp_source() -> str:
@@ -87,7 +87,56 @@ def create_unit_stats(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def create_job_typical_pay(con: duckdb.DuckDBPyConnection) -> None:
+    """``job_typical_pay(job_id, T, typical_pay)``: a job's typical base pay from the HR feed alone (an export
+    without pay bands), as known at ``T``: the mean, over everyone who held the job at some snapshot up to ``T``
+    (leavers and movers included), of each one's mean pay in it over those snapshots.
+
+    Each person counts once whatever their time in the job, so the estimate tracks the band of the job rather
+    than its longest-serving holders; pooling the history makes it steadier than the median of the current
+    holders (a job of a 300-person company has a handful). Computed as running totals: a person-month adds the
+    change of that person's mean to the job's sum of means, and their first month in the job adds one person.
+    """
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE job_typical_pay AS
+        WITH person AS (
+            SELECT e, job_id, T, avg(base_pay) OVER w AS mean_pay, row_number() OVER w AS k
+            FROM grid WHERE base_pay IS NOT NULL
+            WINDOW w AS (PARTITION BY e, job_id ORDER BY T ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+        step AS (
+            SELECT job_id, T, sum(mean_pay - coalesce(prev, 0)) AS d_sum, count(*) FILTER (WHERE k = 1) AS d_n
+            FROM (SELECT *, lag(mean_pay) OVER (PARTITION BY e, job_id ORDER BY T) AS prev FROM person)
+            GROUP BY ALL)
+        SELECT job_id, T, sum(d_sum) OVER w / nullif(sum(d_n) OVER w, 0) AS typical_pay
+        FROM step
+        WINDOW w AS (PARTITION BY job_id ORDER BY T ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    """)
+
+
+def create_emp_pay_change(con: duckdb.DuckDBPyConnection) -> None:
+    """``emp_pay_change(e, T, last_pay_change_pct)``: the relative size of the last ``pay_change`` event dated
+    before ``T`` (pay after / pay before, minus 1; a promotion's raise is not one), per grid row. Where pay rises
+    with the last rating, its size tells something of the rating to an export without reviews."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE emp_pay_change AS
+        WITH changes AS (
+            SELECT c.e, date_trunc('month', x.effective_date) + INTERVAL 1 MONTH AS B,
+                   arg_max(x.change, x.seq) AS change
+            FROM (SELECT employee_id, effective_date, seq, event_type,
+                         base_pay / nullif(lag(base_pay) OVER (PARTITION BY employee_id ORDER BY seq), 0) - 1 AS change
+                  FROM ev) x
+            JOIN emp_code c USING (employee_id)
+            WHERE x.event_type = 'pay_change' AND x.change IS NOT NULL AND x.change <> 0
+            GROUP BY ALL)
+        SELECT g.e, g.T, p.change AS last_pay_change_pct
+        FROM (SELECT e, T FROM grid) g
+        ASOF LEFT JOIN changes p ON p.e = g.e AND p.B <= g.T
+    """)
+
+
 def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    create_job_typical_pay(con)
+    create_emp_pay_change(con)
     cumulative(con, "cum_emp", _emp_source(), ["employee_id"], "d",
                {c: c for c in _EMP_SUMS}, {c: c for c in _EMP_MAXES})
     create_unit_stats(con)
@@ -204,6 +253,8 @@ def employee_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
             -- attrition-only inputs (ATTRITION_NUMERIC), after the shared ones as the view declares them
             (g.base_pay / nullif(median(g.base_pay) OVER (PARTITION BY g.job_id, g.T), 0) - 1)::FLOAT
                 AS pay_vs_job_median,
+            (g.base_pay / nullif(jt.typical_pay, 0) - 1)::FLOAT AS pay_vs_job_typical,
+            pc.last_pay_change_pct::FLOAT AS last_pay_change_pct,
             coalesce(js.skill_ids, []::VARCHAR[]) AS skill_ids,
             coalesce(sk.skill_gaps, []::FLOAT[]) AS skill_gaps,
             coalesce(js.skill_required_levels, []::BIGINT[]) AS skill_required_levels,
@@ -216,4 +267,6 @@ def employee_monthly_sql(con: duckdb.DuckDBPyConnection) -> str:
         JOIN unit_stats u ON u.org_unit_id = g.org_unit_id AND u.T = g.T
         LEFT JOIN emp_skill_agg sk ON sk.e = g.e AND sk.T = g.T
         LEFT JOIN job_skill_lists js ON js.job_id = g.job_id
+        LEFT JOIN job_typical_pay jt ON jt.job_id = g.job_id AND jt.T = g.T
+        JOIN emp_pay_change pc ON pc.e = g.e AND pc.T = g.T
     """

@@ -98,6 +98,12 @@ EMPLOYEE_NUMERIC = [
 ATTRITION_NUMERIC = [
     _f("pay_vs_job_median", Float32,
        "Base pay / median base pay of the employees in the same job at T, minus 1 (0 when alone in the job)."),
+    _f("pay_vs_job_typical", Float32,
+       "Base pay / the job's typical pay up to T, minus 1: the mean over everyone who held the job at a snapshot up "
+       "to T of their mean pay in it (a pay position without pay bands)."),
+    _f("last_pay_change_pct", Float32,
+       "Relative size of the last pay change before T (a pay-change event, not a promotion): pay after / pay "
+       "before - 1; null when pay has not changed since the hire."),
 ]
 EMPLOYEE_ARRAYS = [
     _f("skill_ids", Array(String), "Skills the current job requires (sorted)."),

@@ -52,6 +52,25 @@ def pay_vs_job(v: float | None, lang: str) -> str | None:
     return _pick(lang, f"pay {pct(v)} above the median of the same job", f"薪酬高于同岗位中位数{pct(v)}")
 
 
+def pay_vs_job_typical(v: float | None, lang: str) -> str | None:
+    if v is None:
+        return None
+    if abs(v) < 0.005:
+        return _pick(lang, "pay at the typical pay of the same job", "薪酬处于同岗位历来平均水平")
+    if v < 0:
+        return _pick(lang, f"pay {pct(-v)} below the typical pay of the same job",
+                     f"薪酬低于同岗位历来平均水平{pct(-v)}")
+    return _pick(lang, f"pay {pct(v)} above the typical pay of the same job", f"薪酬高于同岗位历来平均水平{pct(v)}")
+
+
+def last_pay_change(v: float | None, lang: str) -> str | None:
+    if v is None:
+        return None
+    if v < 0:
+        return _pick(lang, f"last pay change a cut of {pct(-v, 1)}", f"上次调薪为降薪{pct(-v, 1)}")
+    return _pick(lang, f"last pay raise {pct(v, 1)}", f"上次调薪幅度{pct(v, 1)}")
+
+
 def band_position(v: float | None, lang: str) -> str | None:
     if v is None:
         return None
@@ -239,6 +258,8 @@ DRIVERS: dict[str, Driver] = {
     "pay_vs_band_mid": _driver("Pay vs band midpoint", "薪酬相对带宽中位值", pay_vs_mid),
     "pay_band_position": _driver("Position in pay band", "薪酬带宽位置", band_position),
     "pay_vs_job_median": _driver("Pay vs job median", "薪酬相对同岗位中位数", pay_vs_job),
+    "pay_vs_job_typical": _driver("Pay vs typical pay of the job", "薪酬相对同岗位历来平均水平", pay_vs_job_typical),
+    "last_pay_change_pct": _driver("Last pay raise", "上次调薪幅度", last_pay_change),
     "months_since_promotion": _driver_row("Time since promotion", "距上次晋升时间", ("tenure_months",),
                                           _since("promotion", "晋升")),
     "months_since_pay_change": _driver_row("Time since pay change", "距上次调薪时间", ("tenure_months",),
