@@ -23,7 +23,7 @@ out. The default is naive, replaced by another baseline (seasonal naive, drift, 
 baseline beats it significantly, and the default is replaced by another candidate (LightGBM or an
 ensemble) only when that candidate beats it significantly. Significant: a lower pooled score, and a
 per-origin difference of scores whose mean is at least ``T_SWITCH`` (1.64) standard errors below zero over
-at least ``max(3, h)`` origins, the standard error taken ``sqrt(h)`` times that of independent origins
+at least 3 origins, the standard error taken ``sqrt(h)`` times that of independent origins
 (forecasts from origins less than ``h`` months apart miss the same months).
 
 The interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of the served
@@ -137,11 +137,14 @@ def _per_origin(err: np.ndarray, scale: np.ndarray, origin: np.ndarray) -> np.nd
 
 def significant_win(challenger: np.ndarray, default: np.ndarray, h: int = 1) -> bool:
     """Whether per-origin scores ``challenger`` beat ``default`` significantly at horizon ``h``: over at least
-    ``max(MIN_ORIGINS, h)`` origins, a mean difference ``T_SWITCH`` standard errors below zero. Forecasts
+    ``MIN_ORIGINS`` origins, a mean difference ``T_SWITCH`` standard errors below zero. Forecasts
     from origins less than ``h`` months apart miss the same months, so the standard error of the mean is
-    taken ``sqrt(h)`` times larger than for independent origins (overlapping ``h``-step errors)."""
+    taken ``sqrt(h)`` times larger than for independent origins (overlapping ``h``-step errors). The overlap
+    is paid for there once: asking for ``h`` origins as well made any switch impossible at the horizons longer
+    than the backtest has origins (with 8 origins, LightGBM five times better than naive at 9-12 months was
+    never served)."""
     d = challenger - default
-    if len(d) < max(MIN_ORIGINS, h) or d.mean() >= 0:
+    if len(d) < MIN_ORIGINS or d.mean() >= 0:
         return False
     sd = d.std(ddof=1)
     return bool(sd == 0 or d.mean() / (sd * np.sqrt(h) / np.sqrt(len(d))) <= -T_SWITCH)

@@ -97,6 +97,9 @@ def _course_table(p: pd.DataFrame, tables: dict[str, pd.DataFrame], min_takers: 
         {"course_id": str})
     ef = ef.merge(courses, on="course_id", how="left").merge(pay, left_on="course_id", right_index=True, how="left")
     ef = ef.merge(_exit_effects(p, min_takers), on="course_id", how="left")
+    # an empty exit table merges in as object columns: make them numbers (NaN where not estimated)
+    exit_cols = [c for c in ef.columns if c.startswith("exit_") and c != "exit_takers"]
+    ef[exit_cols] = ef[exit_cols].apply(pd.to_numeric, errors="coerce")
     per_point = rating_point_value * ef["takers_mean_pay"]
     per_exit = replacement_cost_multiple * ef["takers_mean_pay"]
     ef["retention_value"] = -ef["exit_effect"] * per_exit  # NaN when the exits cannot be estimated yet
