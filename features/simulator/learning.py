@@ -29,6 +29,18 @@ def _sample(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray
     return np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"), len(weights) - 1)
 
 
+def course_skill_pairs(cat: Catalog, course: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expand courses to (course, skill taught) pairs: ``row`` indexes ``course`` and ``pair`` the catalog's
+    course-skill arrays (``cs_course``, ``cs_skill``, ``cs_effect``, ``cs_target``), one entry per skill taught;
+    ``counts`` is the number of skills each course teaches."""
+    order = np.argsort(cat.cs_course, kind="stable")
+    starts = np.searchsorted(cat.cs_course[order], course)
+    counts = np.bincount(cat.cs_course, minlength=len(cat.hours))[course]
+    row = np.repeat(np.arange(len(course)), counts)
+    pair = order[np.repeat(starts, counts) + (np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts))]
+    return row, pair, counts
+
+
 @dataclass
 class Learning:
     """Enrollment records and completions waiting to take effect."""
@@ -136,11 +148,7 @@ class Learning:
         if len(emp) == 0:
             return
         # expand to (completion, skill) pairs of the course
-        order = np.argsort(cat.cs_course, kind="stable")
-        starts = np.searchsorted(cat.cs_course[order], course)
-        counts = np.bincount(cat.cs_course, minlength=len(cat.hours))[course]
-        row = np.repeat(np.arange(len(emp)), counts)
-        pair = order[np.repeat(starts, counts) + (np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts))]
+        row, pair, counts = course_skill_pairs(cat, course)
         e, s = emp[row], cat.cs_skill[pair]
         level = wf.skills[e, s]
         gain = cat.cs_effect[pair] * np.where(level < cat.cs_target[pair], 1.0, DIMINISHED)

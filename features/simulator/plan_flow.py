@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from features.simulator.learning import DIMINISHED, RECOMMENDED
+from features.simulator.learning import DIMINISHED, RECOMMENDED, course_skill_pairs
 from features.simulator.reviews import RATING_NOISE, REVIEW_MONTHS
 
 POLICY = "hr-suite-gap-rule"
@@ -243,11 +243,7 @@ class PlanFlow:
         if h.hazard:
             hazard[h.hazard[-1]["emp"]] = h.hazard[-1]["hazard"] + 0.004  # + involuntary exits, about
         # expand to (pair, skill taught)
-        order = np.argsort(cat.cs_course, kind="stable")
-        starts = np.searchsorted(cat.cs_course[order], course)
-        counts = np.bincount(cat.cs_course, minlength=len(cat.hours))[course]
-        row = np.repeat(np.arange(len(emp)), counts)
-        pair = order[np.repeat(starts, counts) + (np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts))]
+        row, pair, counts = course_skill_pairs(cat, course)
         e, sk = emp[row], cat.cs_skill[pair]
         level = wf.skills[e, sk].astype(float)
         after = np.minimum(level + cat.cs_effect[pair] * np.where(level < cat.cs_target[pair], 1.0, DIMINISHED), 5.0)
