@@ -1,7 +1,7 @@
 """Training-effect estimates against the simulator's true course effects, on simulated companies.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m bench.training_effect [--company 2000:7 --company 20000:11]
-        [--months 36 --end 2026-11 --home /tmp/bench-te --min-takers 30]
+        [--months 36 --end 2026-11 --home /tmp/bench-te --min-takers 30 --learning-plans]
 
 Per company ``EMPLOYEES:SEED``: ``talentloop simulate`` (Parquet, default dirty rate) and ``talentloop ingest``
 into ``HOME/<employees>x<seed>/`` (skipped when already there), then the report's estimator on the clean tables
@@ -30,13 +30,14 @@ from models.training_effect import report
 TALENTLOOP = [sys.executable, "-m", "talentloop"]
 
 
-def prepare(home: Path, employees: int, seed: int, months: int, end: str) -> Path:
-    """Simulated and ingested workspace; returns the feeds folder (truth under ``_truth``)."""
+def prepare(home: Path, employees: int, seed: int, months: int, end: str, plans: bool = False) -> Path:
+    """Simulated and ingested workspace; returns the feeds folder (truth under ``_truth``). ``plans``: with the
+    HR suite's learning-plan flow (``simulate --learning-plans``), as ``talentloop demo`` simulates it."""
     feeds = home / "feeds"
     env = {**os.environ, "TALENTLOOP_HOME": str(home / "ws")}
     if not (feeds / truth.TRUTH_DIR / "manifest.json").exists():
         _quiet([*TALENTLOOP, "simulate", "--employees", str(employees), "--months", str(months), "--seed", str(seed),
-                "--end", end, "--format", "parquet", "--out", str(feeds)], env)
+                "--end", end, "--format", "parquet", "--out", str(feeds), *(["--learning-plans"] if plans else [])], env)
     if not (home / "ws" / "offline" / "clean" / "CURRENT").exists():
         _quiet([*TALENTLOOP, "ingest", str(feeds)], env)
     return feeds
@@ -71,6 +72,8 @@ def main() -> None:
     ap.add_argument("--end", default="2026-11")
     ap.add_argument("--home", type=Path, default=Path("/tmp/bench-te"))
     ap.add_argument("--min-takers", type=int, default=30)
+    ap.add_argument("--learning-plans", action="store_true",
+                    help="simulate with the HR suite's learning-plan flow, as `talentloop demo` does")
     args = ap.parse_args()
     companies = args.company or ["2000:7", "20000:11"]
     header = ("company", "pairs>=n", "cover rating", "cover gain", "cover param", "spearman", "spearman naive",
@@ -79,8 +82,8 @@ def main() -> None:
     print("|" + "---|" * len(header))
     for c in companies:
         employees, seed = (int(v) for v in c.split(":"))
-        home = args.home / f"{employees}x{seed}"
-        feeds = prepare(home, employees, seed, args.months, args.end)
+        home = args.home / f"{employees}x{seed}{'-plans' if args.learning_plans else ''}"
+        feeds = prepare(home, employees, seed, args.months, args.end, args.learning_plans)
         m = measure(home, feeds, args.min_takers)
         print(f"| {employees:,} x {args.months} m, seed {seed} | {m['pairs']:.0f} | "
               f"{m['coverage_true_rating_effect']:.3f} | {m['coverage_true_gain']:.3f} | "
