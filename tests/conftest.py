@@ -150,3 +150,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if skipped:
         reason = skipped[0].longrepr[2] if isinstance(skipped[0].longrepr, tuple) else str(skipped[0].longrepr)
         terminalreporter.write_line(f"BROWSER TESTS SKIPPED ({len(skipped)}): {reason}", yellow=True, bold=True)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A CLI workspace: ``TALENTLOOP_HOME`` set to ``tmp_path/home``, the CLI's cached settings cleared around
+    the test (a test module may define its own ``home``, which then takes precedence)."""
+    from talentloop.cli import _common
+
+    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
+    _common.settings.cache_clear()
+    yield tmp_path / "home"
+    _common.settings.cache_clear()

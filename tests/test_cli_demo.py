@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 import typer
 
-from talentloop.cli import _common, app
+from talentloop.cli import app
 from talentloop.cli.demo import run_step
 from tests.factories import company, write_feeds
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
-    _common.settings.cache_clear()
-    yield tmp_path / "home"
-    _common.settings.cache_clear()
 
 
 def test_a_step_runs_the_command_in_process(tmp_path, home):

@@ -115,14 +115,6 @@ def test_small_profile_is_a_small_company(tmp_path):
         simulate(tmp_path / "x", employees=200, months=12, profile="tiny")
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
-    _common.settings.cache_clear()
-    yield tmp_path / "home"
-    _common.settings.cache_clear()
-
-
 def _pipeline(out: Path, home: Path, profile: str, employees: int) -> tuple[Settings, pd.DataFrame]:
     """simulate → ingest → features build / apply / materialize from the CLI; the attrition training rows."""
     from training_jobs.attrition import training_frame

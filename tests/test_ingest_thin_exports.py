@@ -13,7 +13,7 @@ from features.ingest import MappingError, ingest
 from features.ingest.mapping import parse_mapping
 from features.offline import read_clean
 from features.settings import Settings
-from talentloop.cli import _common, app
+from talentloop.cli import app
 from talentloop.cli.demo import run_step
 from tests.factories import company, write_feeds
 
@@ -117,14 +117,6 @@ def test_a_derive_source_missing_from_the_file_fails_the_feed_naming_the_column(
     t["employees"] = t["employees"].drop(columns=["birth_year"])
     report = ingest(write_feeds(tmp_path / "in", t), Settings(home=tmp_path / "home"), mapping=mapping)
     assert set(report.failed_feeds) == {"hr"} and "'date_of_birth'" in report.failed_feeds["hr"]
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
-    _common.settings.cache_clear()
-    yield tmp_path / "home"
-    _common.settings.cache_clear()
 
 
 def test_an_hr_only_feed_builds_features_from_the_first_recorded_exit(tmp_path, home, capsys):

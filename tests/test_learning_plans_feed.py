@@ -77,17 +77,7 @@ def test_the_flow_draws_from_its_own_stream_and_following_changes_later_enrollme
     assert len(in_window["always"]) > len(in_window["never"]) + len(always) // 2
 
 
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch):
-    from talentloop.cli import _common
-
-    monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path / "home"))
-    _common.settings.cache_clear()
-    yield tmp_path / "home"
-    _common.settings.cache_clear()
-
-
-def test_ingest_loads_the_export_into_the_recommendation_log_once(with_plans, cli_home):
+def test_ingest_loads_the_export_into_the_recommendation_log_once(with_plans, home):
     from features import app_db
     from features.settings import Settings
     from models.learning_plans import store
@@ -98,7 +88,7 @@ def test_ingest_loads_the_export_into_the_recommendation_log_once(with_plans, cl
     assert "learning_plans" in result.stderr and "recommendation log" in result.stderr
     assert "learning/learning_plans" not in result.stderr  # an optional table is not warned about
     plans = pd.read_csv(with_plans / "learning" / "learning_plans.csv")
-    with closing(app_db.connect(Settings(home=cli_home).app_db)) as con:
+    with closing(app_db.connect(Settings(home=home).app_db)) as con:
         log = store.read_log(con)
     assert len(log) == len(plans)
     merged = log.merge(plans, on=["request_id", "course_id"])
@@ -107,7 +97,7 @@ def test_ingest_loads_the_export_into_the_recommendation_log_once(with_plans, cl
     assert set(pd.to_datetime(log["served_at"], format="ISO8601").dt.day) == {1}
     again = CliRunner().invoke(app, ["ingest", str(with_plans)])
     assert again.exit_code == 0 and "(0 new)" in again.stderr
-    with closing(sqlite3.connect(Settings(home=cli_home).app_db)) as con:
+    with closing(sqlite3.connect(Settings(home=home).app_db)) as con:
         assert con.execute("SELECT COUNT(*) FROM learning_plans").fetchone()[0] == len(plans)
 
 
