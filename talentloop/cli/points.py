@@ -16,6 +16,8 @@ from talentloop.cli._common import console, fail, settings, summary, writes
 from talentloop.cli.talent_pool import _group
 
 AS_OF = typer.Option(None, "--as-of", help="Month (YYYY-MM or a date); default: the latest month with features.")
+SEND = typer.Option(True, "--send/--no-send", help="Send new findings to the webhook (if set).")
+JSON_OUT = typer.Option(False, "--json", help="Print the result as JSON on stdout.")
 
 
 def _print(result: dict, title: str, json_out: bool) -> None:
@@ -41,8 +43,8 @@ def register(app: typer.Typer) -> None:
     @writes("score points")
     def score_points(
         as_of: str = AS_OF,
-        send: bool = typer.Option(True, "--send/--no-send", help="Send new findings to the webhook (if set)."),
-        json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+        send: bool = SEND,
+        json_out: bool = JSON_OUT,
     ) -> None:
         """Training points of every active employee (balance, projected year-end attainment) and the month's team
         diagnosis (training-need findings, sent to the HR suite's webhook)."""
@@ -52,8 +54,8 @@ def register(app: typer.Typer) -> None:
     @writes("diagnose")
     def diagnose(
         as_of: str = AS_OF,
-        send: bool = typer.Option(True, "--send/--no-send", help="Send new findings to the webhook (if set)."),
-        json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+        send: bool = SEND,
+        json_out: bool = JSON_OUT,
     ) -> None:
         """Team diagnosis only (rules in training_needs.yaml): training-need findings per unit and skill."""
         _print(_run(as_of, False, send), "Team diagnosis", json_out)
