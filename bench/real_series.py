@@ -49,18 +49,34 @@ def monthly_panel(path: Path) -> pd.DataFrame:
     return out.rename(columns={"display_name": "series_id"})[["series_id", "month", "value"]]
 
 
-def evaluate(panel: pd.DataFrame, windows: int, report: int, horizons=tuple(range(1, 13))) -> tuple[pd.DataFrame, dict]:
-    """The per-(model, horizon) metrics on the report origins and the per-horizon selection."""
-    from evaluation.forecast_baselines import baseline_backtest, score
-    from evaluation.forecast_selection import report_origins, served_backtest
+def backtest(panel: pd.DataFrame, windows: int, horizons=tuple(range(1, 13))) -> pd.DataFrame:
+    """Every method's rolling-origin forecasts: LightGBM refitted per origin, the baselines and candidates."""
+    from evaluation.forecast_baselines import baseline_backtest
     from models.skill_demand import DemandForecaster
 
     model = DemandForecaster(horizons=horizons, n_jobs=2)
     cv = model.cross_validation(panel, n_windows=windows, horizons=horizons)
     plan = cv[["series_id", "origin", "month", "horizon"]]
     base = baseline_backtest(panel, plan, "series_id", ets_max_series=None, models=(*BASELINE_NAMES, *CANDIDATES))
-    forecasts = pd.concat([cv.drop(columns=["value", "method"], errors="ignore").assign(model="lightgbm"), base],
-                          ignore_index=True)
+    return pd.concat([cv.drop(columns=["value", "method"], errors="ignore").assign(model="lightgbm"), base],
+                     ignore_index=True)
+
+
+def evaluate(panel: pd.DataFrame, windows: int, report: int, cache: Path | None = None
+             ) -> tuple[pd.DataFrame, dict]:
+    """The per-(model, horizon) metrics on the report origins and the per-horizon selection. With ``cache``
+    (a parquet file), the backtest forecasts are read from it when it exists and written to it otherwise:
+    the selection and interval rules can then be re-scored in seconds."""
+    from evaluation.forecast_baselines import score
+    from evaluation.forecast_selection import report_origins, served_backtest
+
+    if cache is not None and cache.exists():
+        forecasts = pd.read_parquet(cache)
+    else:
+        forecasts = backtest(panel, windows)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            forecasts.to_parquet(cache)
     served, chosen = served_backtest(forecasts, panel, ["series_id"], "month", "value", n_report=report)
     late = forecasts[report_origins(forecasts, report).to_numpy()]
     table = score(pd.concat([late, served.drop(columns="method")], ignore_index=True), panel, "series_id",
@@ -76,13 +92,17 @@ def main() -> None:
     parser.add_argument("--countries", nargs="+", default=list(COUNTRIES))
     parser.add_argument("--windows", type=int, default=24)
     parser.add_argument("--report", type=int, default=12)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder for each country's backtest forecasts (read when present, else written)")
+    parser.add_argument("--all-horizons", action="store_true", help="print every horizon 1-12, not 1/3/6/12")
     args = parser.parse_args()
-    shown = (1, 3, 6, 12)
+    shown = tuple(range(1, 13)) if args.all_horizons else (1, 3, 6, 12)
     summary = []
     for cc in args.countries:
         t0 = time.perf_counter()
         panel = monthly_panel(DATA / f"job_postings_by_sector_{cc}.csv.gz")
-        table, chosen = evaluate(panel, args.windows, args.report)
+        cache = args.cache / f"{cc}_w{args.windows}.parquet" if args.cache else None
+        table, chosen = evaluate(panel, args.windows, args.report, cache)
         mase = table.pivot(index="horizon", columns="model", values="mase")
         cov = table.pivot(index="horizon", columns="model", values="coverage_80")
         best = mase[[c for c in BASELINE_NAMES if c in mase]].min(axis=1)

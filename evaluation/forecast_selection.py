@@ -101,3 +101,25 @@ def served_backtest(forecasts: pd.DataFrame, history: pd.DataFrame, ids: Sequenc
     columns = [*ids, "origin", time_col, "horizon", "model", "method", "p10", "p50", "p90"]
     served = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     return served, first_choice
+
+
+SIZE_GROUPS = ("smallest half", "next 40%", "largest 10%")
+
+
+def coverage_by_size(served: pd.DataFrame, history: pd.DataFrame, ids: Sequence[str], time_col: str,
+                     target_col: str) -> pd.DataFrame:
+    """80% coverage of the served rows per horizon (rows) and series size (columns, :data:`SIZE_GROUPS`: the
+    series ranked by their mean level over the history). Pooled coverage can hide an interval that is right for
+    the many small series and far too narrow for the few large ones (a team against the whole company)."""
+    ids = list(ids)
+    actual = history[[*ids, time_col, target_col]]
+    rows = served.merge(actual, on=[*ids, time_col], how="inner")
+    if rows.empty:
+        return pd.DataFrame(columns=list(SIZE_GROUPS))
+    level = history.groupby(ids)[target_col].mean().rank(method="first", pct=True).rename("_size").reset_index()
+    rows = rows.merge(level, on=ids)
+    rows["_group"] = pd.cut(rows["_size"], [0.0, 0.5, 0.9, 1.0], labels=list(SIZE_GROUPS), include_lowest=True)
+    y = rows[target_col].to_numpy(dtype=float)
+    rows["_covered"] = (rows["p10"].to_numpy(dtype=float) <= y) & (y <= rows["p90"].to_numpy(dtype=float))
+    return rows.pivot_table(index="horizon", columns="_group", values="_covered", aggfunc="mean",
+                            observed=False).reindex(columns=list(SIZE_GROUPS))

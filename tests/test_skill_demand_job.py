@@ -56,6 +56,12 @@ def test_generic_file_job_logs_and_registers(tmp_path):
     card = mlflow.artifacts.load_text(f"runs:/{result['run_id']}/model_card.md")
     assert all(f"## {section}\n" in card for section in SECTIONS) and "_Not recorded" not in card
     assert "Served method per horizon" in card and "- h = 3: " in card
+    # coverage per series size, in the summary and on the card, every cell a share (no nan, no n/a)
+    assert set(result["coverage_by_size"]) == {"smallest half", "next 40%", "largest 10%"}
+    assert all(0.0 <= v <= 1.0 for cov in result["coverage_by_size"].values() for v in cov.values())
+    size_table = card.split("Coverage by series size", 1)[1].split("##", 1)[0]
+    assert "| h | smallest half | next 40% | largest 10% |" in size_table and "| 3 | " in size_table
+    assert "nan" not in size_table and "n/a" not in size_table
     units = pd.read_parquet(mlflow.artifacts.download_artifacts(f"runs:/{result['run_id']}/evaluation/units.parquet"))
     assert list(units.columns) == ["unit", "key", "horizon", "value"] and units["key"].is_unique
     assert set(units["horizon"]) == {1, 3} and (units["value"] >= 0).all()

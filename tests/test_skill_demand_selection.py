@@ -190,6 +190,49 @@ def test_interval_comes_from_the_latest_origins():
     assert choose(wide, ["drift", "naive"], origin)["q"][1] > 1.0  # 12 origins in all: the large errors count
 
 
+def test_a_large_series_gets_the_interval_of_large_series_not_of_the_many_exact_small_ones():
+    """Mondrian by scale: 300 small teams whose need the plan fixes exactly and 60 large units that miss by
+    2-8% of their size. A pooled quantile would give every series a zero-width interval; per scale bin the
+    large ones cover 80% of their own misses, the small ones stay exact, and the bins widen with h."""
+    from models.skill_demand.selection import choose, monotone, served
+
+    rng = np.random.default_rng(7)
+    n_small, n_large, n_origins = 300, 60, 12
+    scale = np.concatenate([rng.uniform(2, 10, n_small), rng.uniform(500, 2500, n_large)])
+    miss = np.concatenate([np.zeros(n_small), rng.uniform(0.02, 0.08, n_large) * scale[n_small:]])
+    rows = pd.DataFrame({"naive": np.tile(scale + miss, n_origins), "drift": np.tile(scale + 3 * miss + 1, n_origins),
+                         "y": np.tile(scale, n_origins), "scale": np.tile(scale, n_origins)})
+    origin = np.repeat(np.arange(n_origins), n_small + n_large)
+    choice = choose(rows, ["drift", "naive"], origin, h=3)
+    assert choice["method"] == "naive" and choice["q"][1] == pytest.approx(0.0)  # pooled: the small teams win
+    large = np.arange(n_small, n_small + n_large)
+    p10, p50, p90 = served({"naive": rows["naive"].to_numpy()[large]}, choice, scale[large], nonnegative=True)
+    covered = (p10 <= scale[large]) & (scale[large] <= p90)
+    assert 0.75 <= covered.mean() <= 0.9 and (p90 - p10).min() > 0.01 * scale[large].min()
+    small = np.arange(n_small)
+    p10, _, p90 = served({"naive": rows["naive"].to_numpy()[small]}, choice, scale[small], nonnegative=True)
+    assert np.allclose(p90 - p10, 0.0)
+    half = choice["bins"]["half"]
+    assert len(half) >= 2 and half[0] == 0.0 and half[-1] > 0.0  # empty bins between merged away
+    wider = {**choice, "bins": {"edges": choice["bins"]["edges"], "half": [0.01] + [0.0] * (len(half) - 1)}}
+    chosen = monotone({3: choice, 6: wider})
+    assert chosen[6]["bins"]["half"] == pytest.approx([0.01, *chosen[3]["bins"]["half"][1:]])  # never narrower
+
+
+def test_coverage_by_size_splits_the_series_by_their_mean_level():
+    from evaluation.forecast_selection import coverage_by_size
+
+    months = pd.date_range("2024-01-01", periods=4, freq="MS")
+    history = pd.DataFrame([(f"s{i}", m, float(i + 1)) for i in range(10) for m in months],
+                           columns=["series_id", "month", "value"])
+    # every series covered at h = 1 but the largest (s9: its interval misses its value of 10)
+    served = pd.DataFrame([(f"s{i}", months[-1], 1, i + 0.5, i + 1.5 if i < 9 else 9.5) for i in range(10)],
+                          columns=["series_id", "month", "horizon", "p10", "p90"])
+    table = coverage_by_size(served, history, ["series_id"], "month", "value")
+    assert list(table.columns) == ["smallest half", "next 40%", "largest 10%"]
+    assert table.loc[1].tolist() == [1.0, 1.0, 0.0]
+
+
 def test_served_backtest_is_never_worse_than_the_best_baseline_chosen_without_it(backtest, real):
     """On the report origins, the method chosen on earlier realised rows only: never worse than the best
     baseline up to 3 months ahead on the fixture, never worse than naive at 6 months (where the mean of

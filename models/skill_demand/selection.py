@@ -29,7 +29,14 @@ at least 3 origins, the standard error taken ``sqrt(h)`` times that of independe
 The interval is split-conformal on the same rows and symmetric: P50 ± the 80% quantile of the served
 candidate's scaled absolute residuals ``|y − p50| / scale`` on the latest ``RECENT_ORIGINS`` (12) origins,
 made non-decreasing in width over the horizons (a longer horizon never gets a narrower interval than a
-shorter one).
+shorter one). The quantile is taken per **scale bin** (Mondrian conformal): the rows are split into
+``SCALE_BINS`` (5) bins of equal width in log scale, a bin of fewer than ``MIN_BIN_ROWS`` (30) rows merged
+into its neighbour, and a series is given the quantile of the bin its scale falls in. Pooled over every
+series, the quantile is set by the many small ones; on an HR panel those are teams whose need the headcount
+plan fixes exactly, so a pooled quantile of about zero left the whole company's 6-month interval 0.1 slots
+wide around a forecast that missed by 14 (80% coverage 2% on the largest 1% of the demo's series, 36% on
+the company). Bins by scale give a large series the errors of large series (the number of bins was chosen
+on a simulated company the demo is not: seed 3).
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ COMBINATION = ("naive", "ets_damped", "arima", "lightgbm")  # equal weights over
 LONG_COMBINATION = ("naive", "auto_ets")  # beyond SHORT_HORIZON months: the level methods only
 SHORT_HORIZON = 3
 RECENT_ORIGINS = 12  # the interval's residual quantile is taken on the latest origins only
+SCALE_BINS = 5  # Mondrian conformal: one residual quantile per bin of series scale
+MIN_BIN_ROWS = 30  # rows a bin needs for its own quantile
 LOWER, UPPER = 0.1, 0.9
 MIN_ROWS = 10
 MIN_ORIGINS = 3
@@ -177,10 +186,50 @@ def choose(wide: pd.DataFrame, methods: Sequence[str], origin: np.ndarray, h: in
     # on one regime misses the other
     # the latest origins only: an interval calibrated on the 2020-2022 swings is too wide for calmer years
     recent = origin >= np.unique(origin)[-min(RECENT_ORIGINS, len(np.unique(origin)))]
-    half = float(np.quantile(np.abs(y - p50[best])[recent] / scale[recent], UPPER - LOWER))
+    resid, at_scale = np.abs(y - p50[best])[recent] / scale[recent], scale[recent]
+    half = float(np.quantile(resid, UPPER - LOWER))
     return {"method": best, "weights": cands[best], "scores": scores, "rows": len(wide), "default": default,
             "origins": len(np.unique(origin)),
-            "q": [-half, half]}
+            "q": [-half, half], "bins": scale_bins(resid, at_scale)}
+
+
+def scale_bins(resid: np.ndarray, scale: np.ndarray) -> dict[str, list[float]]:
+    """The Mondrian interval: ``edges`` (the scales splitting the rows into bins, :func:`_log_edges`) and each
+    bin's 80% quantile of the scaled absolute residual, ``half``."""
+    edges = _log_edges(scale)
+    at = np.searchsorted(edges, scale, side="right")
+    pooled = float(np.quantile(resid, UPPER - LOWER))
+    half = [float(np.quantile(resid[at == k], UPPER - LOWER)) if (at == k).any() else pooled
+            for k in range(len(edges) + 1)]
+    return {"edges": [float(e) for e in edges], "half": half}
+
+
+def _log_edges(scale: np.ndarray) -> np.ndarray:
+    """:data:`SCALE_BINS` bins of equal width in log scale (a team, a department, a company differ by
+    orders of magnitude, and the large series are few: equal-count bins would put them with small ones),
+    a bin with fewer than :data:`MIN_BIN_ROWS` rows merged into its neighbour."""
+    scale = np.asarray(scale, dtype=float)
+    if len(scale) < 2 * MIN_BIN_ROWS or scale.min() <= 0 or scale.max() <= scale.min():
+        return np.array([])
+    edges = list(np.exp(np.linspace(np.log(scale.min()), np.log(scale.max()), SCALE_BINS + 1)[1:-1]))
+    while edges:
+        counts = np.bincount(np.searchsorted(edges, scale, side="right"), minlength=len(edges) + 1)
+        k = int(np.argmin(counts))
+        if counts[k] >= MIN_BIN_ROWS:
+            break
+        edges.pop(k - 1 if k == len(edges) else k)  # the last bin into the one below, any other into the next
+    return np.asarray(edges)
+
+
+def half_width(choice: Mapping[str, Any], scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The scaled lower and upper offsets of each row's interval: its scale bin's (a choice stored before
+    the bins existed has one pooled pair)."""
+    bins = choice.get("bins")
+    if not bins:
+        return np.full(len(scale), choice["q"][0]), np.full(len(scale), choice["q"][1])
+    half = np.asarray(bins["half"], dtype=float)[np.searchsorted(np.asarray(bins["edges"], dtype=float), scale,
+                                                                  side="right")]
+    return -half, half
 
 
 def horizon_tables(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")
@@ -214,9 +263,14 @@ def select(backtest: pd.DataFrame, key: Sequence[str] = ("series", "origin")) ->
 def monotone(chosen: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Intervals never narrow as the horizon grows."""
     lo = hi = 0.0
+    halves: list[float] = []
     for h in sorted(chosen):
         lo, hi = min(lo, chosen[h]["q"][0]), max(hi, chosen[h]["q"][1])
         chosen[h]["q"] = [lo, hi]
+        bins = chosen[h].get("bins")
+        if bins:  # per bin, against the same bin one horizon shorter (the widest, when the bins differ)
+            floor = halves if len(halves) == len(bins["half"]) else [max(halves, default=0.0)] * len(bins["half"])
+            halves = bins["half"] = [max(a, b) for a, b in zip(bins["half"], floor, strict=True)]
     return chosen
 
 
@@ -224,7 +278,8 @@ def served(p50: Mapping[str, np.ndarray], choice: Mapping[str, Any], scale: np.n
            nonnegative: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P10, P50, P90 of the chosen candidate from each method's P50 (arrays of one length)."""
     mid = combine(p50, choice["weights"])
-    lo, hi = mid + scale * choice["q"][0], mid + scale * choice["q"][1]
+    q_lo, q_hi = half_width(choice, scale)
+    lo, hi = mid + scale * q_lo, mid + scale * q_hi
     if nonnegative:
         lo, mid, hi = (np.maximum(a, 0.0) for a in (lo, mid, hi))
     return np.minimum(lo, mid), mid, np.maximum(hi, mid)
