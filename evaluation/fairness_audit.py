@@ -45,6 +45,7 @@ from evaluation.metrics.fairness import (
 )
 from evaluation.metrics.ranking import top_k
 from features.contract import PROTECTED_ATTRIBUTES
+from models.wording.governance import value_name
 
 PROXY_THRESHOLD = 0.3
 AGE_BAND_CUTOFF = 40
@@ -511,8 +512,8 @@ def _summary_lines(families: dict, selected: str) -> list[str]:
     for name in sorted(families, key=lambda f: (_FIRST.index(f) if f in _FIRST else len(_FIRST), f)):
         fam = families[name]
         judged = [g["impact_ratio"] for g in fam["groups"] if g.get("gated") and g.get("impact_ratio") is not None]
-        small = [f"{' / '.join(map(str, g['group'].values()))} ({g.get('people') or g['n']} people, {g['selected']} "
-                 f"{selected})"
+        small = [f"{' / '.join(value_name(v, 'en', k) for k, v in g['group'].items())} "
+                 f"({g.get('people') or g['n']} people, {g['selected']} {selected})"
                  for g in fam["groups"] if g.get("status") == "too_small"]
         text = f"- **{' × '.join(fam['columns'])}**: {'passed' if fam['passed'] else 'FAILED'}"
         text += f", lowest impact ratio {min(judged):.3f}" if judged else ", no group large enough to judge"
@@ -544,7 +545,7 @@ def _family_lines(families: dict, heading: str, selected: str) -> list[str]:
             lines += [f"_{fam['note']}._", ""]
         lines += ["| group | " + " | ".join(header) + " |", "|---" * (len(shown) + 1) + "|"]
         for g in fam["groups"]:
-            label = " / ".join(str(v) for v in g["group"].values())
+            label = " / ".join(value_name(v, "en", k) for k, v in g["group"].items())
             if g.get("is_reference"):
                 label += " (reference)"
             lines.append(f"| {label} | " + " | ".join(_fmt(g.get(key), pct) for key, _, pct in shown) + " |")

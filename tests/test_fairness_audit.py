@@ -126,7 +126,7 @@ def test_potential_audit_reports_small_nationalities_as_too_small_and_names_sex_
     page = render_markdown(audit)
     summary = page.split("## The rule")[0]
     assert summary.index("- **sex**: passed") < summary.index("- **age_band**: passed") < summary.index("nationality")
-    assert "too small to judge: FR (40 people, 2 marked), SG (60 people, 12 marked)" in summary
+    assert "too small to judge: France (40 people, 2 marked), Singapore (60 people, 12 marked)" in summary
     # a large group that falls short is still failed: CN marked at half the rate of a large KR group
     nat2 = np.array(["CN"] * 500 + ["KR"] * 500)
     scored2 = scored.assign(risk=np.where(np.concatenate([np.arange(500) < 40, np.arange(500) < 80]), 0.8, 0.2))

@@ -46,7 +46,7 @@ def test_the_exception_is_stored_as_its_kind_and_figures_and_worded_short_in_bot
                              "impact_ratio": {"model": 0.63, "process_oracle": 0.73, "oracle": 0.76}},
                             {"family": "nationality", "group": {"nationality": "CN"},
                              "impact_ratio": {"model": 0.51, "process_oracle": 0.7, "oracle": None}}])
-    assert "nationality Chinese 0.51 vs 0.70; ethnicity Han 0.63 vs 0.73" in exception_sentence(han, "en")
+    assert "nationality China 0.51 vs 0.70; ethnicity Han 0.63 vs 0.73" in exception_sentence(han, "en")
     assert "国籍 中国 0.51 对 0.70；民族 汉族 0.63 对 0.73" in exception_sentence(han, "zh")
     assert not re.search(r"[A-Za-z]", exception_sentence(han, "zh"))
     # a missing value is named in words when it is among the groups shown
@@ -90,3 +90,17 @@ def test_team_attrition_reads_as_a_rate_up_to_the_team_size_and_as_a_multiple_ab
     assert en(None) is None
     for v in (0.0, 0.25, 1.0, 1.5, 2.0, 3.25):
         assert "equal to" not in en(v) and "%" not in en(v) if v > 1 else True
+
+
+def test_group_values_read_as_words_in_both_languages_never_as_codes():
+    from models.wording.governance import group_name
+
+    # a nationality outside the wording table, as exports hold it (ISO 3166 alpha-2): its CLDR name
+    assert group_name("nationality", {"nationality": "BR"}, "en") == "nationality Brazil"
+    assert group_name("nationality", {"nationality": "BR"}, "zh") == "国籍 巴西"
+    assert group_name("nationality", {"nationality": "CN"}, "zh") == "国籍 中国"
+    assert group_name("ethnicity", {"ethnicity": "BR"}, "en") == "ethnicity BR"  # a code only for nationality
+    # a value the export wrote in words stays as written; a missing one reads "not recorded"
+    assert group_name("ethnicity", {"ethnicity": "Tujia"}, "en") == "ethnicity Tujia"
+    assert group_name("ethnicity", {"ethnicity": "(missing)"}, "zh") == "民族 未记录"
+    assert group_name("sex_x_age_band", {"sex": "female", "age_band": "under 40"}, "zh") == "女性 40 岁以下"

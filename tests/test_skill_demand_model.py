@@ -111,6 +111,11 @@ def test_explanations_are_additive_and_worded(fitted, data, lang):
     words = " ".join(r for e in explanations for r in e.reasons)
     assert ("open requisitions" in words) if lang == "en" else ("个在招职位" in words)
     assert ("seasonality" in words) if lang == "en" else ("季度季节性" in words)
+    # static columns are named for what they are: the skill, or the caller's column in its own words
+    shown = {c.feature: c.display_name for e in explanations for c in e.contributions}
+    assert shown["skill_id"] == ("the skill itself" if lang == "en" else "技能本身")
+    assert shown["unit_level"] == ("unit level" if lang == "en" else "序列固定属性（unit level）")
+    assert "单位属性" not in " ".join(shown.values())
 
 
 def test_predict_frame_adds_supply_and_gap(fitted, data):

@@ -146,8 +146,11 @@ def drivers(
             table[c] = Driver({"en": "unit type", "zh": "单位类型"}, {
                 "en": lambda v: None if unit_type_name(v, "en") is None else f"a {unit_type_name(v, 'en')}",
                 "zh": lambda v: None if unit_type_name(v, "zh") is None else f"单位类型：{unit_type_name(v, 'zh')}"})
-        else:
-            table[c] = Driver({"en": c.replace("_", " "), "zh": "单位属性"}, {"en": lambda v: None, "zh": lambda v: None})
+        elif c == "skill_id":  # which skill the series counts: its own demand pattern, beyond the unit's
+            table[c] = Driver({"en": "the skill itself", "zh": "技能本身"}, {"en": lambda v: None, "zh": lambda v: None})
+        else:  # a static column of the caller's own series, named in its own words
+            name = c.replace("_", " ")
+            table[c] = Driver({"en": name, "zh": f"序列固定属性（{name}）"}, {"en": lambda v: None, "zh": lambda v: None})
     groups = {k: v for k, v in groups.items() if v}
     return table, groups
 

@@ -37,10 +37,6 @@ VALUES = {
     "Zhuang": {"en": "Zhuang", "zh": "壮族"}, "Asian (other)": {"en": "other Asian", "zh": "其他亚裔"},
     "Black": {"en": "Black", "zh": "黑人"}, "White": {"en": "White", "zh": "白人"},
     "Hispanic": {"en": "Hispanic", "zh": "西班牙裔"},
-    # nationality (ISO codes as the export holds them)
-    "CN": {"en": "Chinese", "zh": "中国"}, "US": {"en": "American", "zh": "美国"}, "DE": {"en": "German", "zh": "德国"},
-    "GB": {"en": "British", "zh": "英国"}, "IN": {"en": "Indian", "zh": "印度"}, "JP": {"en": "Japanese", "zh": "日本"},
-    "MY": {"en": "Malaysian", "zh": "马来西亚"}, "SG": {"en": "Singaporean", "zh": "新加坡"},
     "single": {"en": "single", "zh": "未婚"},
     "married": {"en": "married", "zh": "已婚"},
     "divorced": {"en": "divorced", "zh": "离异"},
@@ -52,11 +48,27 @@ def _lang(lang: str) -> str:
     return "zh" if lang == "zh" else "en"
 
 
+def value_name(value: object, lang: str = "en", attribute: str = "nationality") -> str:
+    """A group value in words: the table above; a nationality as exports hold it, a two-letter ISO 3166 code,
+    by its CLDR country name ("CN": "China" / "中国", "BR": "Brazil" / "巴西"); else the value as the export
+    wrote it."""
+    text, lg = str(value), _lang(lang)
+    if text in VALUES:
+        return VALUES[text][lg]
+    if attribute == "nationality" and len(text) == 2 and text.isalpha() and text.isupper():
+        from babel import Locale
+
+        name = Locale.parse(lg).territories.get(text)
+        if name:
+            return name
+    return text
+
+
 def group_name(family: str, group: dict, lang: str = "en") -> str:
     """``age band 40 and over`` / ``年龄段 40 岁及以上``; an intersection by its values (``women 40 and over``);
     a missing value reads "not recorded"."""
     lg = _lang(lang)
-    values = " ".join(VALUES.get(str(v), {}).get(lg, str(v)) for v in group.values())
+    values = " ".join(value_name(v, lg, k) for k, v in group.items())
     if len(group) > 1:
         return values
     return f"{ATTRIBUTES.get(family, {}).get(lg, family.replace('_', ' '))} {values}"
