@@ -14,6 +14,8 @@ scored horizon (h=3) without levers, answered from the batch scores (``precomput
 explanation is computed for the request (``live``: TreeSHAP over the horizon's months); with the what-if
 levers (on by default; stored by batch scoring at h=3, computed for the request at h=4); and at saturation
 (closed loop). Then ``GET /v1/employees/{id}/course-recommendations?k=10`` at 100 req/s and at saturation.
+On Linux, ours' rows also give the workers' CPU milliseconds per request answered (user + system time from
+``/proc``, all workers): on a shared machine it moves much less between runs than p99 does.
 The baseline's risks come from the model's frame through LightGBM's pandas input (:func:`_pandas_risk`), as
 the model itself predicted before its numpy path, so the baseline does not change when the model gets faster.
 The baseline runs its phases saturation first, each on a fresh server.
@@ -251,6 +253,19 @@ def _load_process(args: tuple, out) -> None:
     out.put(asyncio.run(_drive(*args)))
 
 
+def _cpu_seconds(server: subprocess.Popen) -> float | None:
+    """User + system CPU seconds of the server's worker processes so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        total = 0
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def load(port: int, paths: list[str], headers: dict, rate: float | None, seconds: float, connections: int) -> dict:
     """Run the load generator in another process (so it does not share the server's interpreter)."""
     queue: mp.Queue = mp.Queue()
@@ -327,7 +342,12 @@ def main() -> None:
             plan = [p for p in plan if args.only in p[0]]
             for name, paths, rate, conns in plan:
                 print(f"ours: {name}", file=sys.stderr, flush=True)
-                rows.append(("ours", name, load(args.port, paths, auth, rate, args.seconds, conns)))
+                before = _cpu_seconds(ours)
+                result = load(args.port, paths, auth, rate, args.seconds, conns)
+                after = _cpu_seconds(ours)
+                if before is not None and after is not None and result["n"]:
+                    result["cpu_ms_per_request"] = (after - before) / result["n"] * 1000
+                rows.append(("ours", name, result))
         finally:
             stop_server(ours)
     if args.impl != "ours":
@@ -348,10 +368,13 @@ def main() -> None:
             finally:
                 stop_server(base)
     print(f"\nserving benchmark: {args.workers} worker(s), {args.seconds:.0f} s per phase, {len(ids)} employees\n")
-    print(f"{'impl':9} {'phase':64} {'n':>6} {'failed':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    cpu = any("cpu_ms_per_request" in r for _, _, r in rows)  # the workers' CPU time (Linux /proc only)
+    print(f"{'impl':9} {'phase':64} {'n':>6} {'failed':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+          + (f" {'cpu ms/req':>10}" if cpu else ""))
     for impl, name, r in rows:
         print(f"{impl:9} {name:64} {r['n']:6d} {r['errors']:6d} {r['rps']:8.0f} {r['p50_ms']:8.1f} "
-              f"{r['p99_ms']:8.1f} {r['max_ms']:8.1f}")
+              f"{r['p99_ms']:8.1f} {r['max_ms']:8.1f}"
+              + (f" {r['cpu_ms_per_request']:10.2f}" if "cpu_ms_per_request" in r else (" " * 11 if cpu else "")))
     by = {(i, n): r for i, n, r in rows}
     for name in sorted({n for i, n in by if i == "baseline"}):
         if ("ours", name) in by:

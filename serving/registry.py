@@ -129,10 +129,24 @@ def failed_checks(governance: dict[str, str]) -> list[str]:
     return failed
 
 
+_STATUS: dict[tuple[int, str], tuple[LoadedModel, dict[str, Any] | None]] = {}
+
+
 def model_status(loaded: LoadedModel, lang: str = "en") -> dict[str, Any] | None:
     """What an answer says about the model that produced it when it serves past a failed check of the gate
     (``talentloop promote --force``): the checks failed, who forced it, when and why, as a sentence in
-    ``lang``; None for a version that passed the gate."""
+    ``lang``; None for a version that passed the gate. Worded once per loaded model and language (a loaded
+    model's tags do not change; a reload loads a new one)."""
+    hit = _STATUS.get((id(loaded), lang))
+    if hit is None or hit[0] is not loaded:
+        if len(_STATUS) >= 64:
+            _STATUS.clear()
+        hit = (loaded, _model_status(loaded, lang))
+        _STATUS[(id(loaded), lang)] = hit
+    return None if hit[1] is None else {**hit[1], "failed_checks": list(hit[1]["failed_checks"])}
+
+
+def _model_status(loaded: LoadedModel, lang: str) -> dict[str, Any] | None:
     gov = loaded.governance
     if gov.get("gate") != "forced":
         return None

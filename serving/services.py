@@ -73,6 +73,7 @@ class Services:
     demand_history: pd.DataFrame | None = None  # skill-demand series history (see serving.catalog)
     skill_holders: pd.DataFrame | None = None  # who holds each required skill now (skill-demand supply)
     db_lock: threading.Lock = field(default_factory=threading.Lock)
+    checkpointer: app_db.Checkpointer | None = None  # copies the app database's WAL back off the request path
     _ranker_inputs: dict[str, RankerInputs] = field(default_factory=dict, init=False, repr=False)
     _inputs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _probe: tuple[float, dict[str, str]] = field(default=(0.0, {}), init=False, repr=False)
@@ -174,6 +175,8 @@ class Services:
     def close(self) -> None:
         self.registry.stop()
         self.db.close()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
 
 
 def _feature_store(settings: Settings) -> tuple[CachedFeatureStore | None, str | None]:
@@ -234,7 +237,9 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     from features.workspace import relocate
 
     relocate(settings)  # a copied or restored workspace reads its own artifacts, never the original's
-    db = app_db.connect(settings.app_db)  # scores, notes, key hashes, audit log: every table, user-only
+    # scores, notes, key hashes, audit log: every table, user-only; the WAL is checkpointed by a background
+    # thread, not inside the commit of whichever request crosses 1,000 pages
+    db = app_db.connect(settings.app_db, autocheckpoint=False)
     tree = auth_mod.OrgTree(read_clean(settings, "org_units"))
     store, store_error = _feature_store(settings)
     if registry is None:
@@ -243,7 +248,8 @@ def build(settings: Settings, reload_seconds: float = 0.0, registry: ModelRegist
     registry.start_polling(reload_seconds)
     lock = threading.Lock()  # one connection, one lock: alerts, keys and audit share it
     svc = Services(settings=settings, registry=registry, tree=tree, keys=auth_mod.KeyStore(db, tree, lock),
-                   audit=audit.AuditLog(db, lock), db=db, store=store, store_error=store_error, db_lock=lock)
+                   audit=audit.AuditLog(db, lock), db=db, store=store, store_error=store_error, db_lock=lock,
+                   checkpointer=app_db.Checkpointer(settings.app_db))
     svc.catalog = load_catalog(settings)
     if store is not None and "course_ranker" in registry.loaded():
         svc.ranker_inputs(registry.get("course_ranker").model.feature_service_)

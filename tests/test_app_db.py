@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -82,5 +83,39 @@ def test_a_stored_score_reads_back_as_written_and_old_rows_read_too(tmp_path):
         assert old.explained.explanation.reasons_in("zh") == ["old reason"]  # English when zh was not stored
         assert old.made_from("3", datetime(2025, 7, 1, tzinfo=UTC))
         assert not old.made_from("4", datetime(2025, 7, 1, tzinfo=UTC)) and not old.made_from("3", None)
+    finally:
+        con.close()
+
+
+def _fill_audit(con: sqlite3.Connection, n: int) -> None:
+    with con:
+        con.executemany("INSERT INTO audit_log (at, key_id, role, subject, endpoint, model_name, model_version, "
+                        "drivers) VALUES (?, 'k', 'admin', ?, 'x', 'attrition', '1', ?)",
+                        [(f"t{i:06d}", f"E{i:06d}", json.dumps(["tenure_months"] * 20)) for i in range(n)])
+
+
+def test_serving_commits_leave_the_wal_to_the_checkpointer(tmp_path):
+    """With autocheckpoint off, commits past 1,000 WAL pages do not copy them back (no request pays for it);
+    the Checkpointer does, in the background, and every row reads back through a fresh connection."""
+    path = tmp_path / "talentloop.db"
+    con = app_db.connect(path, autocheckpoint=False)
+    try:
+        assert con.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        size = path.stat().st_size
+        for _ in range(10):
+            _fill_audit(con, 2_000)  # ~5 MB of WAL, past SQLite's automatic checkpoint at 1,000 pages (4 MB)
+        assert path.stat().st_size == size  # nothing copied back by the commits
+        checkpointer = app_db.Checkpointer(path, every=0.05)
+        try:
+            for _ in range(200):
+                if path.stat().st_size > size:
+                    break
+                threading.Event().wait(0.05)
+        finally:
+            checkpointer.stop()
+        assert path.stat().st_size > size + 1_000_000
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 20_000
+        other.close()
     finally:
         con.close()

@@ -8,6 +8,12 @@ computed, for the request (``live``). The inputs are the same, so the numbers ar
 the cost differs. ``contributions=all`` always computes live and returns every input, so
 ``base_value + sum(contributions) == raw_score`` can be checked. The choice is made in one call,
 :func:`models.attrition.answer.answer`; the handler reads the inputs and shapes its typed result.
+
+Where it runs: the handler is ``async``. The online read, the stored score and, when the stored score answers
+everything asked (:func:`_precomputed`), the answer and its audit row run on the event loop: about a millisecond,
+and a thread-pool round trip per request cost more than that (GIL hand-offs between the loop and the pool's
+threads: a quarter of the worker's busy samples under load, docs/serving-performance.md). Anything computed for
+the request (TreeSHAP, levers, the course a lever names) runs in the thread pool, so it never holds the loop.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from features.feature_repo.services import EMPLOYEE_CONTEXT_SERVICE
 from models.attrition import HORIZONS
@@ -59,11 +66,22 @@ def _base_pay(store, employee_id: str) -> Callable[[], object]:
     return read
 
 
+def _precomputed(stored: StoredScore | None, horizon: int, contributions: str, levers: bool) -> bool:
+    """True when the stored score answers the whole request: nothing to compute, no course to look up (a
+    stored "complete a course" lever names the ranker's first pick, which is computed)."""
+    if stored is None or stored.horizon != horizon or contributions != "top":
+        return False
+    if not levers:
+        return True
+    kept = stored.explained.levers
+    return kept is not None and not any(lv["lever"] == "complete_a_course" for lv in kept)
+
+
 @router.get(
     "/employees/{employee_id}/attrition-risk", response_model=AttritionRisk, responses=PROBLEMS,
     summary="Attrition risk of one employee, with drivers and what-if levers",
 )
-def attrition_risk(
+async def attrition_risk(
     employee_id: EmployeeId,
     who: Predictor,
     svc: Svc,
@@ -75,11 +93,20 @@ def attrition_risk(
         description="top: the 5 strongest drivers; all: every input (computed live, additivity checkable).")] = "top",
     levers: Annotated[bool, Query(description="Include model-based what-if levers.")] = True,
 ) -> AttritionRisk:
+    feats = employee_features(svc, store, who, employee_id, champion.model.feature_service_)
+    stored = _stored_score(svc, employee_id, champion.version, feats.features_as_of)
+    args = (svc, store, who, champion, employee_id, feats, stored, horizon_months, lang, contributions, levers)
+    if _precomputed(stored, horizon_months, contributions, levers):
+        return _respond(*args)
+    return await run_in_threadpool(_respond, *args)
+
+
+def _respond(svc: Svc, store, who, champion, employee_id: str, feats, stored: StoredScore | None,
+             horizon_months: int, lang: str, contributions: str, levers: bool) -> AttritionRisk:
+    """The answer (computing what the stored score does not hold), audited, shaped."""
     model = champion.model
-    feats = employee_features(svc, store, who, employee_id, model.feature_service_)
-    got = answer(model, feats.frame, _stored_score(svc, employee_id, champion.version, feats.features_as_of),
-                 horizon_months, lang, top=TOP if contributions == "top" else None, levers=levers,
-                 base_pay=_base_pay(store, employee_id),
+    got = answer(model, feats.frame, stored, horizon_months, lang, top=TOP if contributions == "top" else None,
+                 levers=levers, base_pay=_base_pay(store, employee_id),
                  replacement_cost_multiple=svc.settings.replacement_cost_multiple)
     explanation = explanation_out(got.explanation, complete=got.complete, source=got.explanation_source)
     what_if = name_course(got.levers, svc, who, employee_id) if got.levers else []

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
 
 from models.wording.courses import placed_by_text, why_empty
 from serving.audit import Entry
@@ -122,7 +123,7 @@ def recommend_one(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
 
 @router.get("/employees/{employee_id}/course-recommendations", response_model=Recommendations,
             responses=PROBLEMS, summary="Top-k courses for one employee, with reasons")
-def course_recommendations(
+async def course_recommendations(
     employee_id: EmployeeId,
     who: Predictor,
     svc: Svc,
@@ -140,11 +141,20 @@ def course_recommendations(
 ) -> Recommendations:
     formats = _formats(formats)
     champion = model_dependency("course_ranker")(svc)  # after validation: bad input is 422 whatever the model
-    if target == "points":
-        result, entries = points_target(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
-    else:
-        result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget,
-                                         logged=True)
+    if target == "points":  # up to MAX_CANDIDATES ranked and explained, then the knapsack: in the thread pool
+        return await run_in_threadpool(_points_answer, svc, who, champion, employee_id, k, lang, formats,
+                                       max_hours, budget)
+    # one employee's top k: a few milliseconds of model work, answered on the event loop (the thread-pool
+    # round trip and its GIL hand-offs cost more than they spare; docs/serving-performance.md)
+    result, entries = recommend_one(svc, who, champion, employee_id, k, lang, formats, max_hours, budget,
+                                    logged=True)
+    svc.audit.append(entries)
+    return result
+
+
+def _points_answer(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k: int, lang: str,
+                   formats: list[str] | None, max_hours: float | None, budget: float | None) -> Recommendations:
+    result, entries = points_target(svc, who, champion, employee_id, k, lang, formats, max_hours, budget)
     svc.audit.append(entries)
     return result
 
