@@ -43,6 +43,8 @@ class LoadedModel:
     metrics: dict[str, float] = field(default_factory=dict)
     loaded_at: str = ""
     governance: dict[str, str] = field(default_factory=dict)  # the version's ``talentloop.*`` tags (the gate)
+    # model_status worded once per language (the tags of a loaded model do not change; a reload loads a new one)
+    statuses: dict[str, dict[str, Any] | None] = field(default_factory=dict, compare=False, repr=False)
 
 
 Loader = Callable[[str, str], LoadedModel]  # (name, alias) -> LoadedModel; raises when unavailable
@@ -129,21 +131,15 @@ def failed_checks(governance: dict[str, str]) -> list[str]:
     return failed
 
 
-_STATUS: dict[tuple[int, str], tuple[LoadedModel, dict[str, Any] | None]] = {}
-
-
 def model_status(loaded: LoadedModel, lang: str = "en") -> dict[str, Any] | None:
     """What an answer says about the model that produced it when it serves past a failed check of the gate
     (``talentloop promote --force``): the checks failed, who forced it, when and why, as a sentence in
     ``lang``; None for a version that passed the gate. Worded once per loaded model and language (a loaded
     model's tags do not change; a reload loads a new one)."""
-    hit = _STATUS.get((id(loaded), lang))
-    if hit is None or hit[0] is not loaded:
-        if len(_STATUS) >= 64:
-            _STATUS.clear()
-        hit = (loaded, _model_status(loaded, lang))
-        _STATUS[(id(loaded), lang)] = hit
-    return None if hit[1] is None else {**hit[1], "failed_checks": list(hit[1]["failed_checks"])}
+    if lang not in loaded.statuses:
+        loaded.statuses[lang] = _model_status(loaded, lang)
+    status = loaded.statuses[lang]
+    return None if status is None else {**status, "failed_checks": list(status["failed_checks"])}
 
 
 def _model_status(loaded: LoadedModel, lang: str) -> dict[str, Any] | None:
