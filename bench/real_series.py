@@ -120,7 +120,7 @@ def main() -> None:
                         "cov_min": cov[SERVED].min(), "cov_max": cov[SERVED].max()})
     s = pd.DataFrame(summary)
     print("\nTargets, every horizon 1-12:")
-    print(s.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(s.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     n_good = int(((s["ratio_h1"] <= 0.95) & (s["ratio_h3"] <= 0.95)).sum())
     print(f"served MASE <= 1.0x best baseline at every horizon, every country: "
           f"{'met' if (s['max_ratio'] <= 1.0).all() else 'NOT met'}")
