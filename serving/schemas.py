@@ -308,9 +308,12 @@ class SkillDemandRow(BaseModel):
     horizon_months: int
     month: str | None = None
     demand: Interval
-    method: str | None = Field(None, description="How the demand forecast was made at this horizon: the method "
-                               "that was most accurate on the backtest (lightgbm, naive, seasonal_naive, drift, "
-                               "auto_ets or ensemble:a+b).")
+    method: str | None = Field(None, description="The method serving this horizon, as a code: lightgbm, a "
+                               "baseline (naive, seasonal_naive, drift, auto_ets), an equal-weight combination "
+                               "(mean:a+b+...) or a backtest-weighted ensemble (ensemble:a+b).")
+    method_text: str | None = Field(None, description="The same method in words, in the answer's language, e.g. "
+                                    "'equal-weight mean of AutoETS and naive (last value)' / "
+                                    "'等权平均：AutoETS指数平滑与朴素法（最近值）'.")
     supply: float | None = Field(description="holders - expected_leavers + expected_completions.")
     supply_breakdown: SupplyBreakdown | None = None
     gap: float | None = Field(description="demand P50 - supply (positive: shortage).")

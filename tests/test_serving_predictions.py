@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.serving_workspace import PROBLEM, auth, problem
@@ -96,6 +98,11 @@ def test_skill_demand_scope_before_model(client, keys):
         assert item["method"] and e["raw_score"] == pytest.approx(d["p50"], abs=1e-6) or item["method"] == "lightgbm"
         assert e["raw_score"] is not None and e["reasons"] and (e["contributions"] or item["method"] != "lightgbm")
         assert not any("n/a" in r for r in e["reasons"])
+        words = item["method_text"]  # the method in words, not its code
+        assert words and words != item["method"] and "_" not in words and not words.startswith(("mean:", "ensemble:"))
+    zh = client.get("/v1/skill-demand", params={"org_unit": a, "lang": "zh"}, headers=partner).json()["items"]
+    assert [i["method"] for i in zh] == [i["method"] for i in body["items"]]
+    assert all(re.search(r"[\u4e00-\u9fff]", i["method_text"]) for i in zh)  # worded in Chinese
     # expected leavers: the attrition model's stored P(exit within 6 months) of the skill's holders in the subtree
     from models.attrition.alerts import risks_at
 

@@ -69,6 +69,7 @@ def test_predict_serves_and_names_the_chosen_method(backtest, real):
     for h, choice in model.selection_.items():
         at = out[out["horizon"] == h].reset_index(drop=True)
         assert (at["method"] == choice["method"]).all()
+        assert model.method_text(h, "en") == describe(choice, "en") and model.method_text(h, "zh") == describe(choice, "zh")
         if "lightgbm" not in choice["weights"]:  # the served P50 is the baselines' own forecast
             panel = model._panel(real)
             origin = model._origin_rows(panel)[1]
@@ -90,6 +91,9 @@ def test_a_baseline_served_horizon_is_explained_by_its_method_in_both_languages(
         assert [e.raw_score for e in explained] == pytest.approx(list(p50))
         assert all(word in e.reasons[0] and "n/a" not in e.reasons[0] for e in explained)
     assert describe({"weights": {"lightgbm": 0.6, "naive": 0.4}}) == "ensemble: 60% LightGBM + 40% naive (last value)"
+    assert model.method_text(1) == "equal-weight mean of ARIMA, damped-trend ETS, LightGBM and naive (last value)"
+    assert model.method_text(1, "zh") == "等权平均：ARIMA模型、阻尼趋势指数平滑、LightGBM模型与朴素法（最近值）"
+    assert model.method_text(6) == "equal-weight mean of AutoETS and naive (last value)"
 
 
 def test_served_backtest_chooses_on_realised_rows_only(backtest, real):

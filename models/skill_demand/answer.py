@@ -39,6 +39,7 @@ class SeriesForecast:
     month: str | None  # the target month, YYYY-MM-DD
     demand: Interval
     method: str | None  # the method serving this horizon (lightgbm, a baseline or an ensemble)
+    method_text: str | None  # the same in words, in the answer's language
     supply: Supply | None  # None when the history has no supply columns
     gap: Interval | None  # demand - supply (None without supply)
     explanation: Explanation
@@ -69,6 +70,7 @@ def forecast(model, history: pd.DataFrame, horizon: int, lang: str = "en", limit
     by_series = {(str(u), str(k)): e for u, k, e in zip(keys["org_unit_id"], keys["skill_id"], explained,
                                                         strict=True)}
     has_supply, has_gap = "supply" in predicted, "gap_p50" in predicted
+    method_text = model.method_text(horizon, lang) if hasattr(model, "method_text") else None
     items = []
     for r in predicted.to_dict(orient="records"):
         month = r.get(model.time_col)
@@ -77,6 +79,7 @@ def forecast(model, history: pd.DataFrame, horizon: int, lang: str = "en", limit
             month=str(month)[:10] if month is not None else None,
             demand=Interval(_num(r.get("p10")), _num(r.get("p50")), _num(r.get("p90"))),
             method=str(r["method"]) if r.get("method") is not None else None,
+            method_text=method_text if r.get("method") is not None else None,
             supply=Supply(_num(r.get("supply")), _num(r.get("holders_at_required")), _num(r.get("expected_leavers")),
                           _num(r.get("expected_completions"))) if has_supply else None,
             gap=Interval(_num(r.get("gap_p10")), _num(r.get("gap_p50")), _num(r.get("gap_p90"))) if has_gap else None,

@@ -520,6 +520,14 @@ class DemandForecaster(BaseEstimator):
         return keys, [_with_bound(_without_missing(e, set(self.exog_cols)), b - r, m, h, lang)
                       for e, r, b, m in zip(out, raw, bounded, bound, strict=True)]
 
+    def method_text(self, horizon: int, lang: str = "en") -> str:
+        """The method serving ``horizon`` in words, in ``lang`` (``en`` or ``zh``): "LightGBM", "naive (last
+        value)", "equal-weight mean of AutoETS and naive (last value)", ... (:func:`selection.describe`)."""
+        choice = getattr(self, "selection_", {}).get(int(horizon))
+        if choice is None or len(self.quantiles_) != 3:  # predict serves the tree model's own quantiles
+            choice = {"method": "lightgbm", "weights": {"lightgbm": 1.0}}
+        return selection.describe(choice, "zh" if lang == "zh" else "en")
+
     def _explain_method(self, df: pd.DataFrame, h: int, choice: Mapping[str, Any], lang: str
                         ) -> tuple[pd.DataFrame, list[Explanation]]:
         """At a horizon served by a baseline or an ensemble: the served P50 and, as the reason, the method

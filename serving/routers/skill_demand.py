@@ -114,6 +114,7 @@ def skill_demand(
     items = [SkillDemandRow(
         org_unit_id=f.org_unit_id, skill_id=f.skill_id, skill_name=names.get(f.skill_id, {}).get(lang),
         horizon_months=horizon_months, month=f.month, demand=_interval(f.demand), method=f.method,
+        method_text=f.method_text,
         supply=f.supply.supply if f.supply else None,
         supply_breakdown=SupplyBreakdown(holders=f.supply.holders, expected_leavers=f.supply.expected_leavers,
                                          expected_completions=f.supply.expected_completions) if f.supply else None,
