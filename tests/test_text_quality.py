@@ -74,10 +74,11 @@ def test_every_alert_reads_right_and_carries_its_context(client, admin, lang):
             if lever["lever"] == "pay_to_band_midpoint":
                 assert lever["raise_cost"] > 0 and lever["cost_text"]
             if lever["lever"] == "complete_a_course" and ranker and not lever["course_id"]:
-                # worded without a course only when the recommender has none for this person
+                # worded without a course only when the recommender cannot answer for this person (a person
+                # it has no course for gets no course lever: there is no gap to close)
                 recs = client.get(f"/v1/employees/{a['employee_id']}/course-recommendations",
-                                  params={"k": 1, "lang": lang}, headers=admin).json()
-                assert not recs.get("courses"), (a["alert_id"], lever)
+                                  params={"k": 1, "lang": lang}, headers=admin)
+                assert recs.status_code != 200, (a["alert_id"], lever)
             if lever["course_id"]:  # named by its title, not its id
                 assert lever["course_id"] not in lever["description"]
                 assert ("“" if lang == "en" else "《") in lever["description"]
@@ -90,11 +91,13 @@ def test_every_active_employee_risk_levers_and_top_10_courses(client, admin, act
     served = lists = 0
     for e in active:
         r = client.get(f"/v1/employees/{e}/attrition-risk", params={"lang": lang}, headers=admin)
+        levers = []
         if r.status_code == 200:
             served += 1
             body = r.json()
             _assert_clean(body, lang, f"{e} attrition-risk")
-            assert all(lv["change"] <= -0.005 for lv in body["levers"])
+            levers = body["levers"]
+            assert all(lv["change"] <= -0.005 for lv in levers)
         r = client.get(f"/v1/employees/{e}/course-recommendations", params={"lang": lang, "k": 10}, headers=admin)
         if r.status_code == 503:
             pytest.skip("no course ranker in the workspace")
@@ -105,6 +108,8 @@ def test_every_active_employee_risk_levers_and_top_10_courses(client, admin, act
         _assert_clean(body, lang, f"{e} courses")
         courses = body["courses"]
         assert courses or body["why_empty"], f"{e}: an empty list says why"
+        # no course to recommend: no "complete a course that closes a skill gap" lever either
+        assert courses or not any(lv["lever"] == "complete_a_course" for lv in levers), (e, levers)
         for i, c in enumerate(courses):
             later = max((d["score"] for d in courses[i + 1:]), default=-np.inf)
             assert (later <= c["score"] + 1e-12) == (c["placed_by"] == "score"), (e, i, c["placed_by"])
@@ -169,6 +174,8 @@ def test_every_driver_sentence_states_the_value_the_model_used(workspace):
                     assert said is not None and abs(said - v) <= _tolerance(v), (name, v, text)
                 elif name == "team_vol_attrition_6m" and v > 1:  # more exits than people left: a multiple
                     assert f"{v:.1f}".removesuffix(".0") in text, (name, v, text)
+                elif name == "pay_band_position" and abs(v - 1) < 0.005:
+                    assert ("top" if lang == "en" else "上限") in text, (name, v, text)
                 elif name in PCT_FEATURES and round(abs(v) * 100) != 0:  # under 0.5%: "at the band midpoint"
                     assert f"{abs(v) * 100:.0f}%" in text, (name, v, text)
                 elif name in COUNT_FEATURES and round(v) != 0:
@@ -185,6 +192,24 @@ def test_durations_fit_their_size():
     assert duration(0.5, "en") == "2 weeks" and duration(0.5, "zh") == "2周"
     assert duration(1.0, "en") == "1 month" and duration(14.2, "zh") == "14个月"
     assert duration(30, "en") == "2.5 years" and duration(36, "zh") == "3年"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_band_position_and_lever_risks_never_read_as_a_missing_zero_or_as_no_change(lang):
+    from models.wording.attrition import band_position
+    from models.wording.levers import lever_texts
+
+    at = {v: band_position(v, lang) for v in (-0.12, 0.0, 0.3, 1.0, 1.2)}
+    assert not any(re.search(r"(?<![\d.])0%", t) for t in at.values())  # pay at the band minimum is no "0%"
+    assert at[0.0] == ("pay at the bottom of its band" if lang == "en" else "薪酬处于带宽下限")
+    assert "12%" in at[-0.12] and "120%" in at[1.2] and "30%" in at[0.3]
+    assert at[1.0] == ("pay at the top of its band" if lang == "en" else "薪酬处于带宽上限")
+    lever = {"lever": "promotion", "description": {"en": "Promote", "zh": "晋升"}, "risk_before": 0.0521,
+             "risk_after": 0.0459, "change": -0.0062}
+    text = lever_texts(lever, lang, 3)["text"]  # 5.2% -> 4.6% would round to "from 5% to 5%"
+    assert "5.2%" in text and "4.6%" in text and not violations(text, lang)
+    assert "from 30% to 21%" in lever_texts({**lever, "risk_before": 0.30, "risk_after": 0.21, "change": -0.09},
+                                            "en", 3)["text"]
 
 
 def test_a_hire_is_not_a_manager_change_and_new_hires_say_so(workspace):

@@ -32,11 +32,12 @@ def lever_texts(lever: Mapping, lang: str, horizon: int) -> dict:
         description = _course_description(lever["course"], lang) or description
     before, after, change = lever["risk_before"], lever["risk_after"], lever["change"]
     h = duration(horizon, lang)
+    digits = next((d for d in (0, 1, 2) if pct(before, d) != pct(after, d)), 2)  # never "from 5% to 5%"
+    b, a = pct(before, digits), pct(after, digits)
     if lang == "zh":
-        text = f"{description}：{h}内离职风险由{pct(before)}降至{pct(after)}（下降{pct_points(change, lang)}）"
+        text = f"{description}：{h}内离职风险由{b}降至{a}（下降{pct_points(change, lang)}）"
     else:
-        text = (f"{description}: risk of leaving within {h} from {pct(before)} to {pct(after)} "
-                f"({pct_points(change, lang)} lower)")
+        text = f"{description}: risk of leaving within {h} from {b} to {a} ({pct_points(change, lang)} lower)"
     out = {"description": description, "kind": KIND[lang], "text": text}
     if lever.get("raise_cost") is not None:
         m = lever["replacement_cost_multiple"]
