@@ -17,7 +17,8 @@ mean of naive, damped ETS, ARIMA and LightGBM up to 3 months ahead, of naive and
 interval from the latest 12 realised origins) and scored, with every baseline, on those report origins only
 (:mod:`evaluation.forecast_selection`). Targets:
 served MASE ≤ 1.0 × the best baseline's at every horizon on every country, ≤ 0.95 × at h = 1 and 3 on at
-least 3 of 5 countries, 80% coverage in 75-88% at every horizon.
+least 3 of 5 countries, 80% coverage in 75-88% at every horizon (printed per country and pooled over the
+countries: the issue's coverage target does not say which).
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def evaluate(panel: pd.DataFrame, windows: int, report: int, cache: Path | None 
     late = forecasts[report_origins(forecasts, report).to_numpy()]
     table = score(pd.concat([late, served.drop(columns="method")], ignore_index=True), panel, "series_id",
                   reference=SERVED)
+    rows = served.merge(panel, on=["series_id", "month"])
+    covered = ((rows["p10"] <= rows["value"]) & (rows["value"] <= rows["p90"])).groupby(rows["horizon"])
+    chosen["covered"] = pd.DataFrame({"covered": covered.sum(), "rows": covered.size()})  # for the pooled coverage
     return table, chosen
 
 
@@ -97,12 +101,13 @@ def main() -> None:
     parser.add_argument("--all-horizons", action="store_true", help="print every horizon 1-12, not 1/3/6/12")
     args = parser.parse_args()
     shown = tuple(range(1, 13)) if args.all_horizons else (1, 3, 6, 12)
-    summary = []
+    summary, covered = [], []
     for cc in args.countries:
         t0 = time.perf_counter()
         panel = monthly_panel(DATA / f"job_postings_by_sector_{cc}.csv.gz")
         cache = args.cache / f"{cc}_w{args.windows}.parquet" if args.cache else None
         table, chosen = evaluate(panel, args.windows, args.report, cache)
+        covered.append(chosen.pop("covered"))
         mase = table.pivot(index="horizon", columns="model", values="mase")
         cov = table.pivot(index="horizon", columns="model", values="coverage_80")
         best = mase[[c for c in BASELINE_NAMES if c in mase]].min(axis=1)
@@ -126,7 +131,13 @@ def main() -> None:
           f"{'met' if (s['max_ratio'] <= 1.0).all() else 'NOT met'}")
     print(f"<= 0.95x at h=1 and h=3 on >= 3 of {len(s)} countries: {n_good} -> {'met' if n_good >= 3 else 'NOT met'}")
     ok = bool(((s["cov_min"] >= 0.75) & (s["cov_max"] <= 0.88)).all())
-    print(f"80% coverage within 75-88% at every horizon: {'met' if ok else 'NOT met'}")
+    print(f"80% coverage within 75-88% at every horizon, on every country: {'met' if ok else 'NOT met'}")
+    pooled = sum(covered)
+    pooled = pooled["covered"] / pooled["rows"]
+    ok = bool(((pooled >= 0.75) & (pooled <= 0.88)).all())
+    print(f"80% coverage within 75-88% at every horizon, pooled over the {len(s)} countries "
+          f"({pooled.min():.1%}-{pooled.max():.1%}; per horizon: "
+          + " ".join(f"{h}:{c:.1%}" for h, c in pooled.items()) + f"): {'met' if ok else 'NOT met'}")
     np.seterr(all="ignore")
 
 
