@@ -273,6 +273,10 @@ class BatchRequest(Strict):
     formats: list[CourseFormat] | None = Field(None, description="Allowed course formats (none: every format).")
     max_hours: float | None = Field(None, ge=0)
     budget: float | None = Field(None, ge=0)
+    target: Literal["gaps", "points"] = Field(
+        "gaps", description="gaps: each person's top k by expected improvement; points: at most k ranked courses "
+                            "that reach the person's remaining yearly points target within max_hours and budget, "
+                            "as target=points of the single-employee endpoint.")
 
 
 class BatchItem(BaseModel):

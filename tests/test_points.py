@@ -184,3 +184,17 @@ def test_recommendations_target_points_fit_hours_and_budget(client, keys, worksp
     assert hits > 0
     problem(client.get(f"/v1/employees/{rows[0][0]}/course-recommendations?target=badges",
                        headers=auth(keys["hr_system"])), 422)
+    # the batch endpoint answers target=points as the single one does, person by person
+    people = [p for p, _ in rows[:3]]
+    r = client.post("/v1/course-recommendations:batch", headers=auth(keys["hr_system"]),
+                    json={"employee_ids": [*people, "E9999999"], "k": 5, "max_hours": 20, "target": "points"})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert [i["status"] for i in items] == [200, 200, 200, 404]
+    for person, item in zip(people, items, strict=False):
+        one = client.get(f"/v1/employees/{person}/course-recommendations?target=points&max_hours=20&k=5",
+                         headers=auth(keys["hr_system"])).json()
+        assert item["result"]["points_plan"] == one["points_plan"]
+        assert [c["course_id"] for c in item["result"]["courses"]] == [c["course_id"] for c in one["courses"]]
+    problem(client.post("/v1/course-recommendations:batch", headers=auth(keys["hr_system"]),
+                        json={"employee_ids": people, "target": "badges"}), 422)

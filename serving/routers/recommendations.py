@@ -170,8 +170,12 @@ def course_recommendations_batch(body: BatchRequest, who: Predictor, svc: Svc,
     items, entries = [], []
     for employee_id in body.employee_ids:
         try:
-            result, audit_rows = recommend_one(svc, who, champion, employee_id, body.k, body.lang, formats,
-                                               body.max_hours, body.budget, logged=True)
+            if body.target == "points":
+                result, audit_rows = points_target(svc, who, champion, employee_id, body.k, body.lang, formats,
+                                                   body.max_hours, body.budget)
+            else:
+                result, audit_rows = recommend_one(svc, who, champion, employee_id, body.k, body.lang, formats,
+                                                   body.max_hours, body.budget, logged=True)
         except Problem as exc:
             if exc.status != 404:
                 raise
