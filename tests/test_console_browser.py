@@ -89,6 +89,18 @@ def browser():
         driver.quit()
 
 
+def _wait_url(browser, ok, seconds: float = 10.0) -> None:
+    """Wait until the browser's URL satisfies ``ok`` (a form submitted by a click or Enter navigates after the
+    call returns); fail with the URL it stayed at."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(browser, seconds).until(lambda d: ok(d.current_url))
+    except TimeoutException:
+        raise AssertionError(f"the browser stayed at {browser.current_url}") from None
+
+
 def test_partner_reviews_an_alert_in_a_real_browser(ws, server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -100,7 +112,7 @@ def test_partner_reviews_an_alert_in_a_real_browser(ws, server, browser):
     assert b.find_element(By.CSS_SELECTOR, "label[for=key]").text == "API key"
     key.send_keys(ws.keys["partner_a"])
     key.send_keys(Keys.ENTER)  # keyboard only
-    assert b.current_url.startswith(f"{server}/console/alerts")
+    _wait_url(b, lambda u: u.startswith(f"{server}/console/alerts"))
     # only the partner's units
     rows = b.find_elements(By.CSS_SELECTOR, "#queue tbody tr")
     assert rows, b.page_source[:2000]
@@ -110,7 +122,7 @@ def test_partner_reviews_an_alert_in_a_real_browser(ws, server, browser):
     assert "tl_console" not in b.execute_script("return document.cookie")
     # open an alert
     b.find_element(By.CSS_SELECTOR, f'tr[data-alert="{ws.alert_a}"] a.open').click()
-    assert b.current_url.endswith(f"/console/alerts/{ws.alert_a}")
+    _wait_url(b, lambda u: u.endswith(f"/console/alerts/{ws.alert_a}"))
     assert b.find_element(By.ID, "alert-title").text.startswith("Alert for ")
     assert len(b.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 2
     # review it with the keyboard-usable form
@@ -143,6 +155,6 @@ def test_partner_reviews_an_alert_in_a_real_browser(ws, server, browser):
     assert ws.alert_b.split("-")[-1] not in b.find_element(By.TAG_NAME, "main").text
     # sign out
     b.find_element(By.ID, "sign-out").click()
-    assert "/console/login" in b.current_url
+    _wait_url(b, lambda u: "/console/login" in u)  # a click returns before the page it submits has loaded
     b.get(f"{server}/console/alerts")
     assert "/console/login" in b.current_url
