@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from models.wording.rules import violations
 from tests.serving_workspace import PROBLEM, auth, problem
 
 
@@ -103,6 +104,8 @@ def test_skill_demand_scope_before_model(client, keys):
     zh = client.get("/v1/skill-demand", params={"org_unit": a, "lang": "zh"}, headers=partner).json()["items"]
     assert [i["method"] for i in zh] == [i["method"] for i in body["items"]]
     assert all(re.search(r"[\u4e00-\u9fff]", i["method_text"]) for i in zh)  # worded in Chinese
+    assert not any(violations(i["method_text"], "zh") for i in zh)
+    assert not any(violations(i["method_text"], "en") for i in body["items"])
     # expected leavers: the attrition model's stored P(exit within 6 months) of the skill's holders in the subtree
     from models.attrition.alerts import risks_at
 

@@ -17,7 +17,8 @@ ZH_ALLOWED = frozenset({
     "C", "C++", "C#", "Excel", "Word", "PowerPoint", "Outlook", "Access", "Office", "Microsoft", "Oracle", "Linux",
     "Git", "GitHub", "Tableau", "Salesforce", "Amazon", "Web", "Services", "Google", "Cloud", "Azure", "Docker",
     "Kubernetes", "Adobe", "Photoshop", "AutoCAD", "Autodesk", "QuickBooks", "Jira", "Hadoop", "Spark",
-    "TensorFlow", "PyTorch", "Power", "Visual", "Basic", "Teams", "Workday", "ServiceNow", "Minitab", "Stata"})
+    "TensorFlow", "PyTorch", "Power", "Visual", "Basic", "Teams", "Workday", "ServiceNow", "Minitab", "Stata",
+    "LightGBM", "AutoETS", "ARIMA", "ETS"})  # the forecast methods a skill-demand answer names
 RULES = ("forbidden token (unknown, n/a, nan, None, ?)", "raw code or id", "zero time unit (0 months / 0个月)",
          "untranslated English in Chinese")
 
