@@ -13,7 +13,9 @@ from models.wording.units import duration, money, number, pct, pct_points
 KIND = {"en": "model-based what-if, not causal", "zh": "基于模型的假设推演，非因果效应"}
 
 
-def _course_description(course: Mapping, lang: str) -> str | None:
+def course_description(course: Mapping, lang: str) -> str | None:
+    """The course lever naming its course: Complete the course “Title” (the recommender's first pick, 5 hours) /
+    完成课程《…》; None without a title in ``lang``."""
     title = (course.get("title") or {}).get(lang)
     if not title:
         return None
@@ -29,7 +31,7 @@ def lever_texts(lever: Mapping, lang: str, horizon: int) -> dict:
     desc = lever["description"]
     description = desc.get(lang) or desc["en"] if isinstance(desc, Mapping) else str(desc)
     if lever["lever"] == "complete_a_course" and lever.get("course"):
-        description = _course_description(lever["course"], lang) or description
+        description = course_description(lever["course"], lang) or description
     before, after, change = lever["risk_before"], lever["risk_after"], lever["change"]
     h = duration(horizon, lang)
     digits = next((d for d in (0, 1, 2) if pct(before, d) != pct(after, d)), 2)  # never "from 5% to 5%"

@@ -81,6 +81,18 @@ def _courses(svc: Any, who: Principal, employee_id: str, lang: str) -> tuple[lis
     return result.courses, None, entries
 
 
+def _lever_description(lever: dict, courses: list | None, lang: str) -> str:
+    """The lever in ``lang``; the course lever names the first course the page lists, as the API names the
+    ranker's first pick (serving.lever_course)."""
+    from models.wording.levers import course_description
+
+    text = lever["description"].get(lang) or lever["description"]["en"]
+    if lever["lever"] == "complete_a_course" and courses:
+        top = courses[0]
+        text = course_description({"title": {lang: top.title}, "hours": top.hours}, lang) or text
+    return text
+
+
 def assemble(svc: Any, who: Principal, alert: store.Alert, person: Person, facts: ModelFacts | None,
              lang: str) -> Detail:
     score, previous = _score(svc, alert)
@@ -92,12 +104,13 @@ def assemble(svc: Any, who: Principal, alert: store.Alert, person: Person, facts
         d = DRIVERS.get(c.feature)
         drivers.append(Driver(d.name(lang) if d is not None else c.display_name, float(c.contribution),
                               reasons[i] if i < len(reasons) else None))
-    levers = [{"description": lv["description"].get(lang) or lv["description"]["en"], "before": lv["risk_before"],
-               "after": lv["risk_after"], "change": lv["change"], "cost": lv.get("cost")}
-              for lv in alert.explained.levers or ()]
     with svc.db_lock:
         history = store.history(svc.db, alert.alert_id)
     courses, why, entries = _courses(svc, who, alert.employee_id, lang)
+    levers = [{"description": _lever_description(lv, courses, lang), "before": lv["risk_before"],
+               "after": lv["risk_after"], "change": lv["change"], "cost": lv.get("cost")}
+              for lv in alert.explained.levers or ()
+              if not (lv["lever"] == "complete_a_course" and courses == [])]  # the ranker has no course: no gap
     band = facts.bands.of(alert.risk) if facts is not None else "high"
     rate = facts.band_rates.get(band) if facts is not None else None
     audit = [Entry(who.key_id, who.role, alert.employee_id, "console/alert", "attrition", alert.model_version,
