@@ -1,6 +1,6 @@
 """Benchmark: what the real-series targets ask of any forecast, on the backtest of ``bench/real_series.py``.
 
-Plain script, prints two tables: ``.venv/bin/python bench/real_series_limits.py --cache DIR`` (``DIR`` as for
+Plain script, prints three tables: ``.venv/bin/python bench/real_series_limits.py --cache DIR`` (``DIR`` as for
 ``bench/real_series.py``: each country's backtest forecasts, computed and written there when missing, ~20 min).
 
 1. **The best any fixed combination could do, chosen in hindsight.** Every weighting of naive, AutoETS, damped

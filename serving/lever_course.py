@@ -1,7 +1,7 @@
 """The course a "complete a course" lever names: the course ranker's first pick for the person, when the
 ranker and the feature store are available to this worker (otherwise the lever is worded without a course).
-When the ranker answers that it has no course for the person (no skill gap, no mandatory course due), the
-lever is dropped: "complete a course that closes a skill gap" would name a gap the person does not have."""
+When the ranker answers that it has no course to offer the person (no skill gap and no mandatory course due,
+no catalog course for the gap, or gap levels unknown), the lever is dropped: there is no course to complete."""
 
 from __future__ import annotations
 

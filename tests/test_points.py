@@ -181,6 +181,11 @@ def test_recommendations_target_points_fit_hours_and_budget(client, keys, worksp
         assert all(c["points"] == prices[c["course_id"]] for c in body["courses"])
         assert plan_["reaches_target"] == (plan_["points"] >= remaining - 1e-9 and bool(body["courses"]))
         hits += plan_["reaches_target"]
+        if body["courses"]:  # the list shown is in the recommendation log, each course with propensity 1
+            with sqlite3.connect(workspace.settings.app_db) as con:
+                logged = con.execute("SELECT course_id, propensity FROM recommendation_log WHERE request_id = ?",
+                                     (body["request_id"],)).fetchall()
+            assert sorted(logged) == sorted((c["course_id"], 1.0) for c in body["courses"])
     assert hits > 0
     problem(client.get(f"/v1/employees/{rows[0][0]}/course-recommendations?target=badges",
                        headers=auth(keys["hr_system"])), 422)

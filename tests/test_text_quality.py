@@ -174,8 +174,10 @@ def test_every_driver_sentence_states_the_value_the_model_used(workspace):
                     assert said is not None and abs(said - v) <= _tolerance(v), (name, v, text)
                 elif name == "team_vol_attrition_6m" and v > 1:  # more exits than people left: a multiple
                     assert f"{v:.1f}".removesuffix(".0") in text, (name, v, text)
-                elif name == "pay_band_position" and abs(v - 1) < 0.005:
+                elif name == "pay_band_position" and round(v * 100) == 100:
                     assert ("top" if lang == "en" else "上限") in text, (name, v, text)
+                elif name == "pay_band_position" and v > 1:  # above the band: by how much of its width
+                    assert f"{(v - 1) * 100:.0f}%" in text and ("top" if lang == "en" else "上限") in text, (name, v, text)
                 elif name in PCT_FEATURES and round(abs(v) * 100) != 0:  # under 0.5%: "at the band midpoint"
                     assert f"{abs(v) * 100:.0f}%" in text, (name, v, text)
                 elif name in COUNT_FEATURES and round(v) != 0:
@@ -199,11 +201,13 @@ def test_band_position_and_lever_risks_never_read_as_a_missing_zero_or_as_no_cha
     from models.wording.attrition import band_position
     from models.wording.levers import lever_texts
 
-    at = {v: band_position(v, lang) for v in (-0.12, 0.0, 0.3, 1.0, 1.2)}
-    assert not any(re.search(r"(?<![\d.])0%", t) for t in at.values())  # pay at the band minimum is no "0%"
-    assert at[0.0] == ("pay at the bottom of its band" if lang == "en" else "薪酬处于带宽下限")
-    assert "12%" in at[-0.12] and "120%" in at[1.2] and "30%" in at[0.3]
-    assert at[1.0] == ("pay at the top of its band" if lang == "en" else "薪酬处于带宽上限")
+    at = {v: band_position(v, lang) for v in (-0.12, -0.005, 0.0, 0.005, 0.3, 0.996, 1.0, 1.005, 1.2)}
+    assert not any(re.search(r"(?<![\d.])(0|100)%", t) for t in at.values())  # no "0%" / "100%" of the band
+    bottom, top = ("pay at the bottom of its band", "pay at the top of its band") if lang == "en" else (
+        "薪酬处于带宽下限", "薪酬处于带宽上限")
+    assert at[-0.005] == at[0.0] == at[0.005] == bottom and at[0.996] == at[1.0] == at[1.005] == top
+    assert "12%" in at[-0.12] and "20%" in at[1.2] and "30%" in at[0.3]
+    assert ("below" if lang == "en" else "低于") in at[-0.12] and ("above" if lang == "en" else "高于") in at[1.2]
     lever = {"lever": "promotion", "description": {"en": "Promote", "zh": "晋升"}, "risk_before": 0.0521,
              "risk_after": 0.0459, "change": -0.0062}
     text = lever_texts(lever, lang, 3)["text"]  # 5.2% -> 4.6% would round to "from 5% to 5%"

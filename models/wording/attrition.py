@@ -72,18 +72,19 @@ def last_pay_change(v: float | None, lang: str) -> str | None:
 
 
 def band_position(v: float | None, lang: str) -> str | None:
-    """(pay − band min) / (band max − band min): "at the bottom" for 0 (never "at 0% of its band"), "at the
-    top" for 1, below the band by how much of its width."""
+    """(pay − band min) / (band max − band min): "at the bottom" / "at the top" where the percentage would read
+    0% / 100% (never "at 0% of its band"), and outside the band by how much of the band's width."""
     if v is None:
         return None
-    if v <= -0.005:
+    if v < 0 and pct(-v) != "0%":
         return _pick(lang, f"pay below the bottom of its band by {pct(-v)} of the band's width",
-                     f"薪酬低于带宽下限（低出带宽宽度的{pct(-v)}）")
-    if v < 0.005:
+                     f"薪酬低于带宽下限，比下限低带宽宽度的{pct(-v)}")
+    if v > 1 and pct(v - 1) != "0%":
+        return _pick(lang, f"pay above the top of its band by {pct(v - 1)} of the band's width",
+                     f"薪酬高于带宽上限，比上限高带宽宽度的{pct(v - 1)}")
+    if pct(v) == "0%":
         return _pick(lang, "pay at the bottom of its band", "薪酬处于带宽下限")
-    if v >= 1.005:
-        return _pick(lang, f"pay above the top of its band, at {pct(v)} of it", f"薪酬高于带宽上限（处于带宽的{pct(v)}位置）")
-    if v > 0.995:
+    if pct(v) == "100%" or v > 1:
         return _pick(lang, "pay at the top of its band", "薪酬处于带宽上限")
     return _pick(lang, f"pay at {pct(v)} of its band", f"薪酬处于带宽的{pct(v)}位置")
 

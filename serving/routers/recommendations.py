@@ -191,11 +191,13 @@ def points_target(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
                   formats: list[str] | None, max_hours: float | None, budget: float | None):  # noqa: ANN201
     """``target=points`` of the course recommendations: the ranker's candidates (unconstrained, best first, at
     most ``models.points.plan.MAX_CANDIDATES``), then the knapsack picks at most ``k`` of them that reach the
-    person's remaining points within ``max_hours`` and ``budget``. Returns (Recommendations, audit entries)."""
+    person's remaining points within ``max_hours`` and ``budget``; the list picked is written to the
+    recommendation log (propensity 1). Returns (Recommendations, audit entries)."""
     from models.points import store
     from models.points.plan import MAX_CANDIDATES, plan
     from models.points.store import NOT_SCORED
     from models.wording.needs import plan_text
+    from serving import plan_log
     from serving.schemas import PointsPlanOut
 
     with svc.db_lock:
@@ -218,4 +220,6 @@ def points_target(svc: Svc, who: Any, champion: LoadedModel, employee_id: str, k
         as_of=row["as_of"], target=row["target"], earned=row["earned"], remaining=row["remaining"],
         points=result.points, hours=result.hours, cost=result.cost, reaches_target=result.reaches_target,
         text=text)})
+    if chosen:  # logged as shown, each course with propensity 1 (the knapsack draws nothing at random)
+        out.request_id = plan_log.log(svc, champion, employee_id, row.get("org_unit_id"), out, None, 0.0)
     return out, entries
