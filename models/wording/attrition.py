@@ -84,7 +84,7 @@ def band_position(v: float | None, lang: str) -> str | None:
                      f"薪酬高于带宽上限，比上限高带宽宽度的{pct(v - 1)}")
     if pct(v) == "0%":
         return _pick(lang, "pay at the bottom of its band", "薪酬处于带宽下限")
-    if pct(v) == "100%" or v > 1:
+    if pct(v) == "100%":  # also just above the top: a share of the width that rounds to 0%
         return _pick(lang, "pay at the top of its band", "薪酬处于带宽上限")
     return _pick(lang, f"pay at {pct(v)} of its band", f"薪酬处于带宽的{pct(v)}位置")
 
